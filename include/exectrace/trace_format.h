@@ -1,0 +1,514 @@
+/*
+ * The exectrace trace file format: the one definition shared by the shim
+ * (writer) and the analyzer (reader).  It is an ABI: change it only by adding
+ * record types or appending to the reserved space, bump the minor version for
+ * that, and the major version for anything a reader of the old major would
+ * misread.
+ *
+ * File layout
+ *
+ *   [0, ET_HEADER_SIZE)            struct et_file_header
+ *   [ET_HEADER_SIZE, file_size)    chunk_count chunks of ET_CHUNK_SIZE bytes
+ *
+ * A writer claims a *run* of consecutive chunks with one atomic add on
+ * next_chunk, writes a struct et_run_header at its start, and then appends
+ * records inside the run by atomically adding to the run's `used` counter.
+ * Each process image claims its own runs, so processes never contend on a
+ * cache line except for the (rare) claim of a new run.  A chunk whose first
+ * word is not a valid run tag is unused (or was claimed by a writer that died
+ * before tagging it) and is skipped one chunk at a time.
+ *
+ * Records are 8-byte aligned and never cross the end of their run.  Each one
+ * starts with struct et_record.  The writer stores `size` right after
+ * reserving, fills the record, and stores `commit` last with release
+ * semantics.  A reader accepts a record only when commit equals
+ * et_commit_word(type, size); a record whose commit is still zero is in
+ * flight (or its writer was killed) and is skipped by its size.
+ *
+ * All integers are in the writer's native byte order; endian_marker tells a
+ * reader on another machine that it cannot read the file.
+ */
+#ifndef EXECTRACE_TRACE_FORMAT_H
+#define EXECTRACE_TRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ET_MAGIC "\x89" "ETRACE\n"
+#define ET_MAGIC_LEN 8
+#define ET_VERSION_MAJOR 1
+#define ET_VERSION_MINOR 0
+#define ET_ENDIAN_MARKER 0x01020304u
+
+#define ET_HEADER_SIZE 4096u
+#define ET_CHUNK_SIZE 1024u
+/* A run never spans more chunks than fit in the 16-bit count of its tag. */
+#define ET_RUN_MAX_CHUNKS 0xffffu
+#define ET_RUN_TAG_MAGIC 0x5e7au
+#define ET_RUN_TAG(nchunks) (((uint32_t)ET_RUN_TAG_MAGIC << 16) | (uint32_t)(nchunks))
+#define ET_RUN_TAG_CHUNKS(tag) ((uint32_t)(tag) & 0xffffu)
+#define ET_RUN_TAG_VALID(tag) (((uint32_t)(tag) >> 16) == ET_RUN_TAG_MAGIC && ET_RUN_TAG_CHUNKS(tag) != 0)
+
+#define ET_DEFAULT_FILE_SIZE (64u << 20)
+#define ET_MIN_FILE_SIZE (ET_HEADER_SIZE + 64u * ET_CHUNK_SIZE)
+#define ET_MAX_FILE_SIZE (16ull << 30)
+
+/* Bounds on variable-length data, so one record always fits in a run. */
+#define ET_MAX_PATH_BYTES 1024u
+#define ET_MAX_ARGV_BYTES 4096u
+#define ET_MAX_ARGV_STRINGS 256u
+#define ET_MAX_PIPE_ENDS 64u
+#define ET_MAX_RECORD_SIZE 16384u
+
+/* Header flags. */
+#define ET_FILE_FINISHED 0x1u /* the launcher wrote records_written at the end */
+
+struct et_file_header {
+    uint8_t magic[ET_MAGIC_LEN];
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint32_t endian_marker;
+    uint32_t header_size;
+    uint32_t chunk_size;
+    uint64_t file_size;
+    uint32_t chunk_count;
+    uint32_t launcher_pid;
+    uint64_t launcher_start_time;
+    /* CLOCK_MONOTONIC and CLOCK_REALTIME read back to back when the file was
+     * created: wall-clock time of an event = anchor_realtime_ns +
+     * (ts_ns - anchor_monotonic_ns). */
+    uint64_t anchor_monotonic_ns;
+    uint64_t anchor_realtime_ns;
+    uint32_t flags;
+    uint32_t reserved0;
+    /* Valid when ET_FILE_FINISHED is set; a reader counts records itself. */
+    uint64_t records_written;
+    uint8_t reserved1[128 - 80];
+    /* Index of the next unclaimed chunk; may run past chunk_count once the
+     * file is full.  Alone on its cache line: claimed by every process. */
+    uint64_t next_chunk;
+    uint8_t reserved2[64 - 8];
+    /* Records that found no room, counted exactly. */
+    uint64_t records_dropped;
+    uint64_t bytes_dropped;
+    uint8_t reserved3[ET_HEADER_SIZE - 208];
+};
+
+_Static_assert(sizeof(struct et_file_header) == ET_HEADER_SIZE, "header size");
+_Static_assert(offsetof(struct et_file_header, version_major) == 8, "layout");
+_Static_assert(offsetof(struct et_file_header, endian_marker) == 12, "layout");
+_Static_assert(offsetof(struct et_file_header, file_size) == 24, "layout");
+_Static_assert(offsetof(struct et_file_header, chunk_count) == 32, "layout");
+_Static_assert(offsetof(struct et_file_header, anchor_monotonic_ns) == 48, "layout");
+_Static_assert(offsetof(struct et_file_header, flags) == 64, "layout");
+_Static_assert(offsetof(struct et_file_header, records_written) == 72, "layout");
+_Static_assert(offsetof(struct et_file_header, next_chunk) == 128, "layout");
+_Static_assert(offsetof(struct et_file_header, records_dropped) == 192, "layout");
+_Static_assert(offsetof(struct et_file_header, bytes_dropped) == 200, "layout");
+
+struct et_run_header {
+    uint32_t tag;       /* ET_RUN_TAG(number of chunks) */
+    uint32_t used;      /* bytes reserved after this header; may exceed the run */
+    uint32_t owner_pid; /* the process that claimed it (informational) */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_run_header) == 16, "run header size");
+
+/* Record types.  Numbers are stable. */
+enum et_record_type {
+    ET_REC_IMAGE_START = 1,  /* a process image begins: exec, fork child, launcher */
+    ET_REC_IMAGE_EXIT = 2,   /* exit(), return from main, _exit, _Exit */
+    ET_REC_FORK = 3,         /* fork, vfork, _Fork, clone: the parent's view */
+    ET_REC_SPAWN = 4,        /* posix_spawn, posix_spawnp */
+    ET_REC_SPAWN_ACTION = 5, /* a file action that touches a pipe end */
+    ET_REC_EXEC = 6,         /* an exec call, recorded before it is made */
+    ET_REC_EXEC_FAILED = 7,  /* the exec call returned */
+    ET_REC_SIGNAL = 8,       /* kill, killpg, sigqueue, tgkill, pidfd_send_signal */
+    ET_REC_PIDFD_OPEN = 9,
+    ET_REC_WAIT_ENTER = 10,
+    ET_REC_WAIT_RETURN = 11,
+    ET_REC_PIPE = 12,
+    ET_REC_CLOSE = 13,
+    ET_REC_CLOSE_RANGE = 14, /* close_range, closefrom */
+    ET_REC_DUP = 15,         /* dup, dup2, dup3, fcntl(F_DUPFD[_CLOEXEC]) */
+    ET_REC_SET_CLOEXEC = 16, /* fcntl(F_SETFD) on a pipe end */
+    ET_REC_SETPGID = 17,     /* setpgid, setpgrp */
+    ET_REC_SETSID = 18,
+    ET_REC_PRCTL = 19,       /* PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG */
+    ET_REC_SIGCHLD_ACTION = 20, /* signal/sigaction/sigset changing SIGCHLD */
+    ET_REC_REAPED = 21,      /* the launcher reaped a process */
+    ET_REC_RUN_END = 22,     /* the launcher stopped */
+    ET_REC_TYPE_COUNT
+};
+
+/* Header flags of a record. */
+#define ET_RF_VFORK_CHILD 0x1u /* written by a vfork child, before its exec */
+
+struct et_record {
+    uint32_t size;       /* whole record in bytes, multiple of 8 */
+    uint32_t commit;     /* et_commit_word(type, size) once complete */
+    uint16_t type;
+    uint16_t flags;
+    uint32_t tid;
+    uint64_t ts_ns;      /* CLOCK_MONOTONIC when the call was made */
+    uint32_t pid;
+    int32_t err;         /* errno left by the call, 0 when it succeeded */
+    uint64_t start_time; /* process start, clock ticks after boot (/proc/PID/stat field 22) */
+};
+_Static_assert(sizeof(struct et_record) == 40, "record header size");
+_Static_assert(offsetof(struct et_record, commit) == 4, "layout");
+_Static_assert(offsetof(struct et_record, type) == 8, "layout");
+_Static_assert(offsetof(struct et_record, ts_ns) == 16, "layout");
+_Static_assert(offsetof(struct et_record, pid) == 24, "layout");
+_Static_assert(offsetof(struct et_record, start_time) == 32, "layout");
+
+/* Never zero: the low three bits of a valid size are zero, those of the
+ * constant are not. */
+static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
+{
+    return 0xc3a5c85cu ^ size ^ ((uint32_t)type << 16);
+}
+
+/*
+ * Variable-length tails.  Strings are stored as a uint16_t length followed by
+ * that many bytes (no terminator); arrays of fixed structs come first so they
+ * stay aligned.  The record's size is rounded up to 8 after the tail.
+ */
+
+/* A pipe end held by a process. */
+#define ET_PIPE_READ 0x1u
+#define ET_PIPE_WRITE 0x2u
+#define ET_PIPE_CLOEXEC 0x4u
+#define ET_PIPE_FIFO 0x8u /* a named FIFO rather than an anonymous pipe */
+
+struct et_pipe_end {
+    int32_t fd;
+    uint32_t flags; /* ET_PIPE_* */
+    uint64_t inode; /* pipe:[inode] */
+};
+_Static_assert(sizeof(struct et_pipe_end) == 16, "pipe end size");
+
+/* ET_REC_IMAGE_START.  Tail: pipe_count struct et_pipe_end (the pipe ends the
+ * image started with), then exe path, then argv_count strings. */
+enum et_origin {
+    ET_ORIGIN_EXEC = 1,     /* a new program image (after execve, or the first one) */
+    ET_ORIGIN_FORK = 2,     /* a fork or _Fork child, same image as the parent */
+    ET_ORIGIN_VFORK = 3,    /* a vfork child, running on the parent's memory */
+    ET_ORIGIN_CLONE = 4,    /* a clone() child that is a new process */
+    ET_ORIGIN_LAUNCHER = 5, /* the exectrace launcher itself */
+};
+#define ET_START_ARGV_TRUNCATED 0x1u
+#define ET_START_PIPES_TRUNCATED 0x2u
+#define ET_START_SECURE 0x4u   /* AT_SECURE: setuid/setgid, not followed further */
+#define ET_START_NO_FD_SCAN 0x8u /* /proc/self/fd could not be read */
+#define ET_START_EXE_TRUNCATED 0x10u
+
+struct et_image_start {
+    uint32_t ppid;
+    uint32_t pgid;
+    uint32_t sid;
+    uint16_t origin;    /* enum et_origin */
+    uint16_t flags;     /* ET_START_* */
+    uint32_t uid;
+    uint32_t euid;
+    uint32_t argc;      /* the program's argc, even when fewer strings are stored */
+    uint16_t argv_count;
+    uint16_t pipe_count;
+};
+_Static_assert(sizeof(struct et_image_start) == 32, "image start size");
+
+/* ET_REC_IMAGE_EXIT. */
+enum et_exit_how {
+    ET_EXIT_EXIT = 1,   /* exit() or return from main (seen through on_exit) */
+    ET_EXIT__EXIT = 2,  /* _exit() */
+    ET_EXIT__EXIT_C99 = 3, /* _Exit() */
+};
+struct et_image_exit {
+    uint16_t how;
+    uint16_t reserved;
+    int32_t status;
+};
+_Static_assert(sizeof(struct et_image_exit) == 8, "image exit size");
+
+/* ET_REC_FORK. */
+enum et_fork_kind {
+    ET_FORK_FORK = 1,
+    ET_FORK_VFORK = 2,
+    ET_FORK__FORK = 3,
+    ET_FORK_CLONE = 4,
+};
+struct et_fork {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t result;       /* the child's pid, or -1 */
+    uint64_t clone_flags; /* clone() only */
+};
+_Static_assert(sizeof(struct et_fork) == 16, "fork size");
+
+/* ET_REC_SPAWN.  Tail: path, then argv_count strings. */
+enum et_spawn_kind { ET_SPAWN_POSIX_SPAWN = 1, ET_SPAWN_POSIX_SPAWNP = 2 };
+#define ET_SPAWN_ARGV_TRUNCATED 0x1u
+#define ET_SPAWN_PATH_TRUNCATED 0x2u
+#define ET_SPAWN_HAS_ATTR 0x4u
+/* Environment re-injection, shared by spawn and exec records. */
+#define ET_ENV_ADDED_PRELOAD 0x100u
+#define ET_ENV_ADDED_FILE 0x200u
+#define ET_ENV_NOT_ADDED_SETUID 0x400u
+
+struct et_spawn {
+    uint16_t kind;
+    uint16_t flags;        /* ET_SPAWN_*, ET_ENV_* */
+    int32_t result;        /* posix_spawn's return value: 0 or an errno */
+    int32_t child_pid;     /* -1 when none was created */
+    int32_t pgroup;        /* POSIX_SPAWN_SETPGROUP's group */
+    uint32_t spawn_flags;  /* POSIX_SPAWN_* from the attributes */
+    uint32_t argc;
+    uint16_t argv_count;
+    uint16_t reserved;
+    uint32_t reserved2;
+    uint64_t file_actions; /* address of the file actions object, 0 for none */
+};
+_Static_assert(sizeof(struct et_spawn) == 40, "spawn size");
+
+/* ET_REC_SPAWN_ACTION: posix_spawn_file_actions_add*() on a pipe end. */
+enum et_spawn_action_op {
+    ET_SPAWN_ACTION_CLOSE = 1,
+    ET_SPAWN_ACTION_DUP2 = 2,
+    ET_SPAWN_ACTION_CLOSEFROM = 3,
+};
+struct et_spawn_action {
+    uint16_t op;
+    uint16_t reserved;
+    int32_t fd;
+    int32_t newfd;
+    int32_t result;
+    uint64_t file_actions;
+    struct et_pipe_end pipe; /* what fd is in the caller, fd < 0 if unknown */
+};
+_Static_assert(sizeof(struct et_spawn_action) == 40, "spawn action size");
+
+/* ET_REC_EXEC.  Tail: path, then argv_count strings. */
+enum et_exec_kind {
+    ET_EXEC_EXECVE = 1,
+    ET_EXEC_EXECV = 2,
+    ET_EXEC_EXECVP = 3,
+    ET_EXEC_EXECVPE = 4,
+    ET_EXEC_EXECL = 5,
+    ET_EXEC_EXECLP = 6,
+    ET_EXEC_EXECLE = 7,
+    ET_EXEC_FEXECVE = 8,
+    ET_EXEC_EXECVEAT = 9,
+};
+#define ET_EXEC_ARGV_TRUNCATED 0x1u
+#define ET_EXEC_PATH_TRUNCATED 0x2u
+
+struct et_exec {
+    uint16_t kind;
+    uint16_t flags;   /* ET_EXEC_*, ET_ENV_* */
+    int32_t fd;       /* fexecve's fd, execveat's dirfd; -1 otherwise */
+    uint32_t at_flags;
+    uint32_t argc;
+    uint16_t argv_count;
+    uint16_t reserved;
+    uint32_t reserved2;
+};
+_Static_assert(sizeof(struct et_exec) == 24, "exec size");
+
+/* ET_REC_EXEC_FAILED: the errno is in the record header. */
+struct et_exec_failed {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t result;
+};
+_Static_assert(sizeof(struct et_exec_failed) == 8, "exec failed size");
+
+/* ET_REC_SIGNAL. */
+enum et_signal_kind {
+    ET_SIGNAL_KILL = 1,
+    ET_SIGNAL_KILLPG = 2,
+    ET_SIGNAL_SIGQUEUE = 3,
+    ET_SIGNAL_TGKILL = 4,
+    ET_SIGNAL_PIDFD_SEND_SIGNAL = 5,
+};
+struct et_signal {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t target;     /* pid, -pgid, process group, or tgid as passed */
+    int32_t target_tid; /* tgkill's tid */
+    int32_t sig;
+    int32_t result;
+    int32_t pidfd;      /* pidfd_send_signal's fd */
+    int32_t pidfd_pid;  /* the pid that fd was opened for, -1 if unknown */
+    uint32_t reserved2;
+};
+_Static_assert(sizeof(struct et_signal) == 32, "signal size");
+
+/* ET_REC_PIDFD_OPEN. */
+struct et_pidfd_open {
+    int32_t pid;
+    uint32_t flags;
+    int32_t result;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_pidfd_open) == 16, "pidfd open size");
+
+/* ET_REC_WAIT_ENTER and ET_REC_WAIT_RETURN. */
+enum et_wait_kind {
+    ET_WAIT_WAIT = 1,
+    ET_WAIT_WAITPID = 2,
+    ET_WAIT_WAIT3 = 3,
+    ET_WAIT_WAIT4 = 4,
+    ET_WAIT_WAITID = 5,
+};
+struct et_wait_enter {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t idtype;  /* waitid only */
+    int64_t id;      /* pid argument (waitpid/wait4) or waitid's id */
+    int32_t options;
+    uint32_t reserved2;
+};
+_Static_assert(sizeof(struct et_wait_enter) == 24, "wait enter size");
+
+struct et_wait_return {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t result;    /* reaped pid, 0 (nothing yet, or waitid success), -1 */
+    int32_t status;    /* wait status as the wait family reports it */
+    int32_t info_pid;    /* waitid: the child, 0 when none */
+    int32_t info_code;   /* waitid: CLD_EXITED, CLD_KILLED, ... */
+    int32_t info_status; /* waitid: exit code or signal */
+    int32_t options;
+    uint32_t reserved2;
+};
+_Static_assert(sizeof(struct et_wait_return) == 32, "wait return size");
+
+/* ET_REC_PIPE. */
+enum et_pipe_kind { ET_PIPE_PIPE = 1, ET_PIPE_PIPE2 = 2 };
+struct et_pipe {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t read_fd;
+    int32_t write_fd;
+    int32_t flags;   /* pipe2 flags */
+    int32_t result;
+    uint32_t reserved2;
+    uint64_t inode;
+};
+_Static_assert(sizeof(struct et_pipe) == 32, "pipe size");
+
+/* ET_REC_CLOSE: a close of a pipe end. */
+struct et_close {
+    int32_t fd;
+    int32_t result;
+    struct et_pipe_end pipe;
+};
+_Static_assert(sizeof(struct et_close) == 24, "close size");
+
+/* ET_REC_CLOSE_RANGE.  Tail: pipe_count struct et_pipe_end, the pipe ends it
+ * closed or, with CLOSE_RANGE_CLOEXEC, marked close-on-exec. */
+enum et_close_range_kind { ET_CLOSE_RANGE = 1, ET_CLOSEFROM = 2 };
+struct et_close_range {
+    uint16_t kind;
+    uint16_t pipe_count;
+    uint32_t first;
+    uint32_t last;
+    uint32_t flags;
+    int32_t result;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_close_range) == 24, "close range size");
+
+/* ET_REC_DUP: recorded when the source or the replaced fd is a pipe end. */
+enum et_dup_kind {
+    ET_DUP_DUP = 1,
+    ET_DUP_DUP2 = 2,
+    ET_DUP_DUP3 = 3,
+    ET_DUP_FCNTL_DUPFD = 4,
+    ET_DUP_FCNTL_DUPFD_CLOEXEC = 5,
+};
+struct et_dup {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t oldfd;
+    int32_t newfd;   /* requested fd (dup2/dup3) or lowest fd (F_DUPFD) */
+    int32_t flags;   /* dup3 flags */
+    int32_t result;
+    uint32_t reserved2;
+    struct et_pipe_end source;   /* fd < 0 when oldfd is not a pipe end */
+    struct et_pipe_end replaced; /* the pipe end newfd held before, fd < 0 if none */
+};
+_Static_assert(sizeof(struct et_dup) == 56, "dup size");
+
+/* ET_REC_SET_CLOEXEC: fcntl(F_SETFD) on a pipe end. */
+struct et_set_cloexec {
+    int32_t fd;
+    int32_t fd_flags;
+    int32_t result;
+    uint32_t reserved;
+    struct et_pipe_end pipe;
+};
+_Static_assert(sizeof(struct et_set_cloexec) == 32, "set cloexec size");
+
+/* ET_REC_SETPGID. */
+enum et_setpgid_kind { ET_SETPGID_SETPGID = 1, ET_SETPGID_SETPGRP = 2 };
+struct et_setpgid {
+    uint16_t kind;
+    uint16_t reserved;
+    int32_t pid;
+    int32_t pgid;
+    int32_t result;
+};
+_Static_assert(sizeof(struct et_setpgid) == 16, "setpgid size");
+
+/* ET_REC_SETSID. */
+struct et_setsid {
+    int32_t result;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_setsid) == 8, "setsid size");
+
+/* ET_REC_PRCTL. */
+struct et_prctl {
+    int32_t option;
+    int32_t result;
+    uint64_t arg2;
+};
+_Static_assert(sizeof(struct et_prctl) == 16, "prctl size");
+
+/* ET_REC_SIGCHLD_ACTION. */
+enum et_sigchld_call { ET_SIGCHLD_SIGNAL = 1, ET_SIGCHLD_SIGACTION = 2, ET_SIGCHLD_SIGSET = 3 };
+enum et_disposition { ET_DISP_DEFAULT = 1, ET_DISP_IGNORE = 2, ET_DISP_HANDLER = 3, ET_DISP_HOLD = 4 };
+struct et_sigchld_action {
+    uint16_t call;
+    uint16_t disposition;
+    uint32_t sa_flags;
+    int32_t result;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_sigchld_action) == 16, "sigchld action size");
+
+/* ET_REC_REAPED: written by the launcher, which is the subreaper of the run. */
+enum et_reaped_role { ET_REAPED_COMMAND = 1, ET_REAPED_ORPHAN = 2 };
+struct et_reaped {
+    int32_t pid;
+    int32_t status;      /* wait status */
+    uint64_t start_time; /* of the reaped process, 0 if unknown */
+    uint16_t role;
+    uint16_t reserved;
+    uint32_t reserved2;
+};
+_Static_assert(sizeof(struct et_reaped) == 24, "reaped size");
+
+/* ET_REC_RUN_END.  Tail: left_running int32 pids of descendants still alive
+ * when the launcher stopped waiting. */
+struct et_run_end {
+    int32_t command_pid;
+    int32_t command_status; /* wait status of the command */
+    uint32_t orphans_reaped;
+    uint16_t left_running;
+    uint16_t reserved;
+};
+_Static_assert(sizeof(struct et_run_end) == 16, "run end size");
+
+#endif

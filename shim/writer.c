@@ -1,0 +1,344 @@
+#define _GNU_SOURCE
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sys.h"
+
+uint64_t et_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint32_t owner_pid)
+{
+    struct et_file_header *h = base;
+
+    memset(w, 0, sizeof(*w));
+    if (mapped_size < ET_HEADER_SIZE || memcmp(h->magic, ET_MAGIC, ET_MAGIC_LEN) != 0 ||
+        h->version_major != ET_VERSION_MAJOR || h->endian_marker != ET_ENDIAN_MARKER ||
+        h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE ||
+        h->file_size != ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE)
+        return -EINVAL;
+    if (h->file_size > mapped_size)
+        return -EFBIG;
+    w->hdr = h;
+    w->size = h->file_size;
+    w->chunk_count = h->chunk_count;
+    w->owner_pid = owner_pid;
+    w->next_run_chunks = ET_FIRST_RUN_CHUNKS;
+    return 0;
+}
+
+void et_writer_forget_run(struct et_writer *w, uint32_t owner_pid)
+{
+    __atomic_store_n(&w->run, NULL, __ATOMIC_RELAXED);
+    w->next_run_chunks = ET_FIRST_RUN_CHUNKS;
+    w->owner_pid = owner_pid;
+}
+
+static uint32_t run_capacity(uint32_t nchunks)
+{
+    return nchunks * ET_CHUNK_SIZE - (uint32_t)sizeof(struct et_run_header);
+}
+
+static void count_drop(struct et_writer *w, uint32_t size)
+{
+    __atomic_fetch_add(&w->hdr->records_dropped, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&w->hdr->bytes_dropped, size, __ATOMIC_RELAXED);
+}
+
+/* Claims a run large enough for one record of `size` bytes, or returns NULL
+ * when the file has no room left for it. */
+static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
+{
+    uint32_t need = (size + (uint32_t)sizeof(struct et_run_header) + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE;
+    uint32_t want = __atomic_load_n(&w->next_run_chunks, __ATOMIC_RELAXED);
+    if (want < need)
+        want = need;
+
+    uint64_t first = __atomic_fetch_add(&w->hdr->next_chunk, want, __ATOMIC_RELAXED);
+    if (first >= w->chunk_count)
+        return NULL;
+    uint32_t got = want;
+    if (first + want > w->chunk_count)
+        got = (uint32_t)(w->chunk_count - first); /* the last chunks of the file */
+    if (got < need)
+        return NULL;
+
+    uint32_t grown = want * 2 > ET_MAX_GROWN_RUN_CHUNKS ? ET_MAX_GROWN_RUN_CHUNKS : want * 2;
+    __atomic_store_n(&w->next_run_chunks, grown, __ATOMIC_RELAXED);
+
+    struct et_run_header *run =
+        (struct et_run_header *)((uint8_t *)w->hdr + ET_HEADER_SIZE + first * ET_CHUNK_SIZE);
+    run->owner_pid = w->owner_pid;
+    /* The tag goes last: a reader that sees it sees a usable run. */
+    __atomic_store_n(&run->tag, ET_RUN_TAG(got), __ATOMIC_RELEASE);
+    return run;
+}
+
+static struct et_record *reserve_in(struct et_run_header *run, uint32_t size)
+{
+    uint32_t cap = run_capacity(ET_RUN_TAG_CHUNKS(run->tag));
+    uint32_t off = __atomic_fetch_add(&run->used, size, __ATOMIC_RELAXED);
+    if (off > cap || size > cap - off)
+        return NULL;
+    struct et_record *r = (struct et_record *)((uint8_t *)(run + 1) + off);
+    /* Stored at once so that a reader can step over the record even if the
+     * writer is killed before it commits. */
+    __atomic_store_n(&r->size, size, __ATOMIC_RELAXED);
+    return r;
+}
+
+struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t body_size,
+                                    const struct et_identity *id, uint64_t ts_ns, int err)
+{
+    if (!w->hdr)
+        return NULL;
+    uint32_t size = et_align8((uint32_t)sizeof(struct et_record) + body_size);
+    if (size > ET_MAX_RECORD_SIZE) {
+        count_drop(w, size);
+        return NULL;
+    }
+
+    struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
+    struct et_record *r = run ? reserve_in(run, size) : NULL;
+    if (!r) {
+        struct et_run_header *fresh = claim_run(w, size);
+        if (!fresh) {
+            count_drop(w, size);
+            return NULL;
+        }
+        /* If another thread installed a run meanwhile, this record still goes
+         * into ours (it has room); the rest of ours stays unused. */
+        __atomic_compare_exchange_n(&w->run, &run, fresh, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
+        r = reserve_in(fresh, size);
+    }
+
+    r->type = type;
+    r->flags = 0;
+    r->tid = id->tid;
+    r->ts_ns = ts_ns;
+    r->pid = id->pid;
+    r->err = err;
+    r->start_time = id->start_time;
+    return r;
+}
+
+uint32_t et_put_str(uint8_t *dst, const char *s, uint32_t max_bytes, bool *truncated)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len > max_bytes) {
+        len = max_bytes;
+        *truncated = true;
+    }
+    if (dst) {
+        uint16_t l16 = (uint16_t)len;
+        memcpy(dst, &l16, sizeof(l16));
+        memcpy(dst + sizeof(l16), s, len);
+    }
+    return (uint32_t)(sizeof(uint16_t) + len);
+}
+
+uint32_t et_put_argv(uint8_t *dst, char *const argv[], struct et_argv_summary *sum)
+{
+    uint32_t used = 0;
+    sum->argc = 0;
+    sum->count = 0;
+    sum->truncated = false;
+    if (!argv)
+        return 0;
+    for (; argv[sum->argc]; sum->argc++) {
+        if (sum->truncated)
+            continue; /* keep counting argc */
+        if (sum->count == ET_MAX_ARGV_STRINGS || used + sizeof(uint16_t) >= ET_MAX_ARGV_BYTES) {
+            sum->truncated = true;
+            continue;
+        }
+        uint32_t room = ET_MAX_ARGV_BYTES - used - (uint32_t)sizeof(uint16_t);
+        used += et_put_str(dst ? dst + used : NULL, argv[sum->argc], room, &sum->truncated);
+        sum->count++;
+    }
+    return used;
+}
+
+void et_write_start(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
+                    const struct et_start_info *info)
+{
+    bool exe_truncated = false;
+    struct et_argv_summary args;
+    uint32_t pipe_bytes = (uint32_t)info->pipe_count * (uint32_t)sizeof(struct et_pipe_end);
+    uint32_t exe_bytes = et_put_str(NULL, info->exe, ET_MAX_PATH_BYTES, &exe_truncated);
+    uint32_t argv_bytes = et_put_argv(NULL, info->argv, &args);
+    struct et_record *r = et_record_reserve(w, ET_REC_IMAGE_START,
+                                            (uint32_t)sizeof(struct et_image_start) + pipe_bytes + exe_bytes + argv_bytes,
+                                            id, ts_ns, 0);
+    if (!r)
+        return;
+    r->flags = record_flags;
+    struct et_image_start *b = et_record_body(r);
+    b->ppid = info->ppid;
+    b->pgid = info->pgid;
+    b->sid = info->sid;
+    b->origin = info->origin;
+    b->flags = info->flags | (exe_truncated ? ET_START_EXE_TRUNCATED : 0) | (args.truncated ? ET_START_ARGV_TRUNCATED : 0);
+    b->uid = info->uid;
+    b->euid = info->euid;
+    b->argc = args.argc;
+    b->argv_count = args.count;
+    b->pipe_count = info->pipe_count;
+    uint8_t *tail = (uint8_t *)(b + 1);
+    if (pipe_bytes)
+        memcpy(tail, info->pipes, pipe_bytes);
+    tail += pipe_bytes;
+    tail += et_put_str(tail, info->exe, ET_MAX_PATH_BYTES, &exe_truncated);
+    et_put_argv(tail, info->argv, &args);
+    et_commit(r);
+}
+
+void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
+                   const struct et_exec_info *info)
+{
+    bool path_truncated = false;
+    struct et_argv_summary args;
+    uint32_t path_bytes = et_put_str(NULL, info->path, ET_MAX_PATH_BYTES, &path_truncated);
+    uint32_t argv_bytes = et_put_argv(NULL, info->argv, &args);
+    struct et_record *r =
+        et_record_reserve(w, ET_REC_EXEC, (uint32_t)sizeof(struct et_exec) + path_bytes + argv_bytes, id, ts_ns, 0);
+    if (!r)
+        return;
+    r->flags = record_flags;
+    struct et_exec *b = et_record_body(r);
+    b->kind = info->kind;
+    b->flags = info->env_flags | (path_truncated ? ET_EXEC_PATH_TRUNCATED : 0) |
+               (args.truncated ? ET_EXEC_ARGV_TRUNCATED : 0);
+    b->fd = info->fd;
+    b->at_flags = (uint32_t)info->at_flags;
+    b->argc = args.argc;
+    b->argv_count = args.count;
+    b->reserved = 0;
+    b->reserved2 = 0;
+    uint8_t *tail = (uint8_t *)(b + 1);
+    tail += et_put_str(tail, info->path, ET_MAX_PATH_BYTES, &path_truncated);
+    et_put_argv(tail, info->argv, &args);
+    et_commit(r);
+}
+
+void et_write_exec_failed(struct et_writer *w, const struct et_identity *id, uint16_t record_flags, uint16_t kind,
+                          int result, int err)
+{
+    struct et_record *r =
+        et_record_reserve(w, ET_REC_EXEC_FAILED, sizeof(struct et_exec_failed), id, et_now_ns(), err);
+    if (!r)
+        return;
+    r->flags = record_flags;
+    struct et_exec_failed *b = et_record_body(r);
+    b->kind = kind;
+    b->reserved = 0;
+    b->result = result;
+    et_commit(r);
+}
+
+static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time)
+{
+    struct et_file_header h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, ET_MAGIC, ET_MAGIC_LEN);
+    h.version_major = ET_VERSION_MAJOR;
+    h.version_minor = ET_VERSION_MINOR;
+    h.endian_marker = ET_ENDIAN_MARKER;
+    h.header_size = ET_HEADER_SIZE;
+    h.chunk_size = ET_CHUNK_SIZE;
+    h.chunk_count = (uint32_t)((size - ET_HEADER_SIZE) / ET_CHUNK_SIZE);
+    h.file_size = ET_HEADER_SIZE + (uint64_t)h.chunk_count * ET_CHUNK_SIZE;
+    h.launcher_pid = launcher_pid;
+    h.launcher_start_time = launcher_start_time;
+    struct timespec mono, real;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &real);
+    h.anchor_monotonic_ns = (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec;
+    h.anchor_realtime_ns = (uint64_t)real.tv_sec * 1000000000u + (uint64_t)real.tv_nsec;
+
+    size_t done = 0;
+    while (done < sizeof(h)) {
+        ssize_t n = pwrite(fd, (char *)&h + done, sizeof(h) - done, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time,
+                    bool replace, const char **what)
+{
+    char tmp[4096 + 32];
+    int ret;
+
+    if (size < ET_MIN_FILE_SIZE || size > ET_MAX_FILE_SIZE) {
+        *what = "size out of range";
+        return -EINVAL;
+    }
+    if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+        *what = "path too long";
+        return -ENAMETOOLONG;
+    }
+
+    /* Build the whole file under a temporary name, then link it into place:
+     * a process that opens the trace never sees a half-written header. */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *what = "create";
+        return -errno;
+    }
+    uint64_t file_size = ET_HEADER_SIZE + (size - ET_HEADER_SIZE) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
+    ret = -posix_fallocate(fd, 0, (off_t)file_size);
+    if (ret) {
+        *what = "reserve space";
+        goto fail;
+    }
+    ret = fill_header(fd, file_size, launcher_pid, launcher_start_time);
+    if (ret) {
+        *what = "write header";
+        goto fail;
+    }
+
+    if (replace) {
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+                ret = -EEXIST;
+                *what = "refusing to replace (not a regular file of yours)";
+                goto fail;
+            }
+            if (unlink(path) < 0 && errno != ENOENT) {
+                ret = -errno;
+                *what = "replace";
+                goto fail;
+            }
+        }
+    }
+    if (link(tmp, path) < 0) {
+        ret = -errno;
+        *what = "create";
+        goto fail;
+    }
+    unlink(tmp);
+    close(fd);
+    return 0;
+
+fail:
+    unlink(tmp);
+    close(fd);
+    return ret;
+}
