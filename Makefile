@@ -1,0 +1,74 @@
+# exectrace: `make` builds build/libexectrace.so and build/exectrace,
+# `make check` runs every test, `make install` honours PREFIX and DESTDIR.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/exectrace
+DESTDIR ?=
+
+BUILD := build
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wwrite-strings -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla-larger-than=65536 -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) -Iinclude
+
+# SANITIZE=1 builds the analyzer and the tests with ASan and UBSan.  The shim
+# is never built with them: it runs inside programs that were not.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+SHIM_C := shim/real.c shim/writer.c shim/procstat.c shim/life.c shim/pipe_table.c shim/fork.c \
+          shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/group.c
+SHIM_S := shim/vfork_x86_64.S
+SHIM_OBJ := $(SHIM_C:%.c=$(BUILD)/%.o) $(SHIM_S:%.S=$(BUILD)/%.o)
+SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
+
+# Code shared by the shim and the command (the launcher writes records too).
+COMMON_C := shim/writer.c shim/procstat.c
+ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c analyzer/names.c \
+              analyzer/procmap.c analyzer/output.c analyzer/cli.c
+ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
+ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
+# Everything but main(), for the tests.
+ANALYZER_LIB_OBJ := $(filter-out $(BUILD)/cmd/analyzer/main.o,$(ANALYZER_OBJ))
+
+SHIM := $(BUILD)/libexectrace.so
+CMD := $(BUILD)/exectrace
+
+all: $(SHIM) $(CMD)
+
+$(BUILD)/shim/%.o: shim/%.c shim/*.h include/exectrace/*.h | $(BUILD)/shim
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/shim/%.o: shim/%.S | $(BUILD)/shim
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(SHIM): $(SHIM_OBJ) shim/exports.map
+	$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJ) -ldl
+
+$(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer
+	$(CC) $(ANALYZER_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(CMD): $(ANALYZER_OBJ)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ)
+
+$(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/tests/progs:
+	mkdir -p $@
+
+include tests/tests.mk
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(CMD) $(DESTDIR)$(BINDIR)/exectrace
+	install -m 644 $(SHIM) $(DESTDIR)$(LIBDIR)/libexectrace.so
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/exectrace $(DESTDIR)$(LIBDIR)/libexectrace.so
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all install uninstall clean
+.DELETE_ON_ERROR:

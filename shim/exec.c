@@ -1,0 +1,328 @@
+/*
+ * The exec family.  Each call is recorded before it is made (path, argv,
+ * whether the environment had to be repaired), and again if it returns.
+ * Success shows as the new image's start record; an exec of a program that
+ * does not load the shim (static, setuid) shows as an exec with no outcome.
+ *
+ * Everything here may run in a vfork child: only the stack, raw system
+ * calls and the trace mapping are used, and memory is released if the exec
+ * returns.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "sys.h"
+
+extern char **environ;
+
+static const char *env_value(char *const envp[], const char *name, size_t name_len)
+{
+    if (!envp)
+        return NULL;
+    for (char *const *e = envp; *e; e++)
+        if (strncmp(*e, name, name_len) == 0 && (*e)[name_len] == '=')
+            return *e + name_len + 1;
+    return NULL;
+}
+
+/* Does an LD_PRELOAD value (entries separated by ':' or ' ') name us? */
+static bool preload_has_us(const char *value)
+{
+    const char *lib = et_proc.library_path;
+    const char *base = strrchr(lib, '/');
+    base = base ? base + 1 : lib;
+    size_t lib_len = strlen(lib), base_len = strlen(base);
+    while (*value) {
+        size_t n = strcspn(value, ": ");
+        if ((n == lib_len && memcmp(value, lib, n) == 0) ||
+            (n >= base_len && memcmp(value + n - base_len, base, base_len) == 0 &&
+             (n == base_len || value[n - base_len - 1] == '/')))
+            return true;
+        value += n;
+        if (*value)
+            value++;
+    }
+    return false;
+}
+
+/* Set-user-ID and set-group-ID programs run with AT_SECURE: the shim is not
+ * to be put into their environment. */
+static bool is_setid(const char *path, bool search_path)
+{
+    struct stat st;
+    if (!path)
+        return false;
+    if (!search_path || strchr(path, '/'))
+        return et_fstatat(AT_FDCWD, path, &st, 0) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+    const char *dirs = env_value(environ, "PATH", 4);
+    if (!dirs)
+        dirs = "/bin:/usr/bin";
+    char candidate[ET_MAX_PATH_BYTES];
+    size_t plen = strlen(path);
+    while (1) {
+        size_t n = strcspn(dirs, ":");
+        if (n + 1 + plen < sizeof(candidate)) {
+            memcpy(candidate, n ? dirs : ".", n ? n : 1);
+            size_t at = n ? n : 1;
+            candidate[at] = '/';
+            memcpy(candidate + at + 1, path, plen + 1);
+            if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+                et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
+                return (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+        }
+        if (!dirs[n])
+            return false;
+        dirs += n + 1;
+    }
+}
+
+void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const char *target_path, bool search_path)
+{
+    fix->envp = (char **)envp;
+    fix->flags = 0;
+    fix->mapping = NULL;
+    fix->mapping_len = 0;
+
+    const char *preload = env_value(envp, ET_ENV_PRELOAD, sizeof(ET_ENV_PRELOAD) - 1);
+    bool need_preload = !preload || !preload_has_us(preload);
+    bool need_file = !env_value(envp, ET_ENV_FILE, sizeof(ET_ENV_FILE) - 1);
+    if (!need_preload && !need_file)
+        return;
+    if (is_setid(target_path, search_path)) {
+        fix->flags = ET_ENV_NOT_ADDED_SETUID;
+        return;
+    }
+
+    /* "LD_PRELOAD=<us>" or "LD_PRELOAD=<us>:<what was there>". */
+    size_t count = 0;
+    while (envp && envp[count])
+        count++;
+    size_t lib_len = strlen(et_proc.library_path);
+    size_t old_len = preload && *preload ? strlen(preload) : 0;
+    size_t entry_len = sizeof(ET_ENV_PRELOAD) + lib_len + (old_len ? 1 + old_len : 0) + 1;
+    size_t array_bytes = (count + 3) * sizeof(char *);
+    size_t need = array_bytes + (entry_len > sizeof(fix->preload_entry) ? entry_len : 0);
+
+    char **out;
+    char *entry = fix->preload_entry;
+    /* mmap rather than malloc: this may be a vfork child, or a child of a
+     * multithreaded fork where the allocator's lock is held forever. */
+    void *m = et_mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (et_mmap_failed(m))
+        return; /* the exec goes ahead unrepaired */
+    fix->mapping = m;
+    fix->mapping_len = need;
+    out = m;
+    if (entry_len > sizeof(fix->preload_entry))
+        entry = (char *)m + array_bytes;
+
+    size_t j = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (need_preload && strncmp(envp[i], ET_ENV_PRELOAD "=", sizeof(ET_ENV_PRELOAD)) == 0)
+            continue; /* replaced below */
+        out[j++] = envp[i];
+    }
+    if (need_preload) {
+        char *p = entry;
+        memcpy(p, ET_ENV_PRELOAD "=", sizeof(ET_ENV_PRELOAD));
+        p += sizeof(ET_ENV_PRELOAD);
+        memcpy(p, et_proc.library_path, lib_len);
+        p += lib_len;
+        if (old_len) {
+            *p++ = ':';
+            memcpy(p, preload, old_len);
+            p += old_len;
+        }
+        *p = 0;
+        out[j++] = entry;
+        fix->flags |= ET_ENV_ADDED_PRELOAD;
+    }
+    if (need_file) {
+        out[j++] = et_proc.env_file_entry;
+        fix->flags |= ET_ENV_ADDED_FILE;
+    }
+    out[j] = NULL;
+    fix->envp = out;
+}
+
+void et_envfix_release(struct et_envfix *fix)
+{
+    if (fix->mapping)
+        et_munmap(fix->mapping, fix->mapping_len);
+    fix->mapping = NULL;
+}
+
+/* All variants funnel here. */
+struct exec_call {
+    uint16_t kind;
+    int fd;              /* fexecve, execveat */
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int at_flags;
+    bool search_path;    /* the p variants */
+};
+
+static int call_real(const struct exec_call *c, char *const envp[])
+{
+    switch (c->kind) {
+    case ET_EXEC_FEXECVE:
+        if (ET_REAL(fexecve))
+            return et_real.fexecve(c->fd, c->argv, envp);
+        break;
+    case ET_EXEC_EXECVEAT:
+        if (ET_REAL(execveat))
+            return et_real.execveat(c->fd, c->path, c->argv, envp, c->at_flags);
+        break;
+    default:
+        if (c->search_path ? ET_REAL(execvpe) != NULL : ET_REAL(execve) != NULL)
+            return c->search_path ? et_real.execvpe(c->path, c->argv, envp) : et_real.execve(c->path, c->argv, envp);
+        break;
+    }
+    errno = ENOSYS;
+    return -1;
+}
+
+static int do_exec(const struct exec_call *c)
+{
+    if (!et_active())
+        return call_real(c, c->envp);
+
+    uint64_t ts = et_now_ns();
+    struct et_envfix fix;
+    et_envfix_prepare(&fix, c->envp, c->kind == ET_EXEC_FEXECVE ? NULL : c->path, c->search_path);
+    struct et_identity id;
+    uint16_t rflags;
+    et_self_checked(&id, &rflags);
+    struct et_exec_info info = {c->kind, fix.flags, c->fd, c->at_flags, c->path, c->argv};
+    et_write_exec(&et_proc.writer, &id, ts, rflags, &info);
+    int ret = call_real(c, fix.envp);
+    int saved = errno;
+    et_envfix_release(&fix);
+    et_write_exec_failed(&et_proc.writer, &id, rflags, c->kind, ret, saved);
+    errno = saved;
+    return ret;
+}
+
+ET_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    struct exec_call c = {ET_EXEC_EXECVE, -1, path, argv, envp, 0, false};
+    return do_exec(&c);
+}
+
+ET_EXPORT int execv(const char *path, char *const argv[])
+{
+    struct exec_call c = {ET_EXEC_EXECV, -1, path, argv, environ, 0, false};
+    return do_exec(&c);
+}
+
+ET_EXPORT int execvp(const char *file, char *const argv[])
+{
+    struct exec_call c = {ET_EXEC_EXECVP, -1, file, argv, environ, 0, true};
+    return do_exec(&c);
+}
+
+ET_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    struct exec_call c = {ET_EXEC_EXECVPE, -1, file, argv, envp, 0, true};
+    return do_exec(&c);
+}
+
+ET_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    struct exec_call c = {ET_EXEC_FEXECVE, fd, NULL, argv, envp, 0, false};
+    return do_exec(&c);
+}
+
+ET_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    struct exec_call c = {ET_EXEC_EXECVEAT, dirfd, path, argv, envp, flags, false};
+    return do_exec(&c);
+}
+
+/*
+ * The execl variants collect their arguments into an array, as libc does:
+ * counted first, on the stack when that is small, otherwise in a private
+ * mapping (not malloc: this may be a vfork child).
+ */
+#define EXECL_STACK_ARGS 1024
+
+/* glibc declares the first argument nonnull, yet execl(path, NULL) is used
+ * (an empty argv) and must reach the kernel as such. */
+#pragma GCC diagnostic ignored "-Wnonnull-compare"
+
+static int execl_common(uint16_t kind, const char *path, const char *arg0, va_list ap, bool with_envp,
+                        bool search_path)
+{
+    va_list count_ap;
+    va_copy(count_ap, ap);
+    size_t argc = 1;
+    if (arg0)
+        while (va_arg(count_ap, char *) != NULL)
+            argc++;
+    va_end(count_ap);
+
+    char *stack_argv[EXECL_STACK_ARGS + 1];
+    char **argv = stack_argv;
+    size_t map_len = 0;
+    if (argc > EXECL_STACK_ARGS) {
+        map_len = (argc + 1) * sizeof(char *);
+        argv = et_mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (et_mmap_failed(argv)) {
+            errno = E2BIG;
+            return -1;
+        }
+    }
+    argv[0] = (char *)arg0;
+    for (size_t i = 1; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    argv[argc] = NULL;
+    char *const *envp = environ;
+    if (with_envp) {
+        if (arg0)
+            (void)va_arg(ap, char *); /* the NULL that ends the list */
+        envp = va_arg(ap, char *const *);
+    }
+
+    struct exec_call c = {kind, -1, path, argv, envp, 0, search_path};
+    int ret = do_exec(&c);
+    int saved = errno;
+    if (map_len)
+        et_munmap(argv, map_len);
+    errno = saved;
+    return ret;
+}
+
+ET_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int ret = execl_common(ET_EXEC_EXECL, path, arg, ap, false, false);
+    va_end(ap);
+    return ret;
+}
+
+ET_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int ret = execl_common(ET_EXEC_EXECLP, file, arg, ap, false, true);
+    va_end(ap);
+    return ret;
+}
+
+ET_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int ret = execl_common(ET_EXEC_EXECLE, path, arg, ap, true, false);
+    va_end(ap);
+    return ret;
+}

@@ -1,0 +1,139 @@
+/*
+ * State shared by the shim's hook families.
+ *
+ * Hooks share one shape: check that tracing is active (cheap), take the
+ * timestamp, call the real function, save errno, record, restore errno,
+ * return the real result.
+ */
+#ifndef EXECTRACE_SHIM_H
+#define EXECTRACE_SHIM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "procstat.h"
+#include "real.h"
+#include "writer.h"
+
+#define ET_EXPORT __attribute__((visibility("default")))
+#define ET_TLS __thread __attribute__((tls_model("initial-exec")))
+#define ET_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ET_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum et_state {
+    ET_STATE_UNINIT = 0,
+    ET_STATE_INITIALIZING = 1,
+    ET_STATE_ACTIVE = 2,
+    ET_STATE_INERT = 3, /* no trace file, AT_SECURE, or it could not be opened */
+};
+
+/* The environment variables that carry tracing across exec. */
+#define ET_ENV_FILE "EXECTRACE_FILE"
+#define ET_ENV_PRELOAD "LD_PRELOAD"
+#define ET_ENV_BUF (ET_MAX_PATH_BYTES + 32)
+
+struct et_process {
+    int state;
+    uint32_t pid;
+    uint64_t start_time;
+    struct et_writer writer;
+    char trace_path[ET_MAX_PATH_BYTES];
+    /* This library's absolute path, and "EXECTRACE_FILE=<absolute path>",
+     * ready to be put back into an environment that lost them. */
+    char library_path[ET_MAX_PATH_BYTES];
+    char env_file_entry[ET_ENV_BUF];
+};
+extern struct et_process et_proc;
+
+#define ET_VFORK_NEST_MAX 4
+struct et_thread {
+    uint32_t tid; /* 0 until the thread's first record */
+    /* Nonzero while this thread's memory is borrowed by a vfork child: its
+     * records are the child's.  Set on the child's path out of vfork, reset
+     * on the parent's, so nothing the child does survives in the parent. */
+    uint32_t vfork_depth;
+    struct et_identity vfork_child[ET_VFORK_NEST_MAX];
+};
+extern ET_TLS struct et_thread et_thread;
+
+bool et_init_lazily(void);
+
+/* True when this process records events. */
+static inline bool et_active(void)
+{
+    int s = __atomic_load_n(&et_proc.state, __ATOMIC_ACQUIRE);
+    if (ET_LIKELY(s == ET_STATE_ACTIVE))
+        return true;
+    return s == ET_STATE_UNINIT && et_init_lazily();
+}
+
+static inline bool et_in_vfork_child(void)
+{
+    return et_thread.vfork_depth != 0;
+}
+
+/* Who is calling: the process, or the vfork child borrowing this thread. */
+void et_self(struct et_identity *id, uint16_t *record_flags);
+
+/* Like et_self, but checks the pid with the kernel first: for the rare paths
+ * (exec, _exit) that a child made by clone(CLONE_VM) or a raw fork syscall
+ * may take with stale process state. */
+void et_self_checked(struct et_identity *id, uint16_t *record_flags);
+
+/* Reserves a record for the caller; NULL when it cannot be recorded. */
+struct et_record *et_begin(uint16_t type, uint32_t body_size, uint64_t ts_ns, int err);
+
+/* Reads the identity of the calling process from the kernel. */
+int et_identity_from_kernel(struct et_identity *id, struct et_proc_stat *st);
+
+/* Process images. */
+void et_record_image_start(uint16_t origin, const struct et_identity *id, const struct et_proc_stat *st,
+                           char **argv, const char *exe, bool scan_fds, uint16_t flags);
+void et_fork_child_begin(uint16_t origin);
+void et_record_exit(uint16_t how, int status);
+
+/*
+ * Which fds are pipe ends (and pidfds), so that close and dup of ordinary
+ * files cost one lookup.  One 64-bit word per fd, updated atomically.  A vfork
+ * child has its own fd table in the kernel but shares this one with its
+ * parent, so it never changes it.
+ */
+#define ET_FD_TABLE_SIZE 65536
+#define ET_FDE_VALID (1ull << 63)
+#define ET_FDE_READ (1ull << 62)
+#define ET_FDE_WRITE (1ull << 61)
+#define ET_FDE_CLOEXEC (1ull << 60)
+#define ET_FDE_FIFO (1ull << 59)
+#define ET_FDE_PIDFD (1ull << 58)
+#define ET_FDE_VALUE_MASK ((1ull << 58) - 1) /* the pipe's inode, or a pidfd's pid */
+
+uint64_t et_fd_get(int fd);
+void et_fd_set(int fd, uint64_t entry);
+void et_fd_clear(int fd);
+static inline bool et_fd_is_pipe(uint64_t entry)
+{
+    return (entry & ET_FDE_VALID) && !(entry & ET_FDE_PIDFD);
+}
+/* Fills a pipe end from a table entry; fd = -1 when it is not a pipe end. */
+void et_fd_describe(int fd, uint64_t entry, struct et_pipe_end *out);
+/* The pipe ends currently open, lowest fd first. */
+int et_fd_list_pipes(struct et_pipe_end *out, int max, bool *truncated);
+/* The highest fd that ever held an entry, for bounded scans. */
+int et_fd_high_water(void);
+/* Learns what fd is from the kernel; 0 when it is no pipe end. */
+uint64_t et_fd_probe(int fd);
+void et_fd_forget_all(void);
+
+/* Environment re-injection for exec and posix_spawn (exec.c). */
+struct et_envfix {
+    char **envp;     /* what to pass on */
+    uint16_t flags;  /* ET_ENV_* */
+    void *mapping;   /* memory to release if the exec returns */
+    unsigned long mapping_len;
+    char preload_entry[ET_ENV_BUF];
+};
+void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const char *target_path, bool search_path);
+void et_envfix_release(struct et_envfix *fix);
+
+#endif
