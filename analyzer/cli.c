@@ -1,0 +1,83 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int et_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int et_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 0:
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return -1;
+    }
+    if (*end && end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) && !(end[1] == 'B' && !end[2]))
+        return -1;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int et_usage_error(const char *command, const char *message)
+{
+    fprintf(stderr, "exectrace %s: %s (see 'exectrace %s --help')\n", command, message, command);
+    return 2;
+}
+
+void et_report_trace_problem(const char *path, const struct et_trace *t)
+{
+    if (t->unreadable)
+        fprintf(stderr, "exectrace: %s: %s\n", path, t->diag);
+    else if (t->problems > 1)
+        fprintf(stderr, "exectrace: %s: damaged trace: %s (and %" PRIu64 " more problems); %" PRIu64
+                        " valid records shown\n",
+                path, t->diag, t->problems - 1, t->records);
+    else
+        fprintf(stderr, "exectrace: %s: damaged trace: %s; %" PRIu64 " valid records shown\n", path, t->diag,
+                t->records);
+}
+
+void et_report_trace_notes(const char *path, const struct et_trace *t)
+{
+    if (t->incomplete)
+        fprintf(stderr,
+                "exectrace: %s: note: %" PRIu64 " incomplete record%s skipped (its writer was killed while writing "
+                "it, or is still running)\n",
+                path, t->incomplete, t->incomplete == 1 ? "" : "s");
+    if (t->hdr && t->hdr->records_dropped)
+        fprintf(stderr, "exectrace: %s: note: %" PRIu64 " records were dropped because the trace file was full "
+                        "(run with a larger --size)\n",
+                path, (uint64_t)t->hdr->records_dropped);
+}

@@ -1,0 +1,29 @@
+/* What the subcommands share: exit statuses, argument parsing, and how
+ * trace problems are reported. */
+#ifndef EXECTRACE_CLI_H
+#define EXECTRACE_CLI_H
+
+#include <stdint.h>
+
+#include "reader.h"
+
+/* Exit statuses of the reading commands. */
+#define ET_EXIT_USAGE 2
+#define ET_EXIT_BAD_TRACE 2
+/* `run` exits with the command's status; these are its own, as timeout(1)
+ * and env(1) have them. */
+#define ET_EXIT_RUN_FAILED 125
+#define ET_EXIT_CANNOT_EXECUTE 126
+#define ET_EXIT_NOT_FOUND 127
+
+int et_parse_long(const char *s, long min, long max, long *out);
+/* "64M", "1g", "65536": bytes.  0 or -1. */
+int et_parse_size(const char *s, uint64_t *out);
+int et_usage_error(const char *command, const char *message);
+
+/* One line on stderr naming the first problem and its offset. */
+void et_report_trace_problem(const char *path, const struct et_trace *t);
+/* Notes that are not errors: records a writer never finished. */
+void et_report_trace_notes(const char *path, const struct et_trace *t);
+
+#endif

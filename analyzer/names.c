@@ -1,0 +1,236 @@
+#define _GNU_SOURCE
+#include "names.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "exectrace/trace_format.h"
+
+const char *et_signal_name(int sig, char *buf, size_t len)
+{
+    const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+        snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+    else
+        snprintf(buf, len, "%d", sig);
+    return buf;
+}
+
+const char *et_errno_name(int err, char *buf, size_t len)
+{
+    const char *name = strerrorname_np(err);
+    if (name)
+        return name;
+    snprintf(buf, len, "errno %d", err);
+    return buf;
+}
+
+const char *et_flags_string(uint64_t value, const struct et_flag_name *names, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    if (value == 0) {
+        snprintf(buf, len, "0");
+        return buf;
+    }
+    for (const struct et_flag_name *n = names; n->name; n++) {
+        if ((value & n->value) == n->value && n->value) {
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "|" : "", n->name);
+            value &= ~n->value;
+        }
+    }
+    if (value)
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s0x%llx", used ? "|" : "",
+                                 (unsigned long long)value);
+    return buf;
+}
+
+const char *et_wait_status_string(int status, char *buf, size_t len)
+{
+    char sig[32];
+    if (WIFEXITED(status))
+        snprintf(buf, len, "WIFEXITED %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "WIFSIGNALED %s%s", et_signal_name(WTERMSIG(status), sig, sizeof(sig)),
+                 WCOREDUMP(status) ? " core dumped" : "");
+    else if (WIFSTOPPED(status))
+        snprintf(buf, len, "WIFSTOPPED %s", et_signal_name(WSTOPSIG(status), sig, sizeof(sig)));
+    else if (WIFCONTINUED(status))
+        snprintf(buf, len, "WIFCONTINUED");
+    else
+        snprintf(buf, len, "status 0x%x", (unsigned)status);
+    return buf;
+}
+
+#define F(x) {(uint64_t)(x), #x}
+const struct et_flag_name et_clone_flag_names[] = {
+    F(CLONE_VM), F(CLONE_FS), F(CLONE_FILES), F(CLONE_SIGHAND), F(CLONE_PIDFD), F(CLONE_PTRACE),
+    F(CLONE_VFORK), F(CLONE_PARENT), F(CLONE_THREAD), F(CLONE_NEWNS), F(CLONE_SYSVSEM), F(CLONE_SETTLS),
+    F(CLONE_PARENT_SETTID), F(CLONE_CHILD_CLEARTID), F(CLONE_UNTRACED), F(CLONE_CHILD_SETTID),
+    F(CLONE_NEWCGROUP), F(CLONE_NEWUTS), F(CLONE_NEWIPC), F(CLONE_NEWUSER), F(CLONE_NEWPID), F(CLONE_NEWNET),
+    F(CLONE_IO), {0, NULL}};
+const struct et_flag_name et_open_flag_names[] = {F(O_CLOEXEC), F(O_NONBLOCK), F(O_DIRECT), {0, NULL}};
+const struct et_flag_name et_wait_option_names[] = {
+    F(WNOHANG), F(WUNTRACED), F(WEXITED), F(WCONTINUED), F(WNOWAIT), F(__WNOTHREAD), F(__WALL), F(__WCLONE),
+    {0, NULL}};
+const struct et_flag_name et_spawn_flag_names[] = {
+    F(POSIX_SPAWN_RESETIDS), F(POSIX_SPAWN_SETPGROUP), F(POSIX_SPAWN_SETSIGDEF), F(POSIX_SPAWN_SETSIGMASK),
+    F(POSIX_SPAWN_SETSCHEDPARAM), F(POSIX_SPAWN_SETSCHEDULER), F(POSIX_SPAWN_USEVFORK), F(POSIX_SPAWN_SETSID),
+    {0, NULL}};
+const struct et_flag_name et_sa_flag_names[] = {
+    F(SA_NOCLDSTOP), F(SA_NOCLDWAIT), F(SA_SIGINFO), F(SA_ONSTACK), F(SA_RESTART), F(SA_NODEFER),
+    F(SA_RESETHAND), {0, NULL}};
+const struct et_flag_name et_close_range_flag_names[] = {F(CLOSE_RANGE_UNSHARE), F(CLOSE_RANGE_CLOEXEC),
+                                                         {0, NULL}};
+#undef F
+
+#define NAME_OF(table, i) ((i) < sizeof(table) / sizeof(table[0]) && table[i] ? table[i] : "?")
+
+const char *et_fork_kind_name(unsigned kind)
+{
+    static const char *const names[] = {[ET_FORK_FORK] = "fork", [ET_FORK_VFORK] = "vfork",
+                                        [ET_FORK__FORK] = "_Fork", [ET_FORK_CLONE] = "clone"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_exec_kind_name(unsigned kind)
+{
+    static const char *const names[] = {
+        [ET_EXEC_EXECVE] = "execve", [ET_EXEC_EXECV] = "execv",     [ET_EXEC_EXECVP] = "execvp",
+        [ET_EXEC_EXECVPE] = "execvpe", [ET_EXEC_EXECL] = "execl",   [ET_EXEC_EXECLP] = "execlp",
+        [ET_EXEC_EXECLE] = "execle", [ET_EXEC_FEXECVE] = "fexecve", [ET_EXEC_EXECVEAT] = "execveat"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_spawn_kind_name(unsigned kind)
+{
+    static const char *const names[] = {[ET_SPAWN_POSIX_SPAWN] = "posix_spawn",
+                                        [ET_SPAWN_POSIX_SPAWNP] = "posix_spawnp"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_signal_kind_name(unsigned kind)
+{
+    static const char *const names[] = {[ET_SIGNAL_KILL] = "kill", [ET_SIGNAL_KILLPG] = "killpg",
+                                        [ET_SIGNAL_SIGQUEUE] = "sigqueue", [ET_SIGNAL_TGKILL] = "tgkill",
+                                        [ET_SIGNAL_PIDFD_SEND_SIGNAL] = "pidfd_send_signal"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_wait_kind_name(unsigned kind)
+{
+    static const char *const names[] = {[ET_WAIT_WAIT] = "wait", [ET_WAIT_WAITPID] = "waitpid",
+                                        [ET_WAIT_WAIT3] = "wait3", [ET_WAIT_WAIT4] = "wait4",
+                                        [ET_WAIT_WAITID] = "waitid"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_dup_kind_name(unsigned kind)
+{
+    static const char *const names[] = {[ET_DUP_DUP] = "dup", [ET_DUP_DUP2] = "dup2", [ET_DUP_DUP3] = "dup3",
+                                        [ET_DUP_FCNTL_DUPFD] = "fcntl", [ET_DUP_FCNTL_DUPFD_CLOEXEC] = "fcntl"};
+    return NAME_OF(names, kind);
+}
+
+const char *et_origin_name(unsigned origin)
+{
+    static const char *const names[] = {[ET_ORIGIN_EXEC] = "exec", [ET_ORIGIN_FORK] = "fork",
+                                        [ET_ORIGIN_VFORK] = "vfork", [ET_ORIGIN_CLONE] = "clone",
+                                        [ET_ORIGIN_LAUNCHER] = "launcher"};
+    return NAME_OF(names, origin);
+}
+
+const char *et_exit_how_name(unsigned how)
+{
+    static const char *const names[] = {[ET_EXIT_EXIT] = "exit", [ET_EXIT__EXIT] = "_exit",
+                                        [ET_EXIT__EXIT_C99] = "_Exit"};
+    return NAME_OF(names, how);
+}
+
+const char *et_record_type_name(unsigned type)
+{
+    static const char *const names[] = {
+        [ET_REC_IMAGE_START] = "start",       [ET_REC_IMAGE_EXIT] = "exit",
+        [ET_REC_FORK] = "fork",               [ET_REC_SPAWN] = "spawn",
+        [ET_REC_SPAWN_ACTION] = "spawn_action", [ET_REC_EXEC] = "exec",
+        [ET_REC_EXEC_FAILED] = "exec_failed", [ET_REC_SIGNAL] = "signal",
+        [ET_REC_PIDFD_OPEN] = "pidfd_open",   [ET_REC_WAIT_ENTER] = "wait_enter",
+        [ET_REC_WAIT_RETURN] = "wait_return", [ET_REC_PIPE] = "pipe",
+        [ET_REC_CLOSE] = "close",             [ET_REC_CLOSE_RANGE] = "close_range",
+        [ET_REC_DUP] = "dup",                 [ET_REC_SET_CLOEXEC] = "set_cloexec",
+        [ET_REC_SETPGID] = "setpgid",         [ET_REC_SETSID] = "setsid",
+        [ET_REC_PRCTL] = "prctl",             [ET_REC_SIGCHLD_ACTION] = "sigchld_action",
+        [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end"};
+    return NAME_OF(names, type);
+}
+
+const char *et_idtype_name(int idtype)
+{
+    switch (idtype) {
+    case P_ALL:
+        return "P_ALL";
+    case P_PID:
+        return "P_PID";
+    case P_PGID:
+        return "P_PGID";
+    case P_PIDFD:
+        return "P_PIDFD";
+    default:
+        return "?";
+    }
+}
+
+const char *et_cld_code_name(int code)
+{
+    switch (code) {
+    case CLD_EXITED:
+        return "CLD_EXITED";
+    case CLD_KILLED:
+        return "CLD_KILLED";
+    case CLD_DUMPED:
+        return "CLD_DUMPED";
+    case CLD_TRAPPED:
+        return "CLD_TRAPPED";
+    case CLD_STOPPED:
+        return "CLD_STOPPED";
+    case CLD_CONTINUED:
+        return "CLD_CONTINUED";
+    default:
+        return "?";
+    }
+}
+
+const char *et_disposition_name(unsigned disposition)
+{
+    static const char *const names[] = {[ET_DISP_DEFAULT] = "SIG_DFL", [ET_DISP_IGNORE] = "SIG_IGN",
+                                        [ET_DISP_HANDLER] = "handler", [ET_DISP_HOLD] = "SIG_HOLD"};
+    return NAME_OF(names, disposition);
+}
+
+const char *et_sigchld_call_name(unsigned call)
+{
+    static const char *const names[] = {[ET_SIGCHLD_SIGNAL] = "signal", [ET_SIGCHLD_SIGACTION] = "sigaction",
+                                        [ET_SIGCHLD_SIGSET] = "sigset"};
+    return NAME_OF(names, call);
+}
+
+const char *et_prctl_option_name(int option)
+{
+    switch (option) {
+    case PR_SET_CHILD_SUBREAPER:
+        return "PR_SET_CHILD_SUBREAPER";
+    case PR_SET_PDEATHSIG:
+        return "PR_SET_PDEATHSIG";
+    default:
+        return "?";
+    }
+}

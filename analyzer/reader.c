@@ -1,0 +1,312 @@
+#define _GNU_SOURCE
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {
+    [ET_REC_IMAGE_START] = sizeof(struct et_image_start),
+    [ET_REC_IMAGE_EXIT] = sizeof(struct et_image_exit),
+    [ET_REC_FORK] = sizeof(struct et_fork),
+    [ET_REC_SPAWN] = sizeof(struct et_spawn),
+    [ET_REC_SPAWN_ACTION] = sizeof(struct et_spawn_action),
+    [ET_REC_EXEC] = sizeof(struct et_exec),
+    [ET_REC_EXEC_FAILED] = sizeof(struct et_exec_failed),
+    [ET_REC_SIGNAL] = sizeof(struct et_signal),
+    [ET_REC_PIDFD_OPEN] = sizeof(struct et_pidfd_open),
+    [ET_REC_WAIT_ENTER] = sizeof(struct et_wait_enter),
+    [ET_REC_WAIT_RETURN] = sizeof(struct et_wait_return),
+    [ET_REC_PIPE] = sizeof(struct et_pipe),
+    [ET_REC_CLOSE] = sizeof(struct et_close),
+    [ET_REC_CLOSE_RANGE] = sizeof(struct et_close_range),
+    [ET_REC_DUP] = sizeof(struct et_dup),
+    [ET_REC_SET_CLOEXEC] = sizeof(struct et_set_cloexec),
+    [ET_REC_SETPGID] = sizeof(struct et_setpgid),
+    [ET_REC_SETSID] = sizeof(struct et_setsid),
+    [ET_REC_PRCTL] = sizeof(struct et_prctl),
+    [ET_REC_SIGCHLD_ACTION] = sizeof(struct et_sigchld_action),
+    [ET_REC_REAPED] = sizeof(struct et_reaped),
+    [ET_REC_RUN_END] = sizeof(struct et_run_end),
+};
+
+uint32_t et_body_size(uint16_t type)
+{
+    return type < ET_REC_TYPE_COUNT ? body_sizes[type] : 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void problem(struct et_trace *t, uint64_t offset, const char *fmt, ...)
+{
+    if (t->problems++ == 0) {
+        int n = snprintf(t->diag, sizeof(t->diag), "offset %" PRIu64 ": ", offset);
+        va_list ap;
+        va_start(ap, fmt);
+        if (n > 0 && (size_t)n < sizeof(t->diag))
+            vsnprintf(t->diag + n, sizeof(t->diag) - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static uint32_t bswap_marker(uint32_t v)
+{
+    return __builtin_bswap32(v);
+}
+
+static int check_header(struct et_trace *t)
+{
+    const uint8_t *d = t->data;
+    if (t->len < ET_MAGIC_LEN || memcmp(d, ET_MAGIC, ET_MAGIC_LEN) != 0) {
+        snprintf(t->diag, sizeof(t->diag), "offset 0: not an exectrace trace file (no trace magic)");
+        return -1;
+    }
+    if (t->len < ET_HEADER_SIZE) {
+        snprintf(t->diag, sizeof(t->diag), "offset %zu: truncated inside the %u-byte file header", t->len,
+                 ET_HEADER_SIZE);
+        return -1;
+    }
+    const struct et_file_header *h = (const void *)d;
+    if (h->endian_marker != ET_ENDIAN_MARKER) {
+        snprintf(t->diag, sizeof(t->diag), "offset 12: %s",
+                 bswap_marker(h->endian_marker) == ET_ENDIAN_MARKER
+                     ? "written on a machine of the other byte order, which this exectrace cannot read"
+                     : "byte-order marker is garbled");
+        return -1;
+    }
+    if (h->version_major != ET_VERSION_MAJOR) {
+        snprintf(t->diag, sizeof(t->diag), "offset 8: trace format %u.%u, this exectrace reads %u.x%s",
+                 h->version_major, h->version_minor, ET_VERSION_MAJOR,
+                 h->version_major > ET_VERSION_MAJOR ? " (the file is newer: use a newer exectrace)" : "");
+        return -1;
+    }
+    if (h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE) {
+        snprintf(t->diag, sizeof(t->diag), "offset 16: unsupported layout (header %u bytes, chunks %u bytes)",
+                 h->header_size, h->chunk_size);
+        return -1;
+    }
+    t->hdr = h;
+
+    uint64_t declared = ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE;
+    if (h->file_size != declared)
+        problem(t, 24, "header is inconsistent: size %" PRIu64 " for %u chunks", h->file_size, h->chunk_count);
+    uint64_t present = (t->len - ET_HEADER_SIZE) / ET_CHUNK_SIZE;
+    uint64_t claimed = h->next_chunk < h->chunk_count ? h->next_chunk : h->chunk_count;
+    if (t->len < declared) {
+        uint64_t cut = t->len;
+        /* Damage only if claimed data was lost; a trace is written front to
+         * back, so a cut past the claimed chunks loses nothing. */
+        if (present < claimed || (t->len - ET_HEADER_SIZE) % ET_CHUNK_SIZE != 0)
+            problem(t, cut, "truncated: the file ends here, its header says %" PRIu64 " bytes", declared);
+        else
+            problem(t, cut, "truncated after the last record: the header says %" PRIu64 " bytes", declared);
+    }
+    t->chunks = (uint32_t)(claimed < present ? claimed : present);
+    /* A partial last chunk can still hold records: include it and bound
+     * every read by t->len. */
+    if (claimed > present && (t->len - ET_HEADER_SIZE) % ET_CHUNK_SIZE)
+        t->chunks++;
+    return 0;
+}
+
+int et_trace_from_buffer(struct et_trace *t, const void *data, size_t len)
+{
+    memset(t, 0, sizeof(*t));
+    t->data = data;
+    t->len = len;
+    if (check_header(t) < 0) {
+        t->unreadable = true;
+        t->problems = 1;
+        return -1;
+    }
+    return 0;
+}
+
+int et_trace_open(struct et_trace *t, const char *path)
+{
+    memset(t, 0, sizeof(*t));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(t->diag, sizeof(t->diag), "%s", strerror(errno));
+        t->unreadable = true;
+        t->problems = 1;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(t->diag, sizeof(t->diag), "not a regular file");
+        close(fd);
+        t->unreadable = true;
+        t->problems = 1;
+        return -1;
+    }
+    void *p = NULL;
+    if (st.st_size > 0) {
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+            snprintf(t->diag, sizeof(t->diag), "cannot map: %s", strerror(errno));
+            close(fd);
+            t->unreadable = true;
+            t->problems = 1;
+            return -1;
+        }
+    }
+    close(fd);
+    int ret = et_trace_from_buffer(t, p, (size_t)st.st_size);
+    t->mapped = p != NULL;
+    return ret;
+}
+
+void et_trace_close(struct et_trace *t)
+{
+    if (t->mapped)
+        munmap((void *)t->data, t->len);
+    t->data = NULL;
+    t->mapped = false;
+}
+
+/* A record header that proves itself: plausible size and matching commit. */
+static bool committed_at(const uint8_t *p, const uint8_t *end)
+{
+    if ((size_t)(end - p) < sizeof(struct et_record))
+        return false;
+    const struct et_record *r = (const void *)p;
+    uint32_t size = r->size, commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
+    return size >= sizeof(struct et_record) && size % 8 == 0 && size <= (size_t)(end - p) &&
+           commit == et_commit_word(r->type, size);
+}
+
+/* Walks the records of one run. */
+static int scan_run(struct et_trace *t, const uint8_t *begin, const uint8_t *end, et_record_fn fn, void *ctx)
+{
+    const uint8_t *p = begin;
+    while ((size_t)(end - p) >= sizeof(struct et_record)) {
+        const struct et_record *r = (const void *)p;
+        uint64_t offset = (uint64_t)(p - t->data);
+        uint32_t size = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
+        uint32_t commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
+
+        if (size == 0) {
+            /* A writer reserved this space and was stopped before it could
+             * store the size (or is about to).  Find the next record that
+             * proves itself, if any. */
+            const uint8_t *q = p + 8;
+            while (q < end && !committed_at(q, end))
+                q += 8;
+            t->incomplete++;
+            p = q;
+            continue;
+        }
+        if (size < sizeof(struct et_record) || size % 8 != 0 || size > (size_t)(end - p)) {
+            problem(t, offset, "record with impossible size %u", size);
+            const uint8_t *q = p + 8;
+            while (q < end && !committed_at(q, end))
+                q += 8;
+            p = q;
+            continue;
+        }
+        if (commit == 0) {
+            t->incomplete++;
+        } else if (commit != et_commit_word(r->type, size)) {
+            problem(t, offset, "record is corrupt (its commit word does not match)");
+        } else if (r->type < ET_REC_TYPE_COUNT && body_sizes[r->type] == 0) {
+            problem(t, offset, "record of reserved type %u", r->type);
+        } else if (size < sizeof(struct et_record) + et_body_size(r->type)) {
+            problem(t, offset, "record of type %u is %u bytes, too short for its fields", r->type, size);
+        } else {
+            t->records++;
+            int ret = fn ? fn(r, offset, ctx) : 0;
+            if (ret)
+                return ret;
+        }
+        p += size;
+    }
+    return 0;
+}
+
+int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
+{
+    if (!t->hdr)
+        return 0;
+    t->records = 0;
+    t->incomplete = 0;
+    for (uint32_t i = 0; i < t->chunks;) {
+        uint64_t off = ET_HEADER_SIZE + (uint64_t)i * ET_CHUNK_SIZE;
+        if (off + sizeof(struct et_run_header) > t->len)
+            break;
+        const struct et_run_header *run = (const void *)(t->data + off);
+        uint32_t tag = __atomic_load_n(&run->tag, __ATOMIC_ACQUIRE);
+        if (tag == 0) {
+            i++; /* claimed by a writer that did not live to tag it */
+            continue;
+        }
+        if (!ET_RUN_TAG_VALID(tag)) {
+            problem(t, off, "chunk %u does not start a run (0x%08x)", i, tag);
+            i++;
+            continue;
+        }
+        uint32_t n = ET_RUN_TAG_CHUNKS(tag);
+        if (n > t->hdr->chunk_count - i) {
+            problem(t, off, "run of %u chunks goes past the end of the trace", n);
+            n = t->hdr->chunk_count - i;
+        }
+        uint64_t run_end = off + (uint64_t)n * ET_CHUNK_SIZE;
+        uint64_t used = __atomic_load_n(&run->used, __ATOMIC_ACQUIRE);
+        uint64_t data_end = off + sizeof(*run) + used;
+        if (data_end > run_end)
+            data_end = run_end; /* writers overshoot when the run fills */
+        if (data_end > t->len)
+            data_end = t->len;
+        int ret = scan_run(t, t->data + off + sizeof(*run), t->data + data_end, fn, ctx);
+        if (ret)
+            return ret;
+        i += n;
+    }
+    return 0;
+}
+
+struct et_tail et_tail_of(const struct et_record *r)
+{
+    struct et_tail t;
+    t.p = (const uint8_t *)(r + 1) + et_body_size(r->type);
+    t.end = (const uint8_t *)r + r->size;
+    t.bad = t.p > t.end;
+    return t;
+}
+
+bool et_tail_str(struct et_tail *t, const char **s, uint16_t *len)
+{
+    uint16_t l;
+    if (t->bad || (size_t)(t->end - t->p) < sizeof(l)) {
+        t->bad = true;
+        *s = "";
+        *len = 0;
+        return false;
+    }
+    memcpy(&l, t->p, sizeof(l));
+    if ((size_t)(t->end - t->p) - sizeof(l) < l) {
+        t->bad = true;
+        *s = "";
+        *len = 0;
+        return false;
+    }
+    *s = (const char *)t->p + sizeof(l);
+    *len = l;
+    t->p += sizeof(l) + l;
+    return true;
+}
+
+const void *et_tail_array(struct et_tail *t, size_t count, size_t elem_size)
+{
+    if (t->bad || count > (size_t)(t->end - t->p) / (elem_size ? elem_size : 1)) {
+        t->bad = true;
+        return NULL;
+    }
+    const void *p = t->p;
+    t->p += count * elem_size;
+    return p;
+}

@@ -1,0 +1,69 @@
+/*
+ * Reading trace files, which are untrusted: written by processes that may
+ * have been killed mid-write, or handed over from elsewhere.  Every length,
+ * offset and count is checked before use.  A damaged file still yields every
+ * record that proves itself complete (its commit word matches).
+ */
+#ifndef EXECTRACE_READER_H
+#define EXECTRACE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exectrace/trace_format.h"
+
+struct et_trace {
+    const uint8_t *data;
+    size_t len;
+    bool mapped;
+    const struct et_file_header *hdr; /* NULL when the file is unreadable */
+    uint32_t chunks;                  /* chunks present and claimed */
+
+    /* The first problem found, with its offset: one line for the user. */
+    char diag[256];
+    uint64_t problems;
+    bool unreadable; /* nothing can be read at all */
+
+    uint64_t records;    /* complete records */
+    uint64_t incomplete; /* reserved but never committed (writer killed, or still writing) */
+};
+
+/* Opens and maps a trace file.  Returns 0 when records can be read (check
+ * t->problems for damage), -1 when the file cannot be read at all; both fill
+ * t->diag when something is wrong. */
+int et_trace_open(struct et_trace *t, const char *path);
+
+/* The same over a buffer the caller owns (tests, fuzzing). */
+int et_trace_from_buffer(struct et_trace *t, const void *data, size_t len);
+
+void et_trace_close(struct et_trace *t);
+
+/* Calls fn for each complete record in file order; stops early when fn
+ * returns nonzero and returns that value.  Counts records and problems. */
+typedef int (*et_record_fn)(const struct et_record *r, uint64_t offset, void *ctx);
+int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx);
+
+/* The fixed body a record of a known type must have; 0 for unknown types. */
+uint32_t et_body_size(uint16_t type);
+
+static inline const void *et_body(const struct et_record *r)
+{
+    return r + 1;
+}
+
+/* Bounds-checked reading of a record's variable-length tail. */
+struct et_tail {
+    const uint8_t *p;
+    const uint8_t *end;
+    bool bad; /* something did not fit: the record is damaged */
+};
+
+/* The tail after the fixed body of a record whose size the reader checked. */
+struct et_tail et_tail_of(const struct et_record *r);
+/* A length-prefixed string; *s is not NUL-terminated. */
+bool et_tail_str(struct et_tail *t, const char **s, uint16_t *len);
+/* count fixed-size structs (pipe ends, pids), aligned as written. */
+const void *et_tail_array(struct et_tail *t, size_t count, size_t elem_size);
+
+#endif

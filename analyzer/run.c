@@ -1,0 +1,545 @@
+/*
+ * `exectrace run`: runs a command with the shim preloaded, as the child
+ * subreaper of everything it starts, and records what only the launcher can
+ * see: how each orphaned descendant ended.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "events.h"
+#include "procstat.h"
+#include "reader.h"
+#include "run.h"
+#include "writer.h"
+
+#define SHIM_NAME "libexectrace.so"
+#define DEFAULT_TRACE "exectrace.trace"
+#define MAX_LEFT_RUNNING 256
+
+/* Signals passed on to the command.  Terminal-generated ones already reach
+ * it when it shares our process group. */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+
+struct run_options {
+    const char *trace_path;
+    uint64_t size;
+    bool wait_orphans;
+    bool quiet;
+    char **command;
+};
+
+struct launcher {
+    struct run_options opt;
+    char trace_path[PATH_MAX];
+    char shim_path[PATH_MAX];
+    struct et_writer writer;
+    void *map;
+    struct et_identity self;
+    pid_t command_pid;
+    int command_status;
+    bool command_done;
+    uint32_t orphans_reaped;
+    sigset_t old_mask;
+};
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [-q] [--] COMMAND [ARGS...]\n"
+          "Runs COMMAND with every process of its tree traced into FILE.\n"
+          "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
+          "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
+          "      --no-wait-orphans  stop when COMMAND exits; by default exectrace also waits for descendants\n"
+          "                       COMMAND left behind, and records how they end\n"
+          "  -q, --quiet          no summary line\n"
+          "Exit status: COMMAND's (128+N if it was killed by signal N), 127 if COMMAND was not found,\n"
+          "126 if it could not be run, 125 if exectrace itself failed.\n",
+          f);
+}
+
+static bool readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* The shim beside this executable (a build tree), in ../lib/exectrace (an
+ * installed tree moved elsewhere), or where `make install` put it. */
+static int find_shim(struct launcher *l)
+{
+    const char *env = getauxval(AT_SECURE) ? NULL : getenv("EXECTRACE_SHIM");
+    if (env && *env) {
+        if (!realpath(env, l->shim_path)) {
+            fprintf(stderr, "exectrace: EXECTRACE_SHIM=%s: %s\n", env, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char candidates[3][PATH_MAX];
+    int count = 0;
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            /* A path too long to build is simply not a candidate. */
+            if (snprintf(candidates[count], PATH_MAX, "%s/%s", self, SHIM_NAME) < PATH_MAX)
+                count++;
+            if (snprintf(candidates[count], PATH_MAX, "%s/../lib/exectrace/%s", self, SHIM_NAME) < PATH_MAX)
+                count++;
+        }
+    }
+    if (snprintf(candidates[count], PATH_MAX, "%s/%s", EXECTRACE_LIBDIR, SHIM_NAME) < PATH_MAX)
+        count++;
+    for (int i = 0; i < count; i++) {
+        if (readable(candidates[i]) && realpath(candidates[i], l->shim_path))
+            return 0;
+    }
+    fprintf(stderr, "exectrace: cannot find %s (looked beside the exectrace binary and in %s)\n", SHIM_NAME,
+            EXECTRACE_LIBDIR);
+    return -1;
+}
+
+static int absolute_path(const char *path, char *out)
+{
+    if (path[0] == '/') {
+        if (strlen(path) >= PATH_MAX)
+            return -1;
+        strcpy(out, path);
+        return 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)) || (size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX)
+        return -1;
+    return 0;
+}
+
+static int create_trace(struct launcher *l)
+{
+    if (absolute_path(l->opt.trace_path, l->trace_path) < 0 || strlen(l->trace_path) >= ET_MAX_PATH_BYTES) {
+        fprintf(stderr, "exectrace: %s: path too long\n", l->opt.trace_path);
+        return -1;
+    }
+    struct et_proc_stat st;
+    if (et_proc_stat_read(0, &st) < 0)
+        st.start_time = 0;
+    l->self.pid = (uint32_t)getpid();
+    l->self.tid = l->self.pid;
+    l->self.start_time = st.start_time;
+
+    const char *what = "create";
+    int ret = et_trace_create(l->trace_path, l->opt.size, l->self.pid, l->self.start_time, true, &what);
+    if (ret < 0) {
+        fprintf(stderr, "exectrace: cannot create trace file %s: %s: %s\n", l->opt.trace_path, what, strerror(-ret));
+        return -1;
+    }
+    int fd = open(l->trace_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    struct stat fst;
+    if (fd < 0 || fstat(fd, &fst) < 0) {
+        fprintf(stderr, "exectrace: cannot open trace file %s: %s\n", l->opt.trace_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    l->map = mmap(NULL, (size_t)fst.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (l->map == MAP_FAILED || et_writer_attach(&l->writer, l->map, (uint64_t)fst.st_size, l->self.pid) < 0) {
+        fprintf(stderr, "exectrace: cannot map trace file %s\n", l->opt.trace_path);
+        return -1;
+    }
+    return 0;
+}
+
+static void record_launcher_start(struct launcher *l, char **argv)
+{
+    struct et_proc_stat st = {0};
+    et_proc_stat_read(0, &st);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = 0;
+    struct et_start_info info = {.origin = ET_ORIGIN_LAUNCHER,
+                                 .ppid = st.ppid,
+                                 .pgid = st.pgid,
+                                 .sid = st.sid,
+                                 .uid = getuid(),
+                                 .euid = geteuid(),
+                                 .exe = exe,
+                                 .argv = argv};
+    et_write_start(&l->writer, &l->self, et_now_ns(), 0, &info);
+}
+
+static void record_fork(struct launcher *l, uint64_t ts, pid_t pid, int err)
+{
+    struct et_record *r = et_record_reserve(&l->writer, ET_REC_FORK, sizeof(struct et_fork), &l->self, ts, err);
+    if (!r)
+        return;
+    struct et_fork *b = et_record_body(r);
+    b->kind = ET_FORK_FORK;
+    b->reserved = 0;
+    b->result = pid;
+    b->clone_flags = 0;
+    et_commit(r);
+}
+
+static void record_reaped(struct launcher *l, pid_t pid, int status, uint64_t start_time, uint16_t role)
+{
+    struct et_record *r = et_record_reserve(&l->writer, ET_REC_REAPED, sizeof(struct et_reaped), &l->self,
+                                            et_now_ns(), 0);
+    if (!r)
+        return;
+    struct et_reaped *b = et_record_body(r);
+    memset(b, 0, sizeof(*b));
+    b->pid = pid;
+    b->status = status;
+    b->start_time = start_time;
+    b->role = role;
+    et_commit(r);
+}
+
+static void record_run_end(struct launcher *l, const int32_t *left, uint16_t nleft)
+{
+    struct et_record *r = et_record_reserve(&l->writer, ET_REC_RUN_END,
+                                            (uint32_t)(sizeof(struct et_run_end) + nleft * sizeof(int32_t)), &l->self,
+                                            et_now_ns(), 0);
+    if (!r)
+        return;
+    struct et_run_end *b = et_record_body(r);
+    b->command_pid = l->command_pid;
+    b->command_status = l->command_status;
+    b->orphans_reaped = l->orphans_reaped;
+    b->left_running = nleft;
+    b->reserved = 0;
+    memcpy(b + 1, left, nleft * sizeof(int32_t));
+    et_commit(r);
+}
+
+/* "LD_PRELOAD=<shim>[:<what was there>]", unless the shim is there already. */
+static int set_child_environment(struct launcher *l)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (old && strstr(old, l->shim_path)) {
+        /* nested: already preloaded */
+    } else {
+        size_t len = strlen(l->shim_path) + (old ? strlen(old) + 1 : 0) + 1;
+        char *value = malloc(len);
+        if (!value)
+            return -1;
+        snprintf(value, len, "%s%s%s", l->shim_path, old && *old ? ":" : "", old ? old : "");
+        if (setenv("LD_PRELOAD", value, 1) < 0) {
+            free(value);
+            return -1;
+        }
+        free(value);
+    }
+    return setenv("EXECTRACE_FILE", l->trace_path, 1);
+}
+
+/* The child, before it becomes the command: it records its own start and the
+ * exec, as the shim would, so that even a command that never loads the shim
+ * (a static binary) shows in the trace. */
+static void exec_command(struct launcher *l, int report_fd)
+{
+    sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+    struct et_proc_stat st = {0};
+    et_proc_stat_read(0, &st);
+    struct et_identity id = {(uint32_t)getpid(), (uint32_t)getpid(), st.start_time};
+    et_writer_forget_run(&l->writer, id.pid);
+    struct et_start_info info = {.origin = ET_ORIGIN_FORK,
+                                 .ppid = st.ppid,
+                                 .pgid = st.pgid,
+                                 .sid = st.sid,
+                                 .uid = getuid(),
+                                 .euid = geteuid()};
+    et_write_start(&l->writer, &id, et_now_ns(), 0, &info);
+
+    int err = 0;
+    if (set_child_environment(l) < 0) {
+        err = errno ? errno : ENOMEM;
+    } else {
+        struct et_exec_info exec = {.kind = ET_EXEC_EXECVP, .fd = -1, .path = l->opt.command[0], .argv = l->opt.command};
+        et_write_exec(&l->writer, &id, et_now_ns(), 0, &exec);
+        execvp(l->opt.command[0], l->opt.command);
+        err = errno;
+        et_write_exec_failed(&l->writer, &id, 0, ET_EXEC_EXECVP, -1, err);
+    }
+    ssize_t unused = write(report_fd, &err, sizeof(err));
+    (void)unused;
+    _exit(err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE);
+}
+
+/* Our children that are still alive: after the command's exit, these are
+ * the descendants it left behind (reparented to us, the subreaper). */
+static int list_children(pid_t self, int32_t *out, int max)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        long pid;
+        if (et_parse_long(e->d_name, 1, INT32_MAX, &pid) < 0)
+            continue;
+        struct et_proc_stat st;
+        if (et_proc_stat_read((int)pid, &st) == 0 && st.ppid == (uint32_t)self && st.state != 'Z')
+            out[n++] = (int32_t)pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Reaps every child that has ended; false when no children are left. */
+static bool reap_ready(struct launcher *l)
+{
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        /* Peek first: while the child is a zombie, /proc still has its start
+         * time, which ties the reap to the process that ran. */
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+            return errno != ECHILD;
+        if (si.si_pid == 0)
+            return true;
+        struct et_proc_stat st;
+        uint64_t start_time = et_proc_stat_read(si.si_pid, &st) == 0 ? st.start_time : 0;
+        int status;
+        if (waitpid(si.si_pid, &status, WNOHANG) <= 0)
+            continue;
+        bool is_command = si.si_pid == l->command_pid;
+        record_reaped(l, si.si_pid, status, start_time, is_command ? ET_REAPED_COMMAND : ET_REAPED_ORPHAN);
+        if (is_command) {
+            l->command_status = status;
+            l->command_done = true;
+        } else {
+            l->orphans_reaped++;
+        }
+    }
+}
+
+static void forward_signal(struct launcher *l, const struct signalfd_siginfo *si)
+{
+    if (l->command_done)
+        return;
+    /* The terminal already delivered it to the command if the command is in
+     * our foreground process group. */
+    if (si->ssi_code == SI_KERNEL && getpgid(l->command_pid) == getpgrp())
+        return;
+    kill(l->command_pid, (int)si->ssi_signo);
+}
+
+static int exit_status_of(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return ET_EXIT_RUN_FAILED;
+}
+
+static void print_summary(struct launcher *l)
+{
+    struct et_trace t;
+    if (et_trace_open(&t, l->trace_path) < 0) {
+        fprintf(stderr, "exectrace: %s: %s\n", l->opt.trace_path, t.diag);
+        return;
+    }
+    struct et_event_list list;
+    if (et_events_load(&t, &list) == 0) {
+        size_t processes = et_events_count_processes(&t, &list);
+        uint64_t dropped = t.hdr->records_dropped;
+        if (!l->opt.quiet)
+            fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
+                    l->opt.trace_path, processes, processes == 1 ? "" : "es", (uint64_t)list.n, dropped,
+                    dropped ? " (the trace file was full: use a larger --size)" : "");
+        et_events_free(&list);
+    }
+    if (t.problems)
+        et_report_trace_problem(l->opt.trace_path, &t);
+    et_trace_close(&t);
+}
+
+/* With every process gone, the header can say how many records there are. */
+static void finish_header(struct launcher *l)
+{
+    struct et_trace t;
+    if (et_trace_from_buffer(&t, l->map, l->writer.size) < 0)
+        return;
+    et_trace_scan(&t, NULL, NULL);
+    l->writer.hdr->records_written = t.records;
+    __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
+}
+
+static int parse_run_options(int argc, char **argv, struct run_options *opt)
+{
+    static const struct option options[] = {{"output", required_argument, NULL, 'o'},
+                                            {"size", required_argument, NULL, 's'},
+                                            {"no-wait-orphans", no_argument, NULL, 'W'},
+                                            {"quiet", no_argument, NULL, 'q'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    opt->trace_path = DEFAULT_TRACE;
+    opt->size = ET_DEFAULT_FILE_SIZE;
+    opt->wait_orphans = true;
+    opt->quiet = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:s:qh", options, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            opt->trace_path = optarg;
+            break;
+        case 's':
+            if (et_parse_size(optarg, &opt->size) < 0 || opt->size < ET_MIN_FILE_SIZE || opt->size > ET_MAX_FILE_SIZE) {
+                fprintf(stderr, "exectrace run: --size takes a size from %uK to %lluG, such as 64M\n",
+                        ET_MIN_FILE_SIZE >> 10, ET_MAX_FILE_SIZE >> 30);
+                return -1;
+            }
+            break;
+        case 'W':
+            opt->wait_orphans = false;
+            break;
+        case 'q':
+            opt->quiet = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            exit(0);
+        default:
+            run_usage(stderr);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "exectrace run: no command given\n");
+        run_usage(stderr);
+        return -1;
+    }
+    opt->command = argv + optind;
+    return 0;
+}
+
+int et_cmd_run(int argc, char **argv)
+{
+    struct launcher l;
+    memset(&l, 0, sizeof(l));
+    if (parse_run_options(argc, argv, &l.opt) < 0)
+        return ET_EXIT_RUN_FAILED;
+    if (find_shim(&l) < 0 || create_trace(&l) < 0)
+        return ET_EXIT_RUN_FAILED;
+    record_launcher_start(&l, et_program_argv);
+
+    /* Signals arrive through a signalfd, so that none is lost between
+     * checking for work and going to sleep. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
+        sigaddset(&mask, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, &mask, &l.old_mask);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
+        return ET_EXIT_RUN_FAILED;
+    }
+
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
+        return ET_EXIT_RUN_FAILED;
+    }
+    fflush(NULL);
+    uint64_t ts = et_now_ns();
+    l.command_pid = fork();
+    if (l.command_pid < 0) {
+        record_fork(&l, ts, -1, errno);
+        fprintf(stderr, "exectrace: cannot start %s: %s\n", l.opt.command[0], strerror(errno));
+        return ET_EXIT_RUN_FAILED;
+    }
+    if (l.command_pid == 0) {
+        close(report[0]);
+        close(sfd);
+        exec_command(&l, report[1]);
+    }
+    record_fork(&l, ts, l.command_pid, 0);
+    close(report[1]);
+
+    /* The report pipe closes on a successful exec, or carries the errno. */
+    int exec_err = 0;
+    ssize_t got;
+    do
+        got = read(report[0], &exec_err, sizeof(exec_err));
+    while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got != sizeof(exec_err))
+        exec_err = 0;
+
+    bool announced = false;
+    bool stop_waiting = false;
+    for (;;) {
+        bool children_left = reap_ready(&l);
+        if (l.command_done && (!children_left || !l.opt.wait_orphans || stop_waiting))
+            break;
+        if (l.command_done && !announced && !l.opt.quiet) {
+            int32_t left[MAX_LEFT_RUNNING];
+            int n = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
+            if (n > 0) {
+                fprintf(stderr, "exectrace: %s exited; waiting for %d descendant%s it left running (", l.opt.command[0],
+                        n, n == 1 ? "" : "s");
+                for (int i = 0; i < n && i < 8; i++)
+                    fprintf(stderr, "%s%d", i ? " " : "", left[i]);
+                fprintf(stderr, "%s); --no-wait-orphans stops at the command's exit\n", n > 8 ? " ..." : "");
+            }
+            announced = true;
+        }
+        struct signalfd_siginfo si;
+        ssize_t n = read(sfd, &si, sizeof(si));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != sizeof(si))
+            break;
+        if (si.ssi_signo == SIGCHLD)
+            continue;
+        if (l.command_done && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP))
+            stop_waiting = true; /* the user gave up on the orphans */
+        else
+            forward_signal(&l, &si);
+    }
+
+    int32_t left[MAX_LEFT_RUNNING];
+    int nleft = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
+    record_run_end(&l, left, (uint16_t)nleft);
+    if (nleft == 0)
+        finish_header(&l);
+    if (exec_err) {
+        if (exec_err == ENOENT)
+            fprintf(stderr, "exectrace: %s: command not found\n", l.opt.command[0]);
+        else
+            fprintf(stderr, "exectrace: %s: %s\n", l.opt.command[0], strerror(exec_err));
+    }
+    print_summary(&l);
+    if (nleft && !l.opt.quiet)
+        fprintf(stderr,
+                "exectrace: %d descendant%s still running: %s events still go to the trace, but how %s will not\n",
+                nleft, nleft == 1 ? "" : "s", nleft == 1 ? "its" : "their", nleft == 1 ? "it ends" : "they end");
+    if (exec_err)
+        return exec_err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE;
+    return exit_status_of(l.command_status);
+}
