@@ -1,0 +1,46 @@
+# Tests.  Every tests/unit/test_*.c and tests/integration/test_*.c is a cmocka
+# program, found by name; tests/progs/*.c are the programs the integration
+# tests run under the shim.  `make check` builds and runs them all.
+
+CMOCKA_LIBS := -lcmocka -lpthread
+TEST_CFLAGS := $(ANALYZER_CFLAGS) -Itests -Ianalyzer -DEXECTRACE_BUILD_DIR='"$(abspath $(BUILD))"' \
+               -Wno-missing-prototypes -Wno-format-truncation
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEGRATION_SRC := $(wildcard tests/integration/test_*.c)
+INTEGRATION_BIN := $(INTEGRATION_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+PROG_SRC := $(wildcard tests/progs/*.c)
+PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
+HARNESS_OBJ := $(BUILD)/tests/integration/harness.o
+
+$(BUILD)/tests/unit $(BUILD)/tests/integration:
+	mkdir -p $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/unit
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+
+$(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h | $(BUILD)/tests/integration
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/integration
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+
+# The programs run under the shim: plain C, no sanitizers (they would
+# interpose on the same functions as the shim).
+$(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -lpthread
+
+tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN)
+
+# Each test program runs on its own; a failure does not hide the others.
+check: tests
+	@failed=0; \
+	for t in $(UNIT_BIN) $(INTEGRATION_BIN); do \
+	    echo "== $$t"; \
+	    $$t || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "check: $$failed test program(s) failed"; exit 1; fi; \
+	echo "check: all test programs passed"
+
+.PHONY: tests check

@@ -1,0 +1,187 @@
+/* `exectrace run`: exit statuses, the summary line, environment re-injection,
+ * and what the launcher records as the subreaper. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static void run_ok(struct traced_run *r, const char *const *options, const char *const argv[])
+{
+    assert_int_equal(traced_run(r, options, NULL, argv), 0);
+    assert_true(r->loaded);
+}
+
+static void exits_with_the_commands_status(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"sh", "-c", "exit 0", NULL});
+    assert_int_equal(r.status, 0);
+    traced_run_free(&r);
+
+    run_ok(&r, NULL, (const char *const[]){"sh", "-c", "exit 42", NULL});
+    assert_int_equal(r.status, 42);
+    traced_run_free(&r);
+}
+
+static void death_by_signal_exits_128_plus_signal(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"sh", "-c", "kill -KILL $$", NULL});
+    assert_int_equal(r.status, 128 + SIGKILL);
+    const struct et_record *reaped = find_record(&r, ET_REC_REAPED, -1, NULL, NULL);
+    assert_non_null(reaped);
+    assert_int_equal(BODY(reaped, et_reaped)->role, ET_REAPED_COMMAND);
+    assert_true(WIFSIGNALED(BODY(reaped, et_reaped)->status));
+    assert_int_equal(WTERMSIG(BODY(reaped, et_reaped)->status), SIGKILL);
+    traced_run_free(&r);
+}
+
+static void missing_command_exits_127_with_a_message(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"exectrace-no-such-command", NULL});
+    assert_int_equal(r.status, 127);
+    assert_non_null(strstr(r.err, "exectrace-no-such-command: command not found"));
+    /* The attempt itself is in the trace, with its errno. */
+    const struct et_record *failed = find_record(&r, ET_REC_EXEC_FAILED, command_pid(&r), NULL, NULL);
+    assert_non_null(failed);
+    assert_int_equal(failed->err, ENOENT);
+    traced_run_free(&r);
+}
+
+static void non_executable_command_exits_126(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"/etc/passwd", NULL});
+    assert_int_equal(r.status, 126);
+    assert_non_null(strstr(r.err, "Permission denied"));
+    traced_run_free(&r);
+}
+
+static void summary_line_counts_processes_and_events(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"sh", "-c", "true; /bin/true", NULL});
+    assert_int_equal(r.status, 0);
+    /* sh, and /bin/true run from it (dash vforks or forks, then execs). */
+    size_t processes = et_events_count_processes(&r.trace, &r.events);
+    assert_true(processes >= 2);
+    char expected[256];
+    snprintf(expected, sizeof(expected), "exectrace: trace %s: %zu processes, %zu events, 0 dropped\n", r.trace_path,
+             processes, r.events.n);
+    assert_non_null(strstr(r.err, expected));
+    traced_run_free(&r);
+
+    run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"true", NULL});
+    assert_null(strstr(r.err, "exectrace:"));
+    traced_run_free(&r);
+}
+
+static bool exec_of(const struct et_record *rec, const void *arg)
+{
+    const char *p = exec_path(rec);
+    return p && strcmp(p, arg) == 0;
+}
+
+static void environment_cleared_by_env_i_is_put_back(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"env", "-i", "/bin/sh", "-c", "/bin/echo traced", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "traced\n");
+    const struct et_record *exec = find_record(&r, ET_REC_EXEC, -1, exec_of, "/bin/sh");
+    assert_non_null(exec);
+    assert_int_equal(BODY(exec, et_exec)->flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE),
+                     ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE);
+    /* The proof: sh and echo, run with an empty environment, were traced. */
+    assert_non_null(start_by_argv0(&r, "/bin/sh"));
+    assert_non_null(start_by_argv0(&r, "/bin/echo"));
+    traced_run_free(&r);
+}
+
+static bool is_orphan(const struct et_record *rec, const void *arg)
+{
+    (void)arg;
+    return BODY(rec, et_reaped)->role == ET_REAPED_ORPHAN;
+}
+
+static void orphans_are_waited_for_and_their_end_recorded(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    /* sh exits at once; its background child is reparented to the launcher. */
+    run_ok(&r, NULL, (const char *const[]){"sh", "-c", "sleep 0.3 & exit 5", NULL});
+    assert_int_equal(r.status, 5);
+    const struct et_record *orphan = find_record(&r, ET_REC_REAPED, -1, is_orphan, NULL);
+    assert_non_null(orphan);
+    const struct et_record *sleep_start = start_by_argv0(&r, "sleep");
+    assert_non_null(sleep_start);
+    assert_int_equal(BODY(orphan, et_reaped)->pid, (int)sleep_start->pid);
+    assert_int_equal(BODY(orphan, et_reaped)->start_time, sleep_start->start_time);
+    assert_true(WIFEXITED(BODY(orphan, et_reaped)->status));
+    const struct et_record *end = find_record(&r, ET_REC_RUN_END, -1, NULL, NULL);
+    assert_non_null(end);
+    assert_int_equal(BODY(end, et_run_end)->orphans_reaped, 1);
+    assert_int_equal(BODY(end, et_run_end)->left_running, 0);
+    assert_true(r.trace.hdr->flags & ET_FILE_FINISHED);
+    assert_int_equal(r.trace.hdr->records_written, r.events.n);
+    traced_run_free(&r);
+}
+
+static void no_wait_orphans_stops_at_the_commands_exit(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"--no-wait-orphans", NULL},
+           (const char *const[]){"sh", "-c", "sleep 5 & exit 0", NULL});
+    assert_int_equal(r.status, 0);
+    assert_null(find_record(&r, ET_REC_REAPED, -1, is_orphan, NULL));
+    const struct et_record *end = find_record(&r, ET_REC_RUN_END, -1, NULL, NULL);
+    assert_non_null(end);
+    assert_int_equal(BODY(end, et_run_end)->left_running, 1);
+    assert_non_null(strstr(r.err, "1 descendant still running"));
+    traced_run_free(&r);
+}
+
+static void bad_options_fail_with_125(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, (const char *const[]){"--size", "12", NULL}, NULL, (const char *const[]){"true", NULL}), 0);
+    assert_int_equal(r.status, 125);
+    assert_false(r.loaded); /* refused before creating a trace */
+    assert_non_null(strstr(r.err, "--size"));
+    traced_run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exits_with_the_commands_status),
+        cmocka_unit_test(death_by_signal_exits_128_plus_signal),
+        cmocka_unit_test(missing_command_exits_127_with_a_message),
+        cmocka_unit_test(non_executable_command_exits_126),
+        cmocka_unit_test(summary_line_counts_processes_and_events),
+        cmocka_unit_test(environment_cleared_by_env_i_is_put_back),
+        cmocka_unit_test(orphans_are_waited_for_and_their_end_recorded),
+        cmocka_unit_test(no_wait_orphans_stops_at_the_commands_exit),
+        cmocka_unit_test(bad_options_fail_with_125),
+    };
+    return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+}
