@@ -8,7 +8,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/exectrace
 DESTDIR ?=
 
-BUILD := build
+BUILD ?= build
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wwrite-strings -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla-larger-than=65536 -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -Iinclude

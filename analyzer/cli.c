@@ -1,4 +1,7 @@
 #include "cli.h"
+#include "run.h"
+
+char **et_program_argv;
 
 #include <errno.h>
 #include <inttypes.h>

@@ -7,7 +7,7 @@
 #include "exectrace/trace_format.h"
 #include "run.h"
 
-char **et_program_argv;
+
 
 static void usage(FILE *f)
 {
