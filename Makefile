@@ -9,6 +9,15 @@ LIBDIR ?= $(PREFIX)/lib/exectrace
 DESTDIR ?=
 
 BUILD ?= build
+
+# `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wwrite-strings -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla-larger-than=65536 -Wno-missing-field-initializers
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) -Iinclude
@@ -40,22 +49,27 @@ CMD := $(BUILD)/exectrace
 all: $(SHIM) $(CMD)
 
 $(BUILD)/shim/%.o: shim/%.c shim/*.h include/exectrace/*.h | $(BUILD)/shim
-	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/shim/%.o: shim/%.S | $(BUILD)/shim
-	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,AS,$<)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(SHIM): $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJ) -ldl
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJ) -ldl
 
 $(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer
-	$(CC) $(ANALYZER_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(CMD): $(ANALYZER_OBJ)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ)
 
 $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/tests/progs:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 include tests/tests.mk
 

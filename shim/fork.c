@@ -128,9 +128,11 @@ long et_vfork_return(uint64_t ts, uint64_t saved_depth, long result)
     if (result == 0) {
         if (ts == 0 || saved_depth >= ET_VFORK_NEST_MAX)
             return 0;
-        struct et_identity *id = &et_thread.vfork_child[saved_depth];
+        struct et_vfork_child *child = &et_thread.vfork_child[saved_depth];
+        struct et_identity *id = &child->id;
         struct et_proc_stat st = {0};
         et_identity_from_kernel(id, &st);
+        child->fd_change_count = 0;
         et_thread.vfork_depth = (uint32_t)saved_depth + 1;
         et_record_image_start(ET_ORIGIN_VFORK, id, &st, NULL, NULL, false, 0);
         return 0;

@@ -26,7 +26,7 @@ void et_self(struct et_identity *id, uint16_t *record_flags)
 {
     uint32_t depth = et_thread.vfork_depth;
     if (ET_UNLIKELY(depth != 0)) {
-        *id = et_thread.vfork_child[depth - 1];
+        *id = et_thread.vfork_child[depth - 1].id;
         *record_flags = ET_RF_VFORK_CHILD;
         return;
     }

@@ -14,17 +14,54 @@
 static uint64_t fd_table[ET_FD_TABLE_SIZE];
 static int fd_high_water = -1;
 
+static struct et_vfork_child *vfork_child(void)
+{
+    uint32_t depth = et_thread.vfork_depth;
+    return depth ? &et_thread.vfork_child[depth - 1] : NULL;
+}
+
+/* The newest change wins; a full overlay keeps what it has (the child's
+ * view then drifts from the kernel's, the parent's never does). */
+static bool overlay_get(const struct et_vfork_child *c, int fd, uint64_t *entry)
+{
+    for (uint32_t i = c->fd_change_count; i-- > 0;) {
+        if (c->fd_changes[i].fd == fd) {
+            *entry = c->fd_changes[i].entry;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void overlay_put(struct et_vfork_child *c, int fd, uint64_t entry)
+{
+    if (c->fd_change_count == ET_VFORK_FD_CHANGES)
+        return;
+    c->fd_changes[c->fd_change_count].fd = fd;
+    c->fd_changes[c->fd_change_count].entry = entry;
+    c->fd_change_count++;
+}
+
 uint64_t et_fd_get(int fd)
 {
     if ((unsigned)fd >= ET_FD_TABLE_SIZE)
         return 0;
+    if (ET_UNLIKELY(et_thread.vfork_depth != 0)) {
+        uint64_t entry;
+        if (overlay_get(vfork_child(), fd, &entry))
+            return entry;
+    }
     return __atomic_load_n(&fd_table[fd], __ATOMIC_RELAXED);
 }
 
 void et_fd_set(int fd, uint64_t entry)
 {
-    if ((unsigned)fd >= ET_FD_TABLE_SIZE || et_in_vfork_child())
+    if ((unsigned)fd >= ET_FD_TABLE_SIZE)
         return;
+    if (ET_UNLIKELY(et_thread.vfork_depth != 0)) {
+        overlay_put(vfork_child(), fd, entry);
+        return;
+    }
     __atomic_store_n(&fd_table[fd], entry, __ATOMIC_RELAXED);
     int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
     while (fd > high && !__atomic_compare_exchange_n(&fd_high_water, &high, fd, true, __ATOMIC_RELAXED,
@@ -34,8 +71,12 @@ void et_fd_set(int fd, uint64_t entry)
 
 void et_fd_clear(int fd)
 {
-    if ((unsigned)fd >= ET_FD_TABLE_SIZE || et_in_vfork_child())
+    if ((unsigned)fd >= ET_FD_TABLE_SIZE)
         return;
+    if (ET_UNLIKELY(et_thread.vfork_depth != 0)) {
+        overlay_put(vfork_child(), fd, 0);
+        return;
+    }
     __atomic_store_n(&fd_table[fd], 0, __ATOMIC_RELAXED);
 }
 

@@ -46,14 +46,29 @@ struct et_process {
 };
 extern struct et_process et_proc;
 
-#define ET_VFORK_NEST_MAX 4
+#define ET_VFORK_NEST_MAX 2
+#define ET_VFORK_FD_CHANGES 16
+
+/* A vfork child has its own fd table in the kernel but shares the shim's
+ * with its parent: its closes and dups go here instead, and vanish with it. */
+struct et_vfork_child {
+    struct et_identity id;
+    uint32_t fd_change_count;
+    uint32_t reserved;
+    struct {
+        int32_t fd;
+        uint32_t reserved;
+        uint64_t entry;
+    } fd_changes[ET_VFORK_FD_CHANGES];
+};
+
 struct et_thread {
     uint32_t tid; /* 0 until the thread's first record */
     /* Nonzero while this thread's memory is borrowed by a vfork child: its
      * records are the child's.  Set on the child's path out of vfork, reset
      * on the parent's, so nothing the child does survives in the parent. */
     uint32_t vfork_depth;
-    struct et_identity vfork_child[ET_VFORK_NEST_MAX];
+    struct et_vfork_child vfork_child[ET_VFORK_NEST_MAX];
 };
 extern ET_TLS struct et_thread et_thread;
 
@@ -66,11 +81,6 @@ static inline bool et_active(void)
     if (ET_LIKELY(s == ET_STATE_ACTIVE))
         return true;
     return s == ET_STATE_UNINIT && et_init_lazily();
-}
-
-static inline bool et_in_vfork_child(void)
-{
-    return et_thread.vfork_depth != 0;
 }
 
 /* Who is calling: the process, or the vfork child borrowing this thread. */
@@ -96,8 +106,7 @@ void et_record_exit(uint16_t how, int status);
 /*
  * Which fds are pipe ends (and pidfds), so that close and dup of ordinary
  * files cost one lookup.  One 64-bit word per fd, updated atomically.  A vfork
- * child has its own fd table in the kernel but shares this one with its
- * parent, so it never changes it.
+ * child's changes go to its own overlay (struct et_vfork_child).
  */
 #define ET_FD_TABLE_SIZE 65536
 #define ET_FDE_VALID (1ull << 63)

@@ -15,21 +15,25 @@ PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
 HARNESS_OBJ := $(BUILD)/tests/integration/harness.o
 
 $(BUILD)/tests/unit $(BUILD)/tests/integration:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/unit
-	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 $(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h | $(BUILD)/tests/integration
-	$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/integration
-	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 # The programs run under the shim: plain C, no sanitizers (they would
 # interpose on the same functions as the shim).
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -lpthread
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -lpthread
 
 tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN)
 
