@@ -76,9 +76,10 @@ void et_report_trace_notes(const char *path, const struct et_trace *t)
 {
     if (t->incomplete)
         fprintf(stderr,
-                "exectrace: %s: note: %" PRIu64 " incomplete record%s skipped (its writer was killed while writing "
-                "it, or is still running)\n",
-                path, t->incomplete, t->incomplete == 1 ? "" : "s");
+                "exectrace: %s: note: %" PRIu64 " incomplete record%s skipped (%s)\n", path, t->incomplete,
+                t->incomplete == 1 ? "" : "s",
+                t->incomplete == 1 ? "its writer was killed while writing it, or is still writing it"
+                                   : "their writers were killed while writing them, or are still writing them");
     if (t->hdr && t->hdr->records_dropped)
         fprintf(stderr, "exectrace: %s: note: %" PRIu64 " records were dropped because the trace file was full "
                         "(run with a larger --size)\n",

@@ -169,13 +169,24 @@ void et_trace_close(struct et_trace *t)
     t->mapped = false;
 }
 
-/* A record header that proves itself: plausible size and matching commit. */
+static bool is_padding(uint32_t size, uint32_t commit, const uint8_t *p, const uint8_t *end)
+{
+    return size >= 8 && size % 8 == 0 && size <= (size_t)(end - p) &&
+           commit == et_commit_word(ET_PADDING_TYPE, size);
+}
+
+/* A record header (or padding) that proves itself: plausible size and
+ * matching commit. */
 static bool committed_at(const uint8_t *p, const uint8_t *end)
 {
-    if ((size_t)(end - p) < sizeof(struct et_record))
+    if ((size_t)(end - p) < 8)
         return false;
     const struct et_record *r = (const void *)p;
     uint32_t size = r->size, commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
+    if (is_padding(size, commit, p, end))
+        return true;
+    if ((size_t)(end - p) < sizeof(struct et_record))
+        return false;
     return size >= sizeof(struct et_record) && size % 8 == 0 && size <= (size_t)(end - p) &&
            commit == et_commit_word(r->type, size);
 }
@@ -184,11 +195,22 @@ static bool committed_at(const uint8_t *p, const uint8_t *end)
 static int scan_run(struct et_trace *t, const uint8_t *begin, const uint8_t *end, et_record_fn fn, void *ctx)
 {
     const uint8_t *p = begin;
-    while ((size_t)(end - p) >= sizeof(struct et_record)) {
+    while ((size_t)(end - p) >= 8) {
         const struct et_record *r = (const void *)p;
         uint64_t offset = (uint64_t)(p - t->data);
         uint32_t size = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
         uint32_t commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
+        if (is_padding(size, commit, p, end)) {
+            p += size;
+            continue;
+        }
+        if ((size_t)(end - p) < sizeof(struct et_record)) {
+            /* Too short for a record, and not padding: a writer died between
+             * reserving the end of the run and marking it. */
+            if (size != 0 || commit != 0)
+                problem(t, offset, "%zu stray bytes at the end of a run", (size_t)(end - p));
+            break;
+        }
 
         if (size == 0) {
             /* A writer reserved this space and was stopped before it could

@@ -89,8 +89,17 @@ static struct et_record *reserve_in(struct et_run_header *run, uint32_t size)
 {
     uint32_t cap = run_capacity(ET_RUN_TAG_CHUNKS(run->tag));
     uint32_t off = __atomic_fetch_add(&run->used, size, __ATOMIC_RELAXED);
-    if (off > cap || size > cap - off)
+    if (off > cap || size > cap - off) {
+        if (off < cap) {
+            /* Exactly one reservation straddles the end: its owner marks the
+             * rest of the run unused, so readers do not take it for a record
+             * whose writer died. */
+            uint32_t *tail = (uint32_t *)((uint8_t *)(run + 1) + off);
+            __atomic_store_n(&tail[0], cap - off, __ATOMIC_RELAXED);
+            __atomic_store_n(&tail[1], et_commit_word(ET_PADDING_TYPE, cap - off), __ATOMIC_RELEASE);
+        }
         return NULL;
+    }
     struct et_record *r = (struct et_record *)((uint8_t *)(run + 1) + off);
     /* Stored at once so that a reader can step over the record even if the
      * writer is killed before it commits. */

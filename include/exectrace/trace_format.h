@@ -162,6 +162,12 @@ _Static_assert(offsetof(struct et_record, ts_ns) == 16, "layout");
 _Static_assert(offsetof(struct et_record, pid) == 24, "layout");
 _Static_assert(offsetof(struct et_record, start_time) == 32, "layout");
 
+/* When a record does not fit in the rest of its run, the writer whose
+ * reservation crossed the end marks the unused tail as padding.  Only its
+ * size and commit words are written (the tail may be shorter than a record
+ * header), with this type in the commit word. */
+#define ET_PADDING_TYPE 0xffffu
+
 /* Never zero: the low three bits of a valid size are zero, those of the
  * constant are not. */
 static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
