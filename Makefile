@@ -73,6 +73,16 @@ $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/te
 
 include tests/tests.mk
 
+# The main job on a bundled example: trace a program that hangs on a pipe its
+# grandchild holds, and show what happened.
+DEMO := examples/python_timeout_holds_pipe.py
+demo: all
+	@echo "== exectrace run -o $(BUILD)/demo.trace -- python3 $(DEMO)"
+	@$(CMD) run -o $(BUILD)/demo.trace -- python3 $(DEMO)
+	@echo
+	@echo "== exectrace events $(BUILD)/demo.trace"
+	@$(CMD) events $(BUILD)/demo.trace
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(CMD) $(DESTDIR)$(BINDIR)/exectrace
@@ -84,5 +94,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all install uninstall clean
+.PHONY: all demo install uninstall clean
 .DELETE_ON_ERROR:

@@ -44,7 +44,22 @@ check: tests
 	    echo "== $$t"; \
 	    $$t || failed=$$((failed + 1)); \
 	done; \
+	echo "== make install"; \
+	$(MAKE) --no-print-directory install-check || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "check: $$failed test program(s) failed"; exit 1; fi; \
 	echo "check: all test programs passed"
 
-.PHONY: tests check
+# An installed tree, moved under DESTDIR, finds its shim and traces.
+INSTALL_TEST := $(abspath $(BUILD))/install-test
+install-check: all
+	$(Q)rm -rf $(INSTALL_TEST)
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(INSTALL_TEST) PREFIX=/opt/exectrace >/dev/null
+	$(Q)test -x $(INSTALL_TEST)/opt/exectrace/bin/exectrace
+	$(Q)test -f $(INSTALL_TEST)/opt/exectrace/lib/exectrace/libexectrace.so
+	$(Q)status=0; $(INSTALL_TEST)/opt/exectrace/bin/exectrace run -q -o $(INSTALL_TEST)/t.trace -- sh -c 'exit 7' \
+	    || status=$$?; test $$status -eq 7
+	$(Q)$(INSTALL_TEST)/opt/exectrace/bin/exectrace events $(INSTALL_TEST)/t.trace | grep -q 'start exec ".*" \["sh", "-c", "exit 7"\]'
+	$(Q)rm -rf $(INSTALL_TEST)
+	@echo "install: the installed exectrace found its shim and traced"
+
+.PHONY: tests check install-check

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -170,6 +171,63 @@ static void bad_options_fail_with_125(void **state)
     traced_run_free(&r);
 }
 
+static bool sleep_started(const struct et_record *rec, uint64_t offset, void *ctx)
+{
+    (void)offset;
+    (void)ctx;
+    if (rec->type != ET_REC_IMAGE_START || BODY(rec, et_image_start)->origin != ET_ORIGIN_EXEC)
+        return false;
+    struct et_tail t = et_tail_of(rec);
+    const struct et_image_start *b = BODY(rec, et_image_start);
+    et_tail_array(&t, b->pipe_count, sizeof(struct et_pipe_end));
+    const char *s;
+    uint16_t len;
+    et_tail_str(&t, &s, &len); /* exe */
+    return et_tail_str(&t, &s, &len) && len == 5 && memcmp(s, "sleep", 5) == 0;
+}
+
+static int stop_at_sleep(const struct et_record *rec, uint64_t offset, void *ctx)
+{
+    return sleep_started(rec, offset, ctx) ? 1 : 0;
+}
+
+static void trace_is_readable_while_the_program_runs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/exectrace-live-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char trace[PATH_MAX];
+    snprintf(trace, sizeof(trace), "%s/live.trace", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(exectrace_bin(), "exectrace", "run", "-q", "-o", trace, "--", "sh", "-c", "true; sleep 3", (char *)NULL);
+        _exit(121);
+    }
+    /* Poll the file while the run goes on: the sleep's start record must be
+     * there long before the run ends. */
+    bool seen = false;
+    for (int i = 0; i < 2000 && !seen; i++) {
+        struct et_trace t;
+        if (et_trace_open(&t, trace) == 0) {
+            seen = et_trace_scan(&t, stop_at_sleep, NULL) == 1;
+            assert_int_equal(t.problems, 0);
+            et_trace_close(&t);
+        }
+        if (!seen)
+            usleep(5000);
+    }
+    assert_true(seen);
+    int status;
+    assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still running */
+    kill(pid, SIGTERM); /* forwarded to the command */
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+    unlink(trace);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +240,7 @@ int main(void)
         cmocka_unit_test(orphans_are_waited_for_and_their_end_recorded),
         cmocka_unit_test(no_wait_orphans_stops_at_the_commands_exit),
         cmocka_unit_test(bad_options_fail_with_125),
+        cmocka_unit_test(trace_is_readable_while_the_program_runs),
     };
     return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }
