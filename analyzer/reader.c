@@ -191,46 +191,48 @@ static bool committed_at(const uint8_t *p, const uint8_t *end)
            commit == et_commit_word(r->type, size);
 }
 
-/* Walks the records of one run. */
-static int scan_run(struct et_trace *t, const uint8_t *begin, const uint8_t *end, et_record_fn fn, void *ctx)
+static const uint8_t *resync(const uint8_t *p, const uint8_t *end)
 {
-    const uint8_t *p = begin;
-    while ((size_t)(end - p) >= 8) {
+    const uint8_t *q = p + 8;
+    while (q < end && !committed_at(q, end))
+        q += 8;
+    return q < end ? q : end;
+}
+
+const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
+{
+    while ((size_t)(c->end - c->p) >= 8) {
+        const uint8_t *p = c->p;
         const struct et_record *r = (const void *)p;
         uint64_t offset = (uint64_t)(p - t->data);
         uint32_t size = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
         uint32_t commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
-        if (is_padding(size, commit, p, end)) {
-            p += size;
+        if (is_padding(size, commit, p, c->end)) {
+            c->p += size;
             continue;
         }
-        if ((size_t)(end - p) < sizeof(struct et_record)) {
+        if ((size_t)(c->end - p) < sizeof(struct et_record)) {
             /* Too short for a record, and not padding: a writer died between
              * reserving the end of the run and marking it. */
             if (size != 0 || commit != 0)
-                problem(t, offset, "%zu stray bytes at the end of a run", (size_t)(end - p));
+                problem(t, offset, "%zu stray bytes at the end of a run", (size_t)(c->end - p));
+            c->p = c->end;
             break;
         }
-
         if (size == 0) {
             /* A writer reserved this space and was stopped before it could
-             * store the size (or is about to).  Find the next record that
-             * proves itself, if any. */
-            const uint8_t *q = p + 8;
-            while (q < end && !committed_at(q, end))
-                q += 8;
+             * store the size (or is about to).  Go on from the next record
+             * that proves itself, if any. */
             t->incomplete++;
-            p = q;
+            c->p = resync(p, c->end);
             continue;
         }
-        if (size < sizeof(struct et_record) || size % 8 != 0 || size > (size_t)(end - p)) {
+        if (size < sizeof(struct et_record) || size % 8 != 0 || size > (size_t)(c->end - p)) {
             problem(t, offset, "record with impossible size %u", size);
-            const uint8_t *q = p + 8;
-            while (q < end && !committed_at(q, end))
-                q += 8;
-            p = q;
+            c->p = resync(p, c->end);
             continue;
         }
+        c->p += size;
         if (commit == 0) {
             t->incomplete++;
         } else if (commit != et_commit_word(r->type, size)) {
@@ -241,21 +243,16 @@ static int scan_run(struct et_trace *t, const uint8_t *begin, const uint8_t *end
             problem(t, offset, "record of type %u is %u bytes, too short for its fields", r->type, size);
         } else {
             t->records++;
-            int ret = fn ? fn(r, offset, ctx) : 0;
-            if (ret)
-                return ret;
+            return r;
         }
-        p += size;
     }
-    return 0;
+    return NULL;
 }
 
-int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
+int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
 {
     if (!t->hdr)
         return 0;
-    t->records = 0;
-    t->incomplete = 0;
     for (uint32_t i = 0; i < t->chunks;) {
         uint64_t off = ET_HEADER_SIZE + (uint64_t)i * ET_CHUNK_SIZE;
         if (off + sizeof(struct et_run_header) > t->len)
@@ -272,23 +269,61 @@ int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
             continue;
         }
         uint32_t n = ET_RUN_TAG_CHUNKS(tag);
+        uint64_t used = __atomic_load_n(&run->used, __ATOMIC_ACQUIRE);
         if (n > t->hdr->chunk_count - i) {
+            /* A damaged tag.  The run really ends where its chain of
+             * self-proving records (and the padding of a full run) ends:
+             * the runs after it are not to be skipped as well. */
             problem(t, off, "run of %u chunks goes past the end of the trace", n);
-            n = t->hdr->chunk_count - i;
+            uint64_t limit = off + sizeof(*run) + used;
+            if (limit > t->len)
+                limit = t->len;
+            const uint8_t *p = t->data + off + sizeof(*run), *end = t->data + limit;
+            while (p < end && committed_at(p, end))
+                p += ((const struct et_record *)(const void *)p)->size;
+            uint64_t extent = (uint64_t)(p - (t->data + off));
+            uint64_t by_data = (extent + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE;
+            n = by_data >= 1 && by_data <= t->hdr->chunk_count - i ? (uint32_t)by_data : 1;
         }
         uint64_t run_end = off + (uint64_t)n * ET_CHUNK_SIZE;
-        uint64_t used = __atomic_load_n(&run->used, __ATOMIC_ACQUIRE);
         uint64_t data_end = off + sizeof(*run) + used;
         if (data_end > run_end)
             data_end = run_end; /* writers overshoot when the run fills */
         if (data_end > t->len)
             data_end = t->len;
-        int ret = scan_run(t, t->data + off + sizeof(*run), t->data + data_end, fn, ctx);
+        struct et_run_cursor c = {t->data + off + sizeof(*run), t->data + data_end};
+        int ret = fn(c, ctx);
         if (ret)
             return ret;
         i += n;
     }
     return 0;
+}
+
+struct scan_ctx {
+    struct et_trace *t;
+    et_record_fn fn;
+    void *ctx;
+};
+
+static int scan_run(struct et_run_cursor c, void *p)
+{
+    struct scan_ctx *s = p;
+    const struct et_record *r;
+    while ((r = et_run_next(s->t, &c)) != NULL) {
+        int ret = s->fn ? s->fn(r, (uint64_t)((const uint8_t *)r - s->t->data), s->ctx) : 0;
+        if (ret)
+            return ret;
+    }
+    return 0;
+}
+
+int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
+{
+    t->records = 0;
+    t->incomplete = 0;
+    struct scan_ctx s = {t, fn, ctx};
+    return et_trace_runs(t, scan_run, &s);
 }
 
 struct et_tail et_tail_of(const struct et_record *r)

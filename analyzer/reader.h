@@ -44,6 +44,18 @@ void et_trace_close(struct et_trace *t);
 typedef int (*et_record_fn)(const struct et_record *r, uint64_t offset, void *ctx);
 int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx);
 
+/* The records of one run, in the order they were reserved. */
+struct et_run_cursor {
+    const uint8_t *p;
+    const uint8_t *end;
+};
+/* Calls fn for each run in file order; stops when fn returns nonzero. */
+typedef int (*et_run_fn)(struct et_run_cursor run, void *ctx);
+int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx);
+/* The run's next complete record, or NULL at its end.  Counts records,
+ * incomplete records and problems in t as it goes. */
+const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c);
+
 /* The fixed body a record of a known type must have; 0 for unknown types. */
 uint32_t et_body_size(uint16_t type);
 

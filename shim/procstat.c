@@ -11,12 +11,15 @@ enum { F_STATE = 3, F_PPID = 4, F_PGRP = 5, F_SESSION = 6, F_STARTTIME = 22 };
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
     uint64_t v = 0;
-    if (len == 0 || len > 20)
+    if (len == 0)
         return -EINVAL;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -EINVAL;
-        v = v * 10 + (uint64_t)(s[i] - '0');
+        uint64_t digit = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return -EINVAL;
+        v = v * 10 + digit;
     }
     *out = v;
     return 0;
@@ -53,7 +56,7 @@ int et_proc_stat_parse(const char *text, size_t len, struct et_proc_stat *out)
         case F_PGRP:
         case F_SESSION:
         case F_STARTTIME:
-            if (parse_u64(tok, tlen, &v) < 0)
+            if (parse_u64(tok, tlen, &v) < 0 || (field != F_STARTTIME && v > UINT32_MAX))
                 return -EINVAL;
             if (field == F_PPID)
                 out->ppid = (uint32_t)v;

@@ -65,6 +65,10 @@ static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
     if (want < need)
         want = need;
 
+    /* Once the file is full, stop adding: every later attempt would bump
+     * the shared counter for nothing. */
+    if (__atomic_load_n(&w->hdr->next_chunk, __ATOMIC_RELAXED) >= w->chunk_count)
+        return NULL;
     uint64_t first = __atomic_fetch_add(&w->hdr->next_chunk, want, __ATOMIC_RELAXED);
     if (first >= w->chunk_count)
         return NULL;
@@ -88,6 +92,11 @@ static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
 static struct et_record *reserve_in(struct et_run_header *run, uint32_t size)
 {
     uint32_t cap = run_capacity(ET_RUN_TAG_CHUNKS(run->tag));
+    /* A full run is not added to again, so `used` can never wrap around
+     * however often a process keeps trying: it overshoots by at most one
+     * record per thread. */
+    if (__atomic_load_n(&run->used, __ATOMIC_RELAXED) >= cap)
+        return NULL;
     uint32_t off = __atomic_fetch_add(&run->used, size, __ATOMIC_RELAXED);
     if (off > cap || size > cap - off) {
         if (off < cap) {
@@ -118,18 +127,24 @@ struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t
         return NULL;
     }
 
-    struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
-    struct et_record *r = run ? reserve_in(run, size) : NULL;
-    if (!r) {
+    /* A signal handler may run between any two steps and append too, even
+     * fill the run just installed: so try again, a bounded number of times. */
+    struct et_record *r = NULL;
+    for (int attempt = 0; attempt < 4 && !r; attempt++) {
+        struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
+        if (run && (r = reserve_in(run, size)) != NULL)
+            break;
         struct et_run_header *fresh = claim_run(w, size);
-        if (!fresh) {
-            count_drop(w, size);
-            return NULL;
-        }
+        if (!fresh)
+            break;
         /* If another thread installed a run meanwhile, this record still goes
          * into ours (it has room); the rest of ours stays unused. */
         __atomic_compare_exchange_n(&w->run, &run, fresh, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
         r = reserve_in(fresh, size);
+    }
+    if (!r) {
+        count_drop(w, size);
+        return NULL;
     }
 
     r->type = type;
