@@ -61,6 +61,10 @@ static uint32_t bswap_marker(uint32_t v)
 static int check_header(struct et_trace *t)
 {
     const uint8_t *d = t->data;
+    if (t->len == 0) {
+        snprintf(t->diag, sizeof(t->diag), "offset 0: empty file, not an exectrace trace");
+        return -1;
+    }
     if (t->len < ET_MAGIC_LEN || memcmp(d, ET_MAGIC, ET_MAGIC_LEN) != 0) {
         snprintf(t->diag, sizeof(t->diag), "offset 0: not an exectrace trace file (no trace magic)");
         return -1;
@@ -98,8 +102,9 @@ static int check_header(struct et_trace *t)
     uint64_t claimed = h->next_chunk < h->chunk_count ? h->next_chunk : h->chunk_count;
     if (t->len < declared) {
         uint64_t cut = t->len;
-        /* Damage only if claimed data was lost; a trace is written front to
-         * back, so a cut past the claimed chunks loses nothing. */
+        /* Either way the file is not what was written, and says so; the
+         * wording tells whether claimed data was lost (a trace is filled
+         * front to back, so a cut past the claimed chunks lost none). */
         if (present < claimed || (t->len - ET_HEADER_SIZE) % ET_CHUNK_SIZE != 0)
             problem(t, cut, "truncated: the file ends here, its header says %" PRIu64 " bytes", declared);
         else
@@ -212,9 +217,11 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
             continue;
         }
         if ((size_t)(c->end - p) < sizeof(struct et_record)) {
-            /* Too short for a record, and not padding: a writer died between
-             * reserving the end of the run and marking it. */
-            if (size != 0 || commit != 0)
+            /* Too short for a record, and not padding.  All zeros, or the
+             * padding's size without its commit word, is a writer killed
+             * between crossing the end of the run and marking it. */
+            bool unfinished_padding = size == (size_t)(c->end - p) && commit == 0;
+            if ((size != 0 || commit != 0) && !unfinished_padding)
                 problem(t, offset, "%zu stray bytes at the end of a run", (size_t)(c->end - p));
             c->p = c->end;
             break;

@@ -167,7 +167,8 @@ uint32_t et_put_str(uint8_t *dst, const char *s, uint32_t max_bytes, bool *trunc
     if (dst) {
         uint16_t l16 = (uint16_t)len;
         memcpy(dst, &l16, sizeof(l16));
-        memcpy(dst + sizeof(l16), s, len);
+        if (len)
+            memcpy(dst + sizeof(l16), s, len);
     }
     return (uint32_t)(sizeof(uint16_t) + len);
 }
