@@ -95,16 +95,17 @@ static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned la
     uint16_t n = 0;
     int high = et_fd_high_water();
     if (result == 0) {
-        for (int fd = (int)first; fd <= high && (unsigned)fd <= last; fd++) {
-            uint64_t e = et_fd_get(fd);
+        /* 64-bit: first and last may be anything up to ~0U. */
+        for (uint64_t fd = first; high >= 0 && fd <= (uint64_t)high && fd <= last; fd++) {
+            uint64_t e = et_fd_get((int)fd);
             if (!e)
                 continue;
             if (et_fd_is_pipe(e) && n < ET_MAX_PIPE_ENDS)
-                et_fd_describe(fd, e, &ends[n++]);
+                et_fd_describe((int)fd, e, &ends[n++]);
             if (flags & CLOSE_RANGE_CLOEXEC)
-                et_fd_set(fd, e | ET_FDE_CLOEXEC);
+                et_fd_set((int)fd, e | ET_FDE_CLOEXEC);
             else
-                et_fd_clear(fd);
+                et_fd_clear((int)fd);
         }
     }
     struct et_record *r = et_begin(ET_REC_CLOSE_RANGE,
@@ -160,7 +161,9 @@ static void record_dup(uint16_t kind, uint64_t ts, int oldfd, int newfd, int fla
                        uint64_t source, uint64_t replaced, bool cloexec)
 {
     if (result >= 0 && result != oldfd) {
-        if (et_fd_is_pipe(source))
+        /* The new fd is what the old one was: a pipe end, a pidfd, or
+         * nothing the table follows. */
+        if (source & ET_FDE_VALID)
             et_fd_set(result, (source & ~ET_FDE_CLOEXEC) | (cloexec ? ET_FDE_CLOEXEC : 0));
         else
             et_fd_clear(result);

@@ -12,6 +12,11 @@
 
 #include "shim.h"
 
+/* Declared by <signal.h> only in some modes; the shim defines them all. */
+sighandler_t __sysv_signal(int sig, sighandler_t handler);
+sighandler_t sysv_signal(int sig, sighandler_t handler);
+sighandler_t bsd_signal(int sig, sighandler_t handler);
+
 static void record_setpgid(uint16_t kind, uint64_t ts, pid_t pid, pid_t pgid, int result, int err)
 {
     struct et_record *r = et_begin(ET_REC_SETPGID, sizeof(struct et_setpgid), ts, result < 0 ? err : 0);
@@ -124,28 +129,47 @@ static void record_sigchld(uint16_t call, uint64_t ts, uint16_t disposition, uin
     et_commit(r);
 }
 
-ET_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+static sighandler_t signal_common(uint16_t call, sighandler_t (*real)(int, sighandler_t), int sig,
+                                  sighandler_t handler)
 {
+    if (ET_UNLIKELY(!real)) {
+        errno = ENOSYS;
+        return SIG_ERR;
+    }
     if (sig != SIGCHLD || !et_active())
-        return ET_REAL(signal)(sig, handler);
+        return real(sig, handler);
     uint64_t ts = et_now_ns();
-    sighandler_t ret = et_real.signal(sig, handler);
+    sighandler_t ret = real(sig, handler);
     int saved = errno;
-    record_sigchld(ET_SIGCHLD_SIGNAL, ts, disposition_of(handler), 0, ret == SIG_ERR ? -1 : 0, saved);
+    record_sigchld(call, ts, disposition_of(handler), 0, ret == SIG_ERR ? -1 : 0, saved);
     errno = saved;
     return ret;
 }
 
+ET_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+    return signal_common(ET_SIGCHLD_SIGNAL, ET_REAL(signal), sig, handler);
+}
+
+/* What signal() becomes in programs built for strict POSIX or SVID. */
+ET_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+    return signal_common(ET_SIGCHLD_SIGNAL, ET_REAL(__sysv_signal), sig, handler);
+}
+
+ET_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+    return signal_common(ET_SIGCHLD_SIGNAL, ET_REAL(sysv_signal), sig, handler);
+}
+
+ET_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+    return signal_common(ET_SIGCHLD_SIGNAL, ET_REAL(bsd_signal), sig, handler);
+}
+
 ET_EXPORT sighandler_t sigset(int sig, sighandler_t handler)
 {
-    if (sig != SIGCHLD || !et_active())
-        return ET_REAL(sigset)(sig, handler);
-    uint64_t ts = et_now_ns();
-    sighandler_t ret = et_real.sigset(sig, handler);
-    int saved = errno;
-    record_sigchld(ET_SIGCHLD_SIGSET, ts, disposition_of(handler), 0, ret == SIG_ERR ? -1 : 0, saved);
-    errno = saved;
-    return ret;
+    return signal_common(ET_SIGCHLD_SIGSET, ET_REAL(sigset), sig, handler);
 }
 
 ET_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)

@@ -58,6 +58,9 @@
     X(prctl, int, (int, ...))                                                                                  \
     X(signal, sighandler_t, (int, sighandler_t))                                                               \
     X(sigset, sighandler_t, (int, sighandler_t))                                                               \
+    X(__sysv_signal, sighandler_t, (int, sighandler_t))                                                        \
+    X(sysv_signal, sighandler_t, (int, sighandler_t))                                                          \
+    X(bsd_signal, sighandler_t, (int, sighandler_t))                                                           \
     X(sigaction, int, (int, const struct sigaction *, struct sigaction *))                                     \
     X(_exit, void, (int))                                                                                      \
     X(_Exit, void, (int))
