@@ -31,6 +31,44 @@ const char *test_prog(const char *name)
     return path;
 }
 
+static void remove_run_files(const char *dir)
+{
+    static const char *const files[] = {"run.trace", "stdout", "stderr"};
+    char path[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* A failing test leaves its run behind (cmocka jumps out of it): every run
+ * directory is noted, and whatever is left is removed at exit. */
+static char run_dirs[512][PATH_MAX];
+static size_t run_dir_count;
+
+static void remove_leftover_runs(void)
+{
+    for (size_t i = 0; i < run_dir_count; i++)
+        if (run_dirs[i][0])
+            remove_run_files(run_dirs[i]);
+}
+
+static void note_run_dir(const char *dir)
+{
+    if (run_dir_count == 0)
+        atexit(remove_leftover_runs);
+    if (run_dir_count < sizeof(run_dirs) / sizeof(run_dirs[0]))
+        snprintf(run_dirs[run_dir_count++], PATH_MAX, "%s", dir);
+}
+
+static void forget_run_dir(const char *dir)
+{
+    for (size_t i = 0; i < run_dir_count; i++)
+        if (strcmp(run_dirs[i], dir) == 0)
+            run_dirs[i][0] = 0;
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -55,6 +93,7 @@ int traced_run(struct traced_run *r, const char *const *options, const char *con
     snprintf(r->dir, sizeof(r->dir), "/tmp/exectrace-test-XXXXXX");
     if (!mkdtemp(r->dir))
         return -1;
+    note_run_dir(r->dir);
     if (snprintf(r->trace_path, sizeof(r->trace_path), "%s/run.trace", r->dir) >= (int)sizeof(r->trace_path))
         return -1;
 
@@ -129,13 +168,8 @@ void traced_run_free(struct traced_run *r)
     et_trace_close(&r->trace);
     free(r->out);
     free(r->err);
-    char path[PATH_MAX + 16];
-    static const char *const files[] = {"run.trace", "stdout", "stderr"};
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", r->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(r->dir);
+    remove_run_files(r->dir);
+    forget_run_dir(r->dir);
     memset(r, 0, sizeof(*r));
 }
 
