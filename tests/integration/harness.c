@@ -127,6 +127,11 @@ int traced_run(struct traced_run *r, const char *const *options, const char *con
         dup2(in, 0);
         dup2(out, 1);
         dup2(err, 2);
+        /* Run by `make check`: the outer make's flags and jobserver must
+         * not reach the programs under test. */
+        unsetenv("MAKEFLAGS");
+        unsetenv("MFLAGS");
+        unsetenv("MAKELEVEL");
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
         execv(args[0], (char *const *)args);
