@@ -11,12 +11,12 @@
 
 #include "shim.h"
 
-static void record_signal(uint16_t kind, uint64_t ts, int target, int target_tid, int sig, int result, int err,
-                          int pidfd)
+static struct et_record *record_signal(uint16_t kind, uint64_t ts, int target, int target_tid, int sig, int result,
+                                       int err, int pidfd)
 {
     struct et_record *r = et_begin(ET_REC_SIGNAL, sizeof(struct et_signal), ts, result < 0 ? err : 0);
     if (!r)
-        return;
+        return NULL;
     struct et_signal *b = et_record_body(r);
     b->kind = kind;
     b->reserved = 0;
@@ -33,30 +33,54 @@ static void record_signal(uint16_t kind, uint64_t ts, int target, int target_tid
     }
     b->reserved2 = 0;
     et_commit(r);
+    return r;
+}
+
+/* Can this kill/killpg reach the caller itself?  Then the caller may be
+ * dead before the call returns (timeout(1) ends with kill(0, SIGKILL)), so
+ * the record is written first and its result filled in afterwards. */
+static bool reaches_self(uint16_t kind, pid_t target, int sig)
+{
+    if (sig == 0)
+        return false;
+    if (kind == ET_SIGNAL_KILLPG)
+        return target == 0 || target == getpgrp();
+    return target == 0 || target == -1 || target == (pid_t)et_proc.pid || (target < -1 && -target == getpgrp());
+}
+
+static int signal_group(uint16_t kind, int (*real)(pid_t, int), pid_t target, int sig)
+{
+    if (!et_active())
+        return real(target, sig);
+    uint64_t ts = et_now_ns();
+    if (reaches_self(kind, target, sig)) {
+        struct et_record *r = record_signal(kind, ts, target, 0, sig, 0, 0, -1);
+        int ret = real(target, sig);
+        int saved = errno;
+        if (r && ret != 0) {
+            /* The reader accepts the record either way; it may see the
+             * result before or after this update. */
+            ((struct et_signal *)et_record_body(r))->result = ret;
+            __atomic_store_n(&r->err, saved, __ATOMIC_RELAXED);
+        }
+        errno = saved;
+        return ret;
+    }
+    int ret = real(target, sig);
+    int saved = errno;
+    record_signal(kind, ts, target, 0, sig, ret, saved, -1);
+    errno = saved;
+    return ret;
 }
 
 ET_EXPORT int kill(pid_t pid, int sig)
 {
-    if (!et_active())
-        return ET_REAL(kill)(pid, sig);
-    uint64_t ts = et_now_ns();
-    int ret = et_real.kill(pid, sig);
-    int saved = errno;
-    record_signal(ET_SIGNAL_KILL, ts, pid, 0, sig, ret, saved, -1);
-    errno = saved;
-    return ret;
+    return signal_group(ET_SIGNAL_KILL, ET_REAL(kill), pid, sig);
 }
 
 ET_EXPORT int killpg(pid_t pgrp, int sig)
 {
-    if (!et_active())
-        return ET_REAL(killpg)(pgrp, sig);
-    uint64_t ts = et_now_ns();
-    int ret = et_real.killpg(pgrp, sig);
-    int saved = errno;
-    record_signal(ET_SIGNAL_KILLPG, ts, pgrp, 0, sig, ret, saved, -1);
-    errno = saved;
-    return ret;
+    return signal_group(ET_SIGNAL_KILLPG, ET_REAL(killpg), pgrp, sig);
 }
 
 ET_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
