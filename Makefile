@@ -37,7 +37,8 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
 # Code shared by the shim and the command (the launcher writes records too).
 COMMON_C := shim/writer.c shim/procstat.c
 ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c analyzer/names.c \
-              analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c
+              analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
+              analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
 ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
 # Everything but main(), for the tests.

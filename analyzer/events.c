@@ -248,9 +248,8 @@ static void text_start(struct printer *p, const struct et_record *r)
         fputs(" (no /proc: fds 0-255 checked)", p->out);
 }
 
-static void text_exec(struct printer *p, const struct et_event *e)
+static void text_exec(struct printer *p, const struct et_record *r, const struct et_record *outcome)
 {
-    const struct et_record *r = e->r;
     const struct et_exec *b = et_body(r);
     struct et_tail tail = et_tail_of(r);
     const char *path;
@@ -268,15 +267,12 @@ static void text_exec(struct printer *p, const struct et_event *e)
     }
     text_argv(p, &tail, b->argv_count, b->argc, b->flags & ET_EXEC_ARGV_TRUNCATED);
     fputc(')', p->out);
-    if (e->outcome < 0) {
+    if (!outcome)
         fputs(" = ? (no new image recorded: the program does not load the shim, or the process died)", p->out);
-    } else {
-        const struct et_record *o = p->list->v[e->outcome].r;
-        if (o->type == ET_REC_EXEC_FAILED)
-            text_result(p, ((const struct et_exec_failed *)et_body(o))->result, o->err);
-        else
-            fputs(" = 0", p->out);
-    }
+    else if (outcome->type == ET_REC_EXEC_FAILED)
+        text_result(p, ((const struct et_exec_failed *)et_body(outcome))->result, outcome->err);
+    else
+        fputs(" = 0", p->out);
     text_env(p, b->flags);
 }
 
@@ -312,10 +308,11 @@ static void text_wait_result(struct printer *p, const struct et_record *r)
     }
 }
 
-static void text_record(struct printer *p, size_t index, bool *skip_next)
+/* One line for one record.  An exec is shown with its outcome (NULL: not
+ * known); a wait's entry is shown with its return when that is given. */
+static void text_record(struct printer *p, const struct et_record *r, const struct et_record *outcome,
+                        const struct et_record *wait_return)
 {
-    const struct et_event *e = &p->list->v[index];
-    const struct et_record *r = e->r;
     const void *body = et_body(r);
     int64_t rel = (int64_t)(r->ts_ns - p->t->hdr->anchor_monotonic_ns);
     uint64_t mag = rel < 0 ? (uint64_t)-rel : (uint64_t)rel;
@@ -385,7 +382,7 @@ static void text_record(struct printer *p, size_t index, bool *skip_next)
         break;
     }
     case ET_REC_EXEC:
-        text_exec(p, e);
+        text_exec(p, r, outcome);
         break;
     case ET_REC_EXEC_FAILED: {
         const struct et_exec_failed *b = body;
@@ -417,18 +414,10 @@ static void text_record(struct printer *p, size_t index, bool *skip_next)
     }
     case ET_REC_WAIT_ENTER: {
         text_wait_enter(p, r);
-        /* strace's habit: a call whose return is the very next line is
-         * shown on one line. */
-        if (index + 1 < p->list->n) {
-            const struct et_record *next = p->list->v[index + 1].r;
-            if (next->type == ET_REC_WAIT_RETURN && next->pid == r->pid && next->tid == r->tid &&
-                next->start_time == r->start_time) {
-                text_wait_result(p, next);
-                *skip_next = true;
-                break;
-            }
-        }
-        fputs(" <unfinished ...>", p->out);
+        if (wait_return)
+            text_wait_result(p, wait_return);
+        else
+            fputs(" <unfinished ...>", p->out);
         break;
     }
     case ET_REC_WAIT_RETURN: {
@@ -667,9 +656,8 @@ static void json_status(struct printer *p, const char *key, int status)
     json_cstr(p, key, et_wait_status_string(status, p->buf, sizeof(p->buf)));
 }
 
-static void json_record(struct printer *p, size_t index)
+static void json_record(struct printer *p, const struct et_event *e)
 {
-    const struct et_event *e = &p->list->v[index];
     const struct et_record *r = e->r;
     const void *body = et_body(r);
     int64_t rel = (int64_t)(r->ts_ns - p->t->hdr->anchor_monotonic_ns);
@@ -934,6 +922,13 @@ static void json_record(struct printer *p, size_t index)
     fputs("}\n", p->out);
 }
 
+void et_print_event_line(FILE *out, const struct et_trace *t, const struct et_record *r,
+                         const struct et_record *outcome, const struct et_record *wait_return)
+{
+    struct printer p = {.out = out, .t = t};
+    text_record(&p, r, outcome, wait_return);
+}
+
 /* ---- the command ------------------------------------------------------------ */
 
 static void events_usage(FILE *f)
@@ -997,13 +992,22 @@ int et_cmd_events(int argc, char **argv)
         if (list.v[i].merged)
             continue;
         if (json) {
-            json_record(&p, i);
-        } else {
-            bool skip_next = false;
-            text_record(&p, i, &skip_next);
-            if (skip_next)
-                i++;
+            json_record(&p, &list.v[i]);
+            continue;
         }
+        const struct et_record *outcome = list.v[i].outcome >= 0 ? list.v[list.v[i].outcome].r : NULL;
+        /* strace's habit: a call whose return is the very next line is shown
+         * on one line. */
+        const struct et_record *wait_return = NULL;
+        if (r->type == ET_REC_WAIT_ENTER && i + 1 < list.n) {
+            const struct et_record *next = list.v[i + 1].r;
+            if (next->type == ET_REC_WAIT_RETURN && next->pid == r->pid && next->tid == r->tid &&
+                next->start_time == r->start_time)
+                wait_return = next;
+        }
+        text_record(&p, r, outcome, wait_return);
+        if (wait_return)
+            i++;
     }
     fflush(stdout);
 

@@ -32,6 +32,12 @@ void et_events_free(struct et_event_list *list);
 /* The processes (pid, start time) that wrote records, the launcher aside. */
 size_t et_events_count_processes(const struct et_trace *t, const struct et_event_list *list);
 
+/* The line `exectrace events` prints for a record, newline included.  An
+ * exec is shown with its outcome (NULL when not known); a wait entry with its
+ * return when one is given. */
+void et_print_event_line(FILE *out, const struct et_trace *t, const struct et_record *r,
+                         const struct et_record *outcome, const struct et_record *wait_return);
+
 int et_cmd_events(int argc, char **argv);
 
 #endif

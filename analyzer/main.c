@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "events.h"
 #include "exectrace/trace_format.h"
+#include "report.h"
 #include "run.h"
 
 
@@ -15,6 +16,8 @@ static void usage(FILE *f)
           "\n"
           "  run [-o FILE] [--] CMD [ARGS...]   run CMD with its whole process tree traced\n"
           "  events [--pid PID] [--json] FILE   print the events of a trace in time order\n"
+          "  report [--json] FILE               what went wrong between the processes, and the fix\n"
+          "  tree FILE                          who started whom, how each ended, who reaped it\n"
           "\n"
           "'exectrace COMMAND --help' describes each command.\n",
           f);
@@ -32,6 +35,10 @@ int main(int argc, char **argv)
         return et_cmd_run(argc - 1, argv + 1);
     if (strcmp(command, "events") == 0)
         return et_cmd_events(argc - 1, argv + 1);
+    if (strcmp(command, "report") == 0)
+        return et_cmd_report(argc - 1, argv + 1);
+    if (strcmp(command, "tree") == 0)
+        return et_cmd_tree(argc - 1, argv + 1);
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
         usage(stdout);
         return 0;

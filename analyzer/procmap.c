@@ -75,3 +75,12 @@ long et_procmap_get(const struct et_procmap *m, uint32_t pid, uint64_t start_tim
     const struct et_procmap_slot *s = find(m, pid, start_time);
     return s->value ? (long)s->value - 1 : -1;
 }
+
+void et_procmap_set(struct et_procmap *m, uint32_t pid, uint64_t start_time, uint32_t value)
+{
+    if (!m->cap)
+        return;
+    struct et_procmap_slot *s = find(m, pid, start_time);
+    if (s->value)
+        s->value = value + 1;
+}

@@ -25,6 +25,8 @@ void et_procmap_free(struct et_procmap *m);
 /* The value for (pid, start_time), inserting `value` if absent; -1 when
  * memory runs out.  *inserted says which happened. */
 long et_procmap_get_or_put(struct et_procmap *m, uint32_t pid, uint64_t start_time, uint32_t value, int *inserted);
+/* Replaces the value of a key that is present. */
+void et_procmap_set(struct et_procmap *m, uint32_t pid, uint64_t start_time, uint32_t value);
 /* The value, or -1 when absent. */
 long et_procmap_get(const struct et_procmap *m, uint32_t pid, uint64_t start_time);
 

@@ -1,0 +1,872 @@
+#define _GNU_SOURCE
+#include "model.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "findings.h"
+#include "stream.h"
+
+#define COMMAND_MAX 200
+
+/* ---- processes ---------------------------------------------------------- */
+
+static void *grow(void *v, size_t *cap, size_t need, size_t elem, bool *oom)
+{
+    if (need <= *cap)
+        return v;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(v, n * elem);
+    if (!p) {
+        *oom = true;
+        return NULL;
+    }
+    memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+    *cap = n;
+    return p;
+}
+
+static int32_t proc_new(struct et_model *m, uint32_t pid, uint64_t start_time, uint32_t flags, uint64_t ts)
+{
+    struct et_proc *v = grow(m->procs, &m->procs_cap, m->nprocs + 1, sizeof(*v), &m->out_of_memory);
+    if (!v)
+        return ET_NONE;
+    m->procs = v;
+    int32_t i = (int32_t)m->nprocs++;
+    struct et_proc *p = &m->procs[i];
+    memset(p, 0, sizeof(*p));
+    p->pid = pid;
+    p->start_time = start_time;
+    p->flags = flags;
+    p->parent = p->first_child = p->last_child = p->next_sibling = ET_NONE;
+    p->reaper = p->adopter = ET_NONE;
+    p->begin_ts = ts;
+    p->last_ts = ts;
+    int inserted;
+    if (!(flags & ET_PF_PLACEHOLDER) &&
+        et_procmap_get_or_put(&m->by_identity, pid, start_time, (uint32_t)i, &inserted) < 0)
+        m->out_of_memory = true;
+    /* The newest process with a pid is what that pid means from now on. */
+    if (et_procmap_get_or_put(&m->by_pid, pid, 0, (uint32_t)i, &inserted) < 0)
+        m->out_of_memory = true;
+    else if (!inserted)
+        et_procmap_set(&m->by_pid, pid, 0, (uint32_t)i);
+    return i;
+}
+
+static void link_child(struct et_model *m, int32_t parent, int32_t child)
+{
+    struct et_proc *c = &m->procs[child];
+    if (c->parent != ET_NONE || parent == child || parent == ET_NONE)
+        return;
+    c->parent = parent;
+    struct et_proc *p = &m->procs[parent];
+    if (p->last_child == ET_NONE)
+        p->first_child = child;
+    else
+        m->procs[p->last_child].next_sibling = child;
+    p->last_child = child;
+}
+
+/* The process a pid stands for now: the newest one seen with it. */
+static int32_t current_by_pid(const struct et_model *m, uint32_t pid)
+{
+    long i = et_procmap_get(&m->by_pid, pid, 0);
+    return i < 0 ? ET_NONE : (int32_t)i;
+}
+
+/* The process that wrote a record.  A placeholder made for this pid (its
+ * parent recorded creating it, or it is someone's parent) becomes it. */
+static int32_t proc_of_record(struct et_model *m, const struct et_record *r)
+{
+    long i = et_procmap_get(&m->by_identity, r->pid, r->start_time);
+    if (i >= 0)
+        return (int32_t)i;
+    int32_t cur = current_by_pid(m, r->pid);
+    if (cur != ET_NONE && (m->procs[cur].flags & ET_PF_PLACEHOLDER) && !(m->procs[cur].flags & ET_PF_ENDED)) {
+        struct et_proc *p = &m->procs[cur];
+        p->start_time = r->start_time;
+        p->flags &= ~(uint32_t)ET_PF_PLACEHOLDER;
+        int inserted;
+        if (et_procmap_get_or_put(&m->by_identity, r->pid, r->start_time, (uint32_t)cur, &inserted) < 0)
+            m->out_of_memory = true;
+        return cur;
+    }
+    return proc_new(m, r->pid, r->start_time, 0, r->ts_ns);
+}
+
+const char *et_proc_command(const struct et_proc *p)
+{
+    return p->last_image && p->last_image->command ? p->last_image->command : "?";
+}
+
+/* "1234 (sleep 3)": the program's name without its directory, and the
+ * command line cut short, so that messages stay readable. */
+const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, size_t len)
+{
+    if (index == ET_NONE) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    const struct et_proc *p = &m->procs[index];
+    if (p->flags & ET_PF_LAUNCHER) {
+        snprintf(buf, len, "%u (exectrace)", p->pid);
+        return buf;
+    }
+    const char *cmd = et_proc_command(p);
+    size_t word = strcspn(cmd, " ");
+    const char *base = cmd;
+    for (const char *c = cmd; c < cmd + word; c++)
+        if (*c == '/')
+            base = c + 1;
+    const int max = 48;
+    int n = (int)strlen(base);
+    snprintf(buf, len, "%u (%.*s%s)", p->pid, n > max ? max - 3 : n, base, n > max ? "..." : "");
+    return buf;
+}
+
+bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ancestor)
+{
+    /* Bounded: a damaged trace must not send this round a cycle forever. */
+    for (size_t steps = 0; index != ET_NONE && steps <= m->nprocs; steps++) {
+        index = m->procs[index].parent;
+        if (index == ancestor)
+            return true;
+    }
+    return false;
+}
+
+/* "sleep 3", quoted where needed, at most COMMAND_MAX bytes. */
+static char *join_argv(struct et_tail *tail, unsigned count)
+{
+    char buf[COMMAND_MAX + 8];
+    size_t used = 0;
+    for (unsigned i = 0; i < count && used < COMMAND_MAX; i++) {
+        const char *s;
+        uint16_t len;
+        if (!et_tail_str(tail, &s, &len))
+            break;
+        bool quote = len == 0 || memchr(s, ' ', len) || memchr(s, '\t', len);
+        int n = snprintf(buf + used, sizeof(buf) - used, "%s%s%.*s%s", i ? " " : "", quote ? "'" : "", (int)len, s,
+                         quote ? "'" : "");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used > COMMAND_MAX) {
+        used = COMMAND_MAX;
+        memcpy(buf + used - 3, "...", 3);
+    }
+    buf[used < sizeof(buf) ? used : sizeof(buf) - 1] = 0;
+    /* Control bytes would garble a report line. */
+    for (char *c = buf; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return strdup(buf);
+}
+
+static void add_image(struct et_model *m, struct et_proc *p, uint64_t ts, char *command, const char *exe,
+                      size_t exe_len)
+{
+    struct et_image *img = calloc(1, sizeof(*img));
+    if (!img) {
+        free(command);
+        m->out_of_memory = true;
+        return;
+    }
+    img->ts = ts;
+    img->command = command;
+    img->exe = exe ? strndup(exe, exe_len) : NULL;
+    if (p->last_image)
+        p->last_image->next = img;
+    else
+        p->images = img;
+    p->last_image = img;
+}
+
+/* ---- pipes ------------------------------------------------------------------ */
+
+static uint32_t pipe_of(struct et_model *m, uint64_t inode, int32_t creator, const struct et_record *created)
+{
+    long i = et_procmap_get(&m->pipe_by_inode, 0, inode);
+    if (i >= 0) {
+        struct et_model_pipe *pp = &m->pipes[i];
+        if (created && pp->writers == 0 && pp->readers == 0) {
+            /* The kernel reuses pipe inodes: a new pipe with an old number. */
+            pp->creator = creator;
+            pp->created = created;
+            pp->last_writer_gone_ts = 0;
+            pp->nlog = 0;
+        }
+        return (uint32_t)i;
+    }
+    struct et_model_pipe *v = grow(m->pipes, &m->pipes_cap, m->npipes + 1, sizeof(*v), &m->out_of_memory);
+    if (!v)
+        return 0;
+    m->pipes = v;
+    uint32_t n = (uint32_t)m->npipes++;
+    m->pipes[n] = (struct et_model_pipe){.inode = inode, .creator = creator, .created = created};
+    int inserted;
+    if (et_procmap_get_or_put(&m->pipe_by_inode, 0, inode, n, &inserted) < 0)
+        m->out_of_memory = true;
+    return n;
+}
+
+static bool proc_holds(const struct et_proc *p, uint32_t pipe, bool write)
+{
+    for (uint32_t i = 0; i < p->nholds; i++)
+        if (p->holds[i].pipe == pipe && (write ? p->holds[i].write : p->holds[i].read))
+            return true;
+    return false;
+}
+
+static void hold_add(struct et_model *m, int32_t pi, int32_t fd, uint32_t pipe, bool read, bool write, bool cloexec)
+{
+    struct et_proc *p = &m->procs[pi];
+    struct et_model_pipe *pp = &m->pipes[pipe];
+    size_t cap = p->holds_cap, log_cap = pp->log_cap;
+    struct et_hold *v = grow(p->holds, &cap, p->nholds + 1, sizeof(*v), &m->out_of_memory);
+    if (!v)
+        return;
+    p->holds = v;
+    p->holds_cap = (uint32_t)cap;
+    struct et_holding *log = grow(pp->log, &log_cap, pp->nlog + 1, sizeof(*log), &m->out_of_memory);
+    if (!log)
+        return;
+    pp->log = log;
+    pp->log_cap = (uint32_t)log_cap;
+    uint64_t now = m->current ? m->current->ts_ns : 0;
+    pp->log[pp->nlog] = (struct et_holding){pi, fd, read, write, now, 0};
+    p->holds[p->nholds++] = (struct et_hold){fd, pipe, pp->nlog++, write, read, cloexec};
+    if (write)
+        pp->writers++;
+    if (read)
+        pp->readers++;
+}
+
+static void hold_remove_at(struct et_model *m, int32_t pi, uint32_t k, uint64_t ts)
+{
+    struct et_proc *p = &m->procs[pi];
+    struct et_hold h = p->holds[k];
+    p->holds[k] = p->holds[--p->nholds];
+    struct et_model_pipe *pp = &m->pipes[h.pipe];
+    if (h.log < pp->nlog)
+        pp->log[h.log].until = ts ? ts : 1;
+    if (h.read && pp->readers)
+        pp->readers--;
+    if (h.write && pp->writers) {
+        pp->writers--;
+        if (!proc_holds(p, h.pipe, true))
+            et_rules_on_write_end_released(m, pi, h.pipe, ts);
+        if (pp->writers == 0)
+            pp->last_writer_gone_ts = ts;
+    }
+}
+
+static void hold_remove_fd(struct et_model *m, int32_t pi, int32_t fd, uint64_t ts)
+{
+    struct et_proc *p = &m->procs[pi];
+    for (uint32_t k = 0; k < p->nholds; k++) {
+        if (p->holds[k].fd == fd) {
+            hold_remove_at(m, pi, k, ts);
+            return;
+        }
+    }
+}
+
+static void release_all(struct et_model *m, int32_t pi, uint64_t ts)
+{
+    while (m->procs[pi].nholds)
+        hold_remove_at(m, pi, m->procs[pi].nholds - 1, ts);
+}
+
+/* ---- ends and reaps ------------------------------------------------------- */
+
+static void end_process(struct et_model *m, int32_t pi, uint64_t ts, bool exact)
+{
+    struct et_proc *p = &m->procs[pi];
+    if (p->flags & ET_PF_ENDED)
+        return;
+    p->flags |= ET_PF_ENDED;
+    p->end_ts = ts;
+    p->end_ts_exact = exact;
+    if (p->end_how == ET_END_RUNNING)
+        p->end_how = ET_END_UNKNOWN;
+    if (p->parent != ET_NONE && (m->procs[p->parent].flags & ET_PF_SIGCHLD_IGNORED) &&
+        !(m->procs[p->parent].flags & ET_PF_ENDED) && !(p->flags & ET_PF_REAPED)) {
+        /* SIGCHLD ignored, or SA_NOCLDWAIT: the kernel reaps it at once and
+         * no wait will ever see its status. */
+        p->flags |= ET_PF_REAPED;
+        p->reaped_by_kernel = true;
+        p->reap_ts = ts;
+        int inserted;
+        if (et_procmap_get_or_put(&m->reaped_by_pid, p->pid, 0, (uint32_t)pi, &inserted) >= 0 && !inserted)
+            et_procmap_set(&m->reaped_by_pid, p->pid, 0, (uint32_t)pi);
+    }
+    et_rules_on_process_end(m, pi);
+    release_all(m, pi, ts);
+    p->nwaits = 0;
+    for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling) {
+        struct et_proc *child = &m->procs[c];
+        if (!(child->flags & ET_PF_ENDED) || child->end_ts > ts) {
+            child->flags |= ET_PF_ORPHANED;
+            child->orphaned_ts = ts;
+        }
+    }
+}
+
+static bool status_is_end(int status)
+{
+    return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+static void reap(struct et_model *m, int32_t ci, int32_t reaper, int status, uint64_t ts, const struct et_record *rec)
+{
+    struct et_proc *c = &m->procs[ci];
+    if (c->flags & ET_PF_REAPED)
+        return;
+    c->flags |= ET_PF_REAPED;
+    c->reaper = reaper;
+    c->reap_ts = ts;
+    c->reap_rec = rec;
+    int inserted;
+    if (et_procmap_get_or_put(&m->reaped_by_pid, c->pid, 0, (uint32_t)ci, &inserted) < 0)
+        m->out_of_memory = true;
+    else if (!inserted)
+        et_procmap_set(&m->reaped_by_pid, c->pid, 0, (uint32_t)ci);
+    if (reaper != ET_NONE && reaper != c->parent)
+        c->adopter = reaper;
+    if (WIFSIGNALED(status)) {
+        c->end_how = ET_END_KILLED;
+        c->term_signal = WTERMSIG(status);
+    } else if (WIFEXITED(status)) {
+        c->end_how = ET_END_EXITED;
+        c->exit_code = WEXITSTATUS(status);
+    }
+    if (!(c->flags & ET_PF_ENDED)) {
+        /* It died without a word: at the signal that killed it, if a traced
+         * process sent one, otherwise some time before this reap. */
+        uint64_t end = ts;
+        bool exact = false;
+        if (WIFSIGNALED(status) && c->killed_by) {
+            const struct et_signal *s = et_body(c->killed_by);
+            if (s->sig == c->term_signal) {
+                end = c->killed_by->ts_ns > c->last_ts ? c->killed_by->ts_ns : c->last_ts;
+                exact = true;
+            }
+        }
+        end_process(m, ci, end, exact);
+    }
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    const struct et_image_start *b = et_body(r);
+    struct et_tail tail = et_tail_of(r);
+    const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
+    const char *exe;
+    uint16_t exe_len;
+    et_tail_str(&tail, &exe, &exe_len);
+
+    p->flags |= ET_PF_TRACED;
+    p->flags &= ~(uint32_t)ET_PF_UNTRACED_EXEC;
+    p->pending_exec = NULL;
+    if (b->origin == ET_ORIGIN_LAUNCHER) {
+        p->flags |= ET_PF_LAUNCHER;
+        m->launcher = pi;
+    }
+    if (!p->origin) {
+        p->origin = b->origin;
+        p->ppid = b->ppid;
+        if (r->ts_ns < p->begin_ts)
+            p->begin_ts = r->ts_ns;
+        if (p->parent == ET_NONE && b->origin != ET_ORIGIN_LAUNCHER && b->ppid > 1) {
+            int32_t parent = current_by_pid(m, b->ppid);
+            if (parent == ET_NONE || parent == pi) {
+                /* Its parent never wrote a record: not traced (a static
+                 * binary, say), known only as this process's parent. */
+                parent = proc_new(m, b->ppid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
+            }
+            if (parent != ET_NONE)
+                link_child(m, parent, pi);
+        }
+    }
+    p->pgid = b->pgid;
+    p->sid = b->sid;
+    if (b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER || !p->last_image) {
+        char *command = b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER
+                            ? join_argv(&tail, b->argv_count)
+                            : (p->parent != ET_NONE && m->procs[p->parent].last_image
+                                   ? strdup(et_proc_command(&m->procs[p->parent]))
+                                   : strdup("?"));
+        if (command)
+            add_image(m, p, r->ts_ns, command, b->origin == ET_ORIGIN_EXEC ? exe : NULL, exe_len);
+    }
+
+    /* What it holds now is what the record lists: after an exec, the ends
+     * without close-on-exec; after a fork, the parent's. */
+    if (ends) {
+        /* Keep the old ends until the new ones are in, so counts of
+         * writers do not pass through zero for a pipe still held. */
+        uint32_t old = m->procs[pi].nholds;
+        for (unsigned i = 0; i < b->pipe_count; i++) {
+            uint32_t pipe = pipe_of(m, ends[i].inode, ET_NONE, NULL);
+            if (m->out_of_memory)
+                return;
+            hold_add(m, pi, ends[i].fd, pipe, ends[i].flags & ET_PIPE_READ, ends[i].flags & ET_PIPE_WRITE,
+                     ends[i].flags & ET_PIPE_CLOEXEC);
+        }
+        for (uint32_t k = old; k-- > 0;)
+            hold_remove_at(m, pi, k, r->ts_ns);
+    }
+    et_rules_on_start(m, pi, r);
+}
+
+static void on_creation(struct et_model *m, int32_t pi, const struct et_record *r, int32_t child_pid)
+{
+    if (child_pid <= 0)
+        return;
+    int32_t ci = current_by_pid(m, (uint32_t)child_pid);
+    /* The child may have written its start before this record arrived: it
+     * is the one that began after the call. */
+    if (ci == ET_NONE || m->procs[ci].begin_ts < r->ts_ns || (m->procs[ci].flags & ET_PF_ENDED))
+        ci = proc_new(m, (uint32_t)child_pid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
+    if (ci == ET_NONE)
+        return;
+    struct et_proc *c = &m->procs[ci];
+    if (c->parent != ET_NONE && c->parent != pi)
+        return; /* someone else's: the record is stale or damaged */
+    link_child(m, pi, ci);
+    c->created_by = r;
+    c->begin_ts = r->ts_ns;
+    if (m->procs[pi].flags & ET_PF_LAUNCHER) {
+        c->flags |= ET_PF_COMMAND;
+        m->command = ci;
+    }
+    if (!c->last_image && m->procs[pi].last_image) {
+        char *command = strdup(et_proc_command(&m->procs[pi]));
+        if (command)
+            add_image(m, c, r->ts_ns, command, NULL, 0);
+    }
+}
+
+static void on_exec(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    p->pending_exec = r;
+}
+
+static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    const struct et_signal *b = et_body(r);
+    et_rules_on_signal(m, pi, r);
+    if (b->sig == 0 || b->result != 0)
+        return;
+    /* Remember the signal on those it reached, to date their death. */
+    int32_t target = b->target;
+    if (b->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL)
+        target = b->pidfd_pid;
+    if ((b->kind == ET_SIGNAL_KILL || b->kind == ET_SIGNAL_SIGQUEUE || b->kind == ET_SIGNAL_TGKILL ||
+         b->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL) &&
+        target > 0) {
+        int32_t ti = current_by_pid(m, (uint32_t)target);
+        if (ti != ET_NONE && !(m->procs[ti].flags & ET_PF_ENDED))
+            m->procs[ti].killed_by = r;
+        return;
+    }
+    uint32_t group = 0;
+    if (b->kind == ET_SIGNAL_KILLPG)
+        group = b->target ? (uint32_t)b->target : m->procs[pi].pgid;
+    else if (b->target == 0)
+        group = m->procs[pi].pgid;
+    else if (b->target < -1)
+        group = (uint32_t)-b->target;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct et_proc *q = &m->procs[i];
+        if (!(q->flags & ET_PF_ENDED) && (b->target == -1 ? q->pid != 1 : (group && q->pgid == group)))
+            q->killed_by = r;
+    }
+}
+
+static void on_wait_enter(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    size_t cap = p->waits_cap;
+    struct et_wait_call *v = grow(p->waits, &cap, p->nwaits + 1, sizeof(*v), &m->out_of_memory);
+    if (!v)
+        return;
+    p->waits = v;
+    p->waits_cap = (uint32_t)cap;
+    p->waits[p->nwaits++] = (struct et_wait_call){r->tid, r};
+}
+
+static void on_wait_return(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    const struct et_wait_return *b = et_body(r);
+    const struct et_record *enter = NULL;
+    for (uint32_t k = p->nwaits; k-- > 0;) {
+        if (p->waits[k].tid == r->tid) {
+            enter = p->waits[k].enter;
+            p->waits[k] = p->waits[--p->nwaits];
+            break;
+        }
+    }
+    int32_t child_pid = 0;
+    int status = 0;
+    if (b->kind == ET_WAIT_WAITID) {
+        if (b->result == 0 && b->info_pid > 0 && !(b->options & WNOWAIT) &&
+            (b->info_code == CLD_EXITED || b->info_code == CLD_KILLED || b->info_code == CLD_DUMPED)) {
+            child_pid = b->info_pid;
+            status = b->info_code == CLD_EXITED ? W_EXITCODE(b->info_status, 0) : b->info_status & 0x7f;
+        }
+    } else if (b->result > 0 && status_is_end(b->status)) {
+        child_pid = b->result;
+        status = b->status;
+    }
+    if (child_pid > 0) {
+        int32_t ci = current_by_pid(m, (uint32_t)child_pid);
+        if (ci == ET_NONE)
+            ci = proc_new(m, (uint32_t)child_pid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
+        if (ci != ET_NONE) {
+            link_child(m, pi, ci);
+            reap(m, ci, pi, status, r->ts_ns, r);
+        }
+    }
+    et_rules_on_wait_return(m, pi, r, enter);
+}
+
+static void on_pipe(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    const struct et_pipe *b = et_body(r);
+    if (b->result != 0)
+        return;
+    uint32_t pipe = pipe_of(m, b->inode, pi, r);
+    if (m->out_of_memory)
+        return;
+    bool cloexec = (b->flags & 02000000) != 0; /* O_CLOEXEC */
+    hold_remove_fd(m, pi, b->read_fd, r->ts_ns);
+    hold_remove_fd(m, pi, b->write_fd, r->ts_ns);
+    hold_add(m, pi, b->read_fd, pipe, true, false, cloexec);
+    hold_add(m, pi, b->write_fd, pipe, false, true, cloexec);
+}
+
+static void set_cloexec(struct et_proc *p, int32_t fd, bool cloexec)
+{
+    for (uint32_t k = 0; k < p->nholds; k++)
+        if (p->holds[k].fd == fd)
+            p->holds[k].cloexec = cloexec;
+}
+
+static void on_fd_record(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    switch (r->type) {
+    case ET_REC_CLOSE: {
+        const struct et_close *b = et_body(r);
+        if (b->result == 0 || r->err != EBADF)
+            hold_remove_fd(m, pi, b->fd, r->ts_ns);
+        break;
+    }
+    case ET_REC_CLOSE_RANGE: {
+        const struct et_close_range *b = et_body(r);
+        struct et_tail tail = et_tail_of(r);
+        const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
+        for (unsigned i = 0; ends && i < b->pipe_count; i++) {
+            if (b->flags & 4u /* CLOSE_RANGE_CLOEXEC */)
+                set_cloexec(&m->procs[pi], ends[i].fd, true);
+            else
+                hold_remove_fd(m, pi, ends[i].fd, r->ts_ns);
+        }
+        break;
+    }
+    case ET_REC_DUP: {
+        const struct et_dup *b = et_body(r);
+        if (b->result < 0 || b->result == b->oldfd)
+            break;
+        bool cloexec = b->kind == ET_DUP_FCNTL_DUPFD_CLOEXEC || (b->kind == ET_DUP_DUP3 && (b->flags & 02000000));
+        if (b->source.fd >= 0) {
+            struct et_pipe_end e = b->source;
+            e.fd = b->result;
+            e.flags = (e.flags & ~ET_PIPE_CLOEXEC) | (cloexec ? ET_PIPE_CLOEXEC : 0);
+            /* Add before removing: replacing one copy of a pipe end with
+             * another must not look like the last copy closing. */
+            uint32_t pipe = pipe_of(m, e.inode, ET_NONE, NULL);
+            if (m->out_of_memory)
+                break;
+            struct et_proc *p = &m->procs[pi];
+            int32_t old = -1;
+            for (uint32_t k = 0; k < p->nholds; k++)
+                if (p->holds[k].fd == b->result)
+                    old = (int32_t)k;
+            hold_add(m, pi, e.fd, pipe, e.flags & ET_PIPE_READ, e.flags & ET_PIPE_WRITE, cloexec);
+            if (old >= 0)
+                hold_remove_at(m, pi, (uint32_t)old, r->ts_ns);
+        } else {
+            hold_remove_fd(m, pi, b->result, r->ts_ns);
+        }
+        break;
+    }
+    case ET_REC_SET_CLOEXEC: {
+        const struct et_set_cloexec *b = et_body(r);
+        if (b->result == 0)
+            set_cloexec(&m->procs[pi], b->fd, b->fd_flags & 1 /* FD_CLOEXEC */);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void on_group_record(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    switch (r->type) {
+    case ET_REC_SETPGID: {
+        const struct et_setpgid *b = et_body(r);
+        if (b->result != 0)
+            break;
+        int32_t ti = b->pid == 0 || (uint32_t)b->pid == p->pid ? pi : current_by_pid(m, (uint32_t)b->pid);
+        if (ti != ET_NONE)
+            m->procs[ti].pgid = b->pgid ? (uint32_t)b->pgid : m->procs[ti].pid;
+        break;
+    }
+    case ET_REC_SETSID:
+        if (((const struct et_setsid *)et_body(r))->result > 0) {
+            p->sid = p->pgid = p->pid;
+            p->flags |= ET_PF_DETACHED;
+        }
+        break;
+    case ET_REC_SIGCHLD_ACTION: {
+        const struct et_sigchld_action *b = et_body(r);
+        if (b->result != 0)
+            break;
+        p->sigchld_rec = r;
+        if (b->disposition == ET_DISP_IGNORE || (b->sa_flags & SA_NOCLDWAIT))
+            p->flags |= ET_PF_SIGCHLD_IGNORED;
+        else
+            p->flags &= ~(uint32_t)ET_PF_SIGCHLD_IGNORED;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void et_model_feed(struct et_model *m, const struct et_record *r)
+{
+    if (m->out_of_memory)
+        return;
+    m->records++;
+    m->current = r;
+    if (!m->first_ts || r->ts_ns < m->first_ts)
+        m->first_ts = r->ts_ns;
+    if (r->ts_ns > m->last_ts)
+        m->last_ts = r->ts_ns;
+
+    int32_t pi = proc_of_record(m, r);
+    if (pi == ET_NONE)
+        return;
+    struct et_proc *p = &m->procs[pi];
+    p->flags |= ET_PF_TRACED;
+    if (r->ts_ns > p->last_ts)
+        p->last_ts = r->ts_ns;
+
+    switch (r->type) {
+    case ET_REC_IMAGE_START:
+        on_start(m, pi, r);
+        break;
+    case ET_REC_IMAGE_EXIT: {
+        const struct et_image_exit *b = et_body(r);
+        p->exit_rec = r;
+        if (p->end_how != ET_END_KILLED) {
+            p->end_how = ET_END_EXITED;
+            p->exit_code = b->status & 0xff;
+        }
+        end_process(m, pi, r->ts_ns, true);
+        break;
+    }
+    case ET_REC_FORK: {
+        const struct et_fork *b = et_body(r);
+        on_creation(m, pi, r, b->result);
+        break;
+    }
+    case ET_REC_SPAWN: {
+        const struct et_spawn *b = et_body(r);
+        if (b->result == 0)
+            on_creation(m, pi, r, b->child_pid);
+        break;
+    }
+    case ET_REC_EXEC:
+        on_exec(m, pi, r);
+        break;
+    case ET_REC_EXEC_FAILED:
+        p->pending_exec = NULL;
+        break;
+    case ET_REC_SIGNAL:
+        on_signal(m, pi, r);
+        break;
+    case ET_REC_WAIT_ENTER:
+        on_wait_enter(m, pi, r);
+        break;
+    case ET_REC_WAIT_RETURN:
+        on_wait_return(m, pi, r);
+        break;
+    case ET_REC_PIPE:
+        on_pipe(m, pi, r);
+        break;
+    case ET_REC_CLOSE:
+    case ET_REC_CLOSE_RANGE:
+    case ET_REC_DUP:
+    case ET_REC_SET_CLOEXEC:
+        on_fd_record(m, pi, r);
+        break;
+    case ET_REC_SETPGID:
+    case ET_REC_SETSID:
+    case ET_REC_SIGCHLD_ACTION:
+        on_group_record(m, pi, r);
+        break;
+    case ET_REC_REAPED: {
+        const struct et_reaped *b = et_body(r);
+        long ci = b->start_time ? et_procmap_get(&m->by_identity, (uint32_t)b->pid, b->start_time) : -1;
+        int32_t c = ci >= 0 ? (int32_t)ci : current_by_pid(m, (uint32_t)b->pid);
+        if (c == ET_NONE)
+            c = proc_new(m, (uint32_t)b->pid, b->start_time, ET_PF_PLACEHOLDER, r->ts_ns);
+        if (c != ET_NONE)
+            reap(m, c, pi, b->status, r->ts_ns, r);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_thresholds *th)
+{
+    memset(m, 0, sizeof(*m));
+    m->trace = t;
+    m->thresholds = *th;
+    m->launcher = m->command = ET_NONE;
+    et_procmap_init(&m->by_identity);
+    et_procmap_init(&m->by_pid);
+    et_procmap_init(&m->reaped_by_pid);
+    et_procmap_init(&m->pipe_by_inode);
+}
+
+void et_model_finish(struct et_model *m)
+{
+    /* An exec with no outcome, and no record from the process after it:
+     * the program it started does not load the shim. */
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct et_proc *p = &m->procs[i];
+        if (p->pending_exec) {
+            p->flags |= ET_PF_UNTRACED_EXEC;
+            const struct et_exec *b = et_body(p->pending_exec);
+            if (b->flags & ET_ENV_NOT_ADDED_SETUID)
+                p->flags |= ET_PF_SETID_EXEC;
+            struct et_tail tail = et_tail_of(p->pending_exec);
+            const char *path;
+            uint16_t len;
+            et_tail_str(&tail, &path, &len);
+            char *command = join_argv(&tail, b->argv_count);
+            if (command)
+                add_image(m, p, p->pending_exec->ts_ns, command, path, len);
+        }
+    }
+    et_rules_finish(m);
+}
+
+void et_model_free(struct et_model *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct et_proc *p = &m->procs[i];
+        for (struct et_image *img = p->images, *next; img; img = next) {
+            next = img->next;
+            free(img->command);
+            free(img->exe);
+            free(img);
+        }
+        free(p->holds);
+        free(p->waits);
+    }
+    free(m->procs);
+    for (size_t i = 0; i < m->npipes; i++)
+        free(m->pipes[i].log);
+    free(m->pipes);
+    for (size_t i = 0; i < m->nfindings; i++) {
+        free(m->findings[i].message);
+        free(m->findings[i].detail);
+    }
+    free(m->findings);
+    et_rules_free(m);
+    et_procmap_free(&m->by_identity);
+    et_procmap_free(&m->by_pid);
+    et_procmap_free(&m->reaped_by_pid);
+    et_procmap_free(&m->pipe_by_inode);
+    memset(m, 0, sizeof(*m));
+}
+
+int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thresholds *th)
+{
+    et_model_init(m, t, th);
+    struct et_stream *s;
+    if (et_stream_open(&s, t, ET_STREAM_DEFAULT_WINDOW) < 0)
+        return -ENOMEM;
+    const struct et_record *r;
+    while ((r = et_stream_next(s, NULL)) != NULL)
+        et_model_feed(m, r);
+    et_stream_close(s);
+    et_model_finish(m);
+    return m->out_of_memory ? -ENOMEM : 0;
+}
+
+/* ---- findings ----------------------------------------------------------------- */
+
+struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8_t severity, uint64_t ts,
+                                        const char *message)
+{
+    struct et_finding *v = grow(m->findings, &m->findings_cap, m->nfindings + 1, sizeof(*v), &m->out_of_memory);
+    if (!v)
+        return NULL;
+    m->findings = v;
+    struct et_finding *f = &m->findings[m->nfindings++];
+    memset(f, 0, sizeof(*f));
+    f->kind = kind;
+    f->severity = severity;
+    f->ts = ts;
+    f->message = strdup(message);
+    if (!f->message)
+        m->out_of_memory = true;
+    return f;
+}
+
+void et_finding_add_proc(struct et_finding *f, int32_t proc)
+{
+    if (proc == ET_NONE)
+        return;
+    for (uint32_t i = 0; i < f->nprocs; i++)
+        if (f->procs[i] == proc)
+            return;
+    if (f->nprocs < ET_FINDING_MAX_PROCS)
+        f->procs[f->nprocs++] = proc;
+}
+
+void et_finding_add_evidence(struct et_finding *f, const struct et_record *r)
+{
+    if (!r)
+        return;
+    for (uint32_t i = 0; i < f->nevidence; i++)
+        if (f->evidence[i] == r)
+            return;
+    if (f->nevidence < ET_FINDING_MAX_EVIDENCE)
+        f->evidence[f->nevidence++] = r;
+}

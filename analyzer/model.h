@@ -1,0 +1,218 @@
+/*
+ * The process model: who started whom, what each process ran, how it ended,
+ * who reaped it, and which pipe ends it held, rebuilt from a trace read in
+ * time order.  A process is identified by (pid, start time): pids are reused.
+ *
+ * The model is fed one record at a time (et_model_feed) and the rules in
+ * findings.c are evaluated as it goes, so memory grows with the processes and
+ * pipes, not with the number of records.  Records are referred to by pointer
+ * into the trace, which must outlive the model.
+ */
+#ifndef EXECTRACE_MODEL_H
+#define EXECTRACE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "procmap.h"
+#include "reader.h"
+
+#define ET_NONE (-1)
+
+enum et_proc_flag {
+    ET_PF_TRACED = 1u << 0,      /* wrote records of its own */
+    ET_PF_LAUNCHER = 1u << 1,    /* exectrace itself */
+    ET_PF_COMMAND = 1u << 2,     /* the command exectrace ran */
+    ET_PF_PLACEHOLDER = 1u << 3, /* known only from what others recorded */
+    ET_PF_UNTRACED_EXEC = 1u << 4, /* exec'd a program that did not load the shim */
+    ET_PF_SETID_EXEC = 1u << 5,  /* exec'd a set-id program: not followed */
+    ET_PF_DETACHED = 1u << 6,    /* called setsid() or moved itself to a new group */
+    ET_PF_SIGCHLD_IGNORED = 1u << 7, /* its children are reaped by the kernel */
+    ET_PF_ENDED = 1u << 8,       /* no longer running (exited, or killed) */
+    ET_PF_REAPED = 1u << 9,
+    ET_PF_ORPHANED = 1u << 10,   /* its parent ended first */
+};
+
+enum et_end_how {
+    ET_END_RUNNING = 0, /* not ended in the trace */
+    ET_END_EXITED = 1,
+    ET_END_KILLED = 2,
+    ET_END_UNKNOWN = 3, /* it ended, but how is not recorded */
+};
+
+/* A program image run by a process: its first, and one per successful exec. */
+struct et_image {
+    uint64_t ts;
+    char *command; /* argv joined for display, bounded */
+    char *exe;
+    struct et_image *next;
+};
+
+/* A pipe end held by a process. */
+struct et_hold {
+    int32_t fd;
+    uint32_t pipe; /* index into model->pipes */
+    uint32_t log;  /* its entry in the pipe's log */
+    bool write;
+    bool read;
+    bool cloexec;
+};
+
+/* Who held an end of a pipe, from when to when.  A process's death may be
+ * learnt only when it is reaped, long after: rules look back at who held
+ * the pipe at the moment it died. */
+struct et_holding {
+    int32_t proc;
+    int32_t fd;
+    bool read, write;
+    uint64_t from;
+    uint64_t until; /* 0 while held */
+};
+
+/* A wait call in progress, for races with signals from other threads. */
+struct et_wait_call {
+    uint32_t tid;
+    const struct et_record *enter;
+};
+
+struct et_proc {
+    uint32_t pid;
+    uint64_t start_time;
+    uint32_t flags;
+    int32_t parent;  /* the process that created it (or its parent when it started) */
+    int32_t first_child, last_child, next_sibling;
+    uint32_t ppid;   /* as the kernel said at its start */
+    uint32_t pgid, sid;
+    uint16_t origin; /* ET_ORIGIN_* of its first start record, 0 if none */
+    uint64_t begin_ts; /* creation call, or first record */
+    uint64_t last_ts;  /* its last record */
+    const struct et_record *created_by; /* the parent's fork/spawn record */
+    struct et_image *images, *last_image;
+
+    /* How it ended. */
+    uint8_t end_how;
+    int32_t exit_code;
+    int32_t term_signal;
+    uint64_t end_ts;          /* when it stopped running */
+    bool end_ts_exact;        /* from its own exit record */
+    const struct et_record *exit_rec;
+    const struct et_record *killed_by; /* the signal that most likely ended it */
+    int32_t reaper;
+    uint64_t reap_ts;
+    const struct et_record *reap_rec;
+    bool reaped_by_kernel;    /* its parent ignored SIGCHLD */
+    int32_t adopter;          /* who reaped it after its parent ended */
+    uint64_t orphaned_ts;
+
+    /* Live state. */
+    struct et_hold *holds;
+    uint32_t nholds, holds_cap;
+    struct et_wait_call *waits;
+    uint32_t nwaits, waits_cap;
+    const struct et_record *pending_exec; /* an exec whose outcome is not yet known */
+    const struct et_record *sigchld_rec;  /* its last change to SIGCHLD's disposition */
+};
+
+struct et_model_pipe {
+    uint64_t inode;
+    int32_t creator; /* ET_NONE when made outside the trace */
+    const struct et_record *created;
+    uint32_t writers, readers; /* ends open, in all known processes */
+    uint64_t last_writer_gone_ts; /* when writers dropped to 0 */
+    struct et_holding *log;
+    uint32_t nlog, log_cap;
+};
+
+enum et_severity { ET_SEV_INFO = 0, ET_SEV_WARNING = 1, ET_SEV_ERROR = 2 };
+
+enum et_finding_kind {
+    ET_FK_KILL_AFTER_REAP,
+    ET_FK_KILL_WAIT_RACE,
+    ET_FK_ORPHANED_DESCENDANTS,
+    ET_FK_HELD_PIPE,
+    ET_FK_PARENT_HOLDS_WRITE_END,
+    ET_FK_ZOMBIE,
+    ET_FK_UNREAPED_AT_EXIT,
+    ET_FK_ECHILD,
+    ET_FK_KILL_BROADCAST,
+    ET_FK_FD_LEAK_EXEC,
+    ET_FK_UNTRACED,
+    ET_FK_COUNT
+};
+
+#define ET_FINDING_MAX_PROCS 8
+#define ET_FINDING_MAX_EVIDENCE 12
+
+struct et_finding {
+    uint16_t kind;
+    uint8_t severity;
+    uint64_t ts; /* when it happened, for ordering */
+    int32_t procs[ET_FINDING_MAX_PROCS];
+    uint32_t nprocs;
+    char *message; /* what happened here, with pids, commands and times */
+    char *detail;  /* optional: a second paragraph specific to this case */
+    const struct et_record *evidence[ET_FINDING_MAX_EVIDENCE];
+    uint32_t nevidence;
+};
+
+struct et_thresholds {
+    uint64_t zombie_ns;    /* --zombie-ms */
+    uint64_t held_pipe_ns; /* --held-pipe-ms: a later EOF than this is reported */
+    uint64_t orphan_ns;    /* --orphan-ms: outliving a killed ancestor by this */
+};
+
+/* held-pipe checks waiting for the last holder to let go (findings.c). */
+struct et_pending_pipe_check;
+
+struct et_model {
+    const struct et_trace *trace;
+    struct et_thresholds thresholds;
+
+    struct et_proc *procs;
+    size_t nprocs, procs_cap;
+    struct et_procmap by_identity; /* (pid, start time) -> index */
+    struct et_procmap by_pid;      /* (pid, 0) -> newest process with that pid */
+    struct et_procmap reaped_by_pid; /* (pid, 0) -> the last process with that pid reaped */
+    const struct et_record *current; /* the record being fed, for evidence */
+    int32_t launcher;
+    int32_t command;
+
+    struct et_model_pipe *pipes;
+    size_t npipes, pipes_cap;
+    struct et_procmap pipe_by_inode; /* (0, inode) -> index */
+
+    struct et_finding *findings;
+    size_t nfindings, findings_cap;
+
+    struct et_pending_pipe_check *pipe_checks;
+    size_t npipe_checks, pipe_checks_cap;
+
+    uint64_t first_ts, last_ts;
+    uint64_t records;
+    bool out_of_memory;
+};
+
+void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_thresholds *th);
+void et_model_feed(struct et_model *m, const struct et_record *r);
+/* After the last record: evaluates what waited for the end of the trace. */
+void et_model_finish(struct et_model *m);
+void et_model_free(struct et_model *m);
+
+/* Reads the whole trace through the stream into the model; 0 or -ENOMEM. */
+int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thresholds *th);
+
+/* Display helpers. */
+const char *et_proc_command(const struct et_proc *p); /* latest image, or "?" */
+/* "1234 (sleep 3)" into buf. */
+const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, size_t len);
+bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ancestor);
+
+/* Adds a finding (copies the strings); returns it for the caller to add
+ * processes and evidence, or NULL when memory ran out. */
+struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8_t severity, uint64_t ts,
+                                        const char *message);
+void et_finding_add_proc(struct et_finding *f, int32_t proc);
+void et_finding_add_evidence(struct et_finding *f, const struct et_record *r);
+
+#endif

@@ -1,0 +1,432 @@
+/*
+ * `exectrace report`: the findings of a trace, most severe first, each with
+ * its processes, the events that prove it, why it happens and how to fix it;
+ * as text for people or as one JSON document (schema: docs/report.schema.json).
+ */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "events.h"
+#include "findings.h"
+#include "model.h"
+#include "names.h"
+#include "output.h"
+
+#define WRAP_WIDTH 78
+
+struct report_options {
+    bool json;
+    int fail_on; /* lowest severity that makes the exit status 1; 3 = never */
+    struct et_thresholds thresholds;
+    int color;   /* -1 auto, 0 never, 1 always */
+};
+
+static void report_usage(FILE *f)
+{
+    fputs("usage: exectrace report [--json] [--fail-on LEVEL] [--zombie-ms N] [--held-pipe-ms N]\n"
+          "                        [--orphan-ms N] [--color WHEN] FILE\n"
+          "Explains what went wrong between the processes of a trace, and how to fix it.\n"
+          "  --json            one JSON document (see docs/report.schema.json)\n"
+          "  --fail-on LEVEL   exit 1 when a finding is at least this severe: error, warning (default),\n"
+          "                    info, or never\n"
+          "  --zombie-ms N     report children left unreaped this long (default 1000)\n"
+          "  --held-pipe-ms N  report end-of-file delayed this long by a held pipe (default 100)\n"
+          "  --orphan-ms N     report descendants outliving a killed process by this long (default 100)\n"
+          "  --color WHEN      auto (default: when stdout is a terminal and NO_COLOR is unset), always, never\n"
+          "Exit status: 0 nothing at or above --fail-on, 1 something was found, 2 usage or trace error.\n",
+          f);
+}
+
+/* ---- ordering ------------------------------------------------------------------ */
+
+static int by_severity_then_time(const void *a, const void *b)
+{
+    const struct et_finding *x = a, *y = b;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+static int evidence_by_time(const void *a, const void *b)
+{
+    const struct et_record *x = *(const struct et_record *const *)a, *y = *(const struct et_record *const *)b;
+    if (x->ts_ns != y->ts_ns)
+        return x->ts_ns < y->ts_ns ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_findings(struct et_model *m)
+{
+    qsort(m->findings, m->nfindings, sizeof(*m->findings), by_severity_then_time);
+    for (size_t i = 0; i < m->nfindings; i++)
+        qsort(m->findings[i].evidence, m->findings[i].nevidence, sizeof(m->findings[i].evidence[0]),
+              evidence_by_time);
+}
+
+/* ---- text ------------------------------------------------------------------------ */
+
+static void wrap(FILE *out, const char *label, const char *text, unsigned indent)
+{
+    unsigned col = indent + (unsigned)strlen(label);
+    fprintf(out, "%*s%s", (int)indent, "", label);
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t word = strcspn(p, " ");
+        if (!word)
+            break;
+        if (!first && col + 1 + word > WRAP_WIDTH) {
+            fprintf(out, "\n%*s", (int)(indent + strlen(label)), "");
+            col = indent + (unsigned)strlen(label);
+        } else if (!first) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, word, out);
+        col += (unsigned)word;
+        p += word;
+        first = false;
+    }
+    fputc('\n', out);
+}
+
+static const char *severity_color(unsigned severity)
+{
+    return severity == ET_SEV_ERROR ? "\033[1;31m" : severity == ET_SEV_WARNING ? "\033[1;33m" : "\033[1;36m";
+}
+
+static void print_text(FILE *out, const char *path, struct et_model *m, const struct et_trace *t, bool color)
+{
+    size_t counts[3] = {0};
+    for (size_t i = 0; i < m->nfindings; i++)
+        counts[m->findings[i].severity]++;
+    size_t processes = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (!(m->procs[i].flags & ET_PF_LAUNCHER))
+            processes++;
+    fprintf(out, "exectrace report: %s: %zu process%s, %" PRIu64 " events", path, processes,
+            processes == 1 ? "" : "es", m->records);
+    if (t->hdr->records_dropped)
+        fprintf(out, ", %" PRIu64 " dropped (the trace file was full)", (uint64_t)t->hdr->records_dropped);
+    fputc('\n', out);
+    if (!m->nfindings) {
+        fputs("No findings: nothing went wrong between the processes of this trace.\n", out);
+        return;
+    }
+    fprintf(out, "%zu finding%s: %zu error%s, %zu warning%s, %zu info\n", m->nfindings,
+            m->nfindings == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s",
+            counts[0]);
+
+    int section = -1;
+    for (size_t i = 0; i < m->nfindings; i++) {
+        const struct et_finding *f = &m->findings[i];
+        if (f->severity != section) {
+            section = f->severity;
+            static const char *const titles[] = {"Info", "Warnings", "Errors"};
+            fprintf(out, "\n== %s\n", titles[section]);
+        }
+        fputc('\n', out);
+        if (color)
+            fprintf(out, "%s%s\033[0m %s\n", severity_color(f->severity), et_severity_name(f->severity),
+                    et_finding_kind_name(f->kind));
+        else
+            fprintf(out, "%s %s\n", et_severity_name(f->severity), et_finding_kind_name(f->kind));
+        wrap(out, "", f->message, 2);
+        if (f->nprocs) {
+            fputs("  processes:\n", out);
+            for (uint32_t k = 0; k < f->nprocs; k++) {
+                char label[256];
+                fprintf(out, "    %s\n", et_proc_label(m, f->procs[k], label, sizeof(label)));
+            }
+        }
+        if (f->nevidence) {
+            fputs("  evidence:\n", out);
+            for (uint32_t k = 0; k < f->nevidence; k++) {
+                fputs("    ", out);
+                et_print_event_line(out, t, f->evidence[k], NULL, NULL);
+            }
+        }
+        wrap(out, "why: ", et_finding_explanation(f->kind), 2);
+        wrap(out, "fix: ", et_finding_fix(f->kind), 2);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void json_time(FILE *out, const struct et_trace *t, uint64_t ts)
+{
+    fprintf(out, "%.6f", (double)(int64_t)(ts - t->hdr->anchor_monotonic_ns) / 1e9);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    et_print_json_string(out, s, strlen(s));
+}
+
+static void print_json_process(FILE *out, const struct et_model *m, const struct et_trace *t, size_t i)
+{
+    const struct et_proc *p = &m->procs[i];
+    fprintf(out, "{\"pid\":%u,\"start_time\":%" PRIu64 ",\"parent_pid\":", p->pid, p->start_time);
+    if (p->parent != ET_NONE)
+        fprintf(out, "%u", m->procs[p->parent].pid);
+    else
+        fputs("null", out);
+    fputs(",\"command\":", out);
+    json_string(out, et_proc_command(p));
+    fputs(",\"images\":[", out);
+    for (const struct et_image *img = p->images; img; img = img->next) {
+        fputs(img == p->images ? "{\"t\":" : ",{\"t\":", out);
+        json_time(out, t, img->ts);
+        fputs(",\"command\":", out);
+        json_string(out, img->command ? img->command : "?");
+        fputs(",\"exe\":", out);
+        if (img->exe)
+            json_string(out, img->exe);
+        else
+            fputs("null", out);
+        fputc('}', out);
+    }
+    fprintf(out, "],\"traced\":%s,\"launcher\":%s,\"start\":", (p->flags & ET_PF_TRACED) ? "true" : "false",
+            (p->flags & ET_PF_LAUNCHER) ? "true" : "false");
+    json_time(out, t, p->begin_ts);
+    static const char *const ends[] = {"running", "exited", "killed", "unknown"};
+    fprintf(out, ",\"ended\":\"%s\",\"end\":", ends[p->end_how < 4 ? p->end_how : 3]);
+    if (p->flags & ET_PF_ENDED)
+        json_time(out, t, p->end_ts);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"end_exact\":%s,\"exit_code\":", p->end_ts_exact ? "true" : "false");
+    if (p->end_how == ET_END_EXITED)
+        fprintf(out, "%d", p->exit_code);
+    else
+        fputs("null", out);
+    fputs(",\"signal\":", out);
+    if (p->end_how == ET_END_KILLED) {
+        char sig[32];
+        json_string(out, et_signal_name(p->term_signal, sig, sizeof(sig)));
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"reaped_by\":", out);
+    if (p->reaper != ET_NONE)
+        fprintf(out, "%u", m->procs[p->reaper].pid);
+    else
+        fputs("null", out);
+    fputs(",\"reaped_at\":", out);
+    if (p->flags & ET_PF_REAPED)
+        json_time(out, t, p->reap_ts);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"reaped_by_kernel\":%s,\"orphaned\":%s,\"adopted_by\":", p->reaped_by_kernel ? "true" : "false",
+            (p->flags & ET_PF_ORPHANED) ? "true" : "false");
+    if (p->adopter != ET_NONE)
+        fprintf(out, "%u", m->procs[p->adopter].pid);
+    else
+        fputs("null", out);
+    fputc('}', out);
+}
+
+static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_trace *t)
+{
+    const struct et_file_header *h = t->hdr;
+    fputs("{\"version\":1,\"trace\":{\"path\":", out);
+    json_string(out, path);
+    time_t secs = (time_t)(h->anchor_realtime_ns / 1000000000u);
+    struct tm tm;
+    char started[64] = "";
+    if (gmtime_r(&secs, &tm))
+        strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(out,
+            ",\"format\":\"%u.%u\",\"started_at\":\"%s\",\"launcher_pid\":%u,\"records\":%" PRIu64
+            ",\"dropped\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"duration_s\":",
+            h->version_major, h->version_minor, started, h->launcher_pid, m->records, (uint64_t)h->records_dropped,
+            t->incomplete);
+    fprintf(out, "%.6f", m->last_ts > m->first_ts ? (double)(m->last_ts - m->first_ts) / 1e9 : 0.0);
+    fputs(",\"damage\":", out);
+    if (t->problems)
+        json_string(out, t->diag);
+    else
+        fputs("null", out);
+    fputs("},\"processes\":[", out);
+    for (size_t i = 0; i < m->nprocs; i++) {
+        if (i)
+            fputc(',', out);
+        print_json_process(out, m, t, i);
+    }
+    fputs("],\"findings\":[", out);
+    for (size_t i = 0; i < m->nfindings; i++) {
+        const struct et_finding *f = &m->findings[i];
+        fprintf(out, "%s{\"kind\":\"%s\",\"severity\":\"%s\",\"t\":", i ? "," : "", et_finding_kind_name(f->kind),
+                et_severity_name(f->severity));
+        json_time(out, t, f->ts);
+        fputs(",\"pids\":[", out);
+        for (uint32_t k = 0; k < f->nprocs; k++)
+            fprintf(out, "%s%u", k ? "," : "", m->procs[f->procs[k]].pid);
+        fputs("],\"message\":", out);
+        json_string(out, f->message);
+        fputs(",\"explanation\":", out);
+        json_string(out, et_finding_explanation(f->kind));
+        fputs(",\"fix\":", out);
+        json_string(out, et_finding_fix(f->kind));
+        fputs(",\"evidence\":[", out);
+        for (uint32_t k = 0; k < f->nevidence; k++) {
+            const struct et_record *r = f->evidence[k];
+            fprintf(out, "%s{\"t\":", k ? "," : "");
+            json_time(out, t, r->ts_ns);
+            fprintf(out, ",\"pid\":%u,\"tid\":%u,\"event\":\"%s\",\"text\":", r->pid, r->tid,
+                    et_record_type_name(r->type));
+            /* The same line `events` prints, without its time and pid. */
+            char *line = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&line, &len);
+            if (mem) {
+                et_print_event_line(mem, t, r, NULL, NULL);
+                fclose(mem);
+            }
+            const char *text = line ? line : "";
+            const char *afterpid = strstr(text, "] ");
+            text = afterpid ? afterpid + 2 : text;
+            size_t tl = strlen(text);
+            et_print_json_string(out, text, tl && text[tl - 1] == '\n' ? tl - 1 : tl);
+            free(line);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs("]}\n", out);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static int parse_ms(const char *arg, const char *name, uint64_t *ns)
+{
+    long v;
+    if (et_parse_long(arg, 0, 86400000L, &v) < 0)
+        return et_usage_error("report", name);
+    *ns = (uint64_t)v * 1000000u;
+    return 0;
+}
+
+static int parse_report_options(int argc, char **argv, struct report_options *o)
+{
+    static const struct option options[] = {{"json", no_argument, NULL, 'j'},
+                                            {"fail-on", required_argument, NULL, 'f'},
+                                            {"zombie-ms", required_argument, NULL, 'z'},
+                                            {"held-pipe-ms", required_argument, NULL, 'p'},
+                                            {"orphan-ms", required_argument, NULL, 'o'},
+                                            {"color", required_argument, NULL, 'c'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+jh", options, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            o->json = true;
+            break;
+        case 'f':
+            o->fail_on = strcmp(optarg, "never") == 0 ? 3 : et_severity_parse(optarg);
+            if (o->fail_on < 0)
+                return et_usage_error("report", "--fail-on takes error, warning, info or never");
+            break;
+        case 'z':
+            if (parse_ms(optarg, "--zombie-ms takes milliseconds", &o->thresholds.zombie_ns))
+                return ET_EXIT_USAGE;
+            break;
+        case 'p':
+            if (parse_ms(optarg, "--held-pipe-ms takes milliseconds", &o->thresholds.held_pipe_ns))
+                return ET_EXIT_USAGE;
+            break;
+        case 'o':
+            if (parse_ms(optarg, "--orphan-ms takes milliseconds", &o->thresholds.orphan_ns))
+                return ET_EXIT_USAGE;
+            break;
+        case 'c':
+            if (strcmp(optarg, "auto") == 0)
+                o->color = -1;
+            else if (strcmp(optarg, "always") == 0)
+                o->color = 1;
+            else if (strcmp(optarg, "never") == 0)
+                o->color = 0;
+            else
+                return et_usage_error("report", "--color takes auto, always or never");
+            break;
+        case 'h':
+            report_usage(stdout);
+            exit(0);
+        default:
+            report_usage(stderr);
+            return ET_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        report_usage(stderr);
+        return ET_EXIT_USAGE;
+    }
+    return 0;
+}
+
+void et_default_thresholds(struct et_thresholds *th)
+{
+    th->zombie_ns = 1000ull * 1000000u;
+    th->held_pipe_ns = 100ull * 1000000u;
+    th->orphan_ns = 100ull * 1000000u;
+}
+
+int et_cmd_report(int argc, char **argv)
+{
+    struct report_options o = {.fail_on = ET_SEV_WARNING, .color = -1};
+    et_default_thresholds(&o.thresholds);
+    int ret = parse_report_options(argc, argv, &o);
+    if (ret)
+        return ret;
+    const char *path = argv[optind];
+
+    struct et_trace t;
+    if (et_trace_open(&t, path) < 0) {
+        et_report_trace_problem(path, &t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    struct et_model m;
+    if (et_model_build(&m, &t, &o.thresholds) < 0) {
+        fprintf(stderr, "exectrace: %s: out of memory\n", path);
+        et_model_free(&m);
+        et_trace_close(&t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    sort_findings(&m);
+    bool color = o.color == 1 || (o.color == -1 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+    if (o.json)
+        print_json(stdout, path, &m, &t);
+    else
+        print_text(stdout, path, &m, &t, color);
+    fflush(stdout);
+
+    int status = 0;
+    for (size_t i = 0; i < m.nfindings; i++)
+        if (o.fail_on <= 2 && m.findings[i].severity >= o.fail_on)
+            status = 1;
+    if (t.problems) {
+        et_report_trace_problem(path, &t);
+        status = ET_EXIT_BAD_TRACE;
+    }
+    et_report_trace_notes(path, &t);
+    et_model_free(&m);
+    et_trace_close(&t);
+    return status;
+}

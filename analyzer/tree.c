@@ -1,0 +1,207 @@
+/*
+ * `exectrace tree`: who started whom.  Two lines a process, readable at 80
+ * columns: pid and command line, then when it started, how long it ran, how
+ * it ended, who reaped it and after how long, and whether it was orphaned.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model.h"
+#include "names.h"
+#include "report.h"
+
+#define WIDTH 80
+
+static void tree_usage(FILE *f)
+{
+    fputs("usage: exectrace tree FILE\n"
+          "Shows the process tree of a trace: who started whom, what each ran, how it ended,\n"
+          "who reaped it and after how long.\n",
+          f);
+}
+
+static void fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns >= 10000000000ull)
+        snprintf(buf, len, "%" PRIu64 " s", ns / 1000000000u);
+    else if (ns >= 1000000000u)
+        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+    else if (ns >= 1000000u)
+        snprintf(buf, len, "%.1f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%" PRIu64 " us", ns / 1000u);
+}
+
+static void fmt_when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
+{
+    int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
+    snprintf(buf, len, "%+.3f", (double)rel / 1e9);
+}
+
+/* What happened to a process, in one line of words. */
+static void describe(const struct et_model *m, const struct et_proc *p, char *out, size_t len)
+{
+    char a[32], b[32], sig[32];
+    size_t used = 0;
+#define PUT(...)                                                                                                   \
+    do {                                                                                                           \
+        int n_ = snprintf(out + used, used < len ? len - used : 0, __VA_ARGS__);                                  \
+        if (n_ > 0)                                                                                                \
+            used += (size_t)n_;                                                                                    \
+    } while (0)
+
+    fmt_when(m, p->begin_ts, a, sizeof(a));
+    PUT("%s", a);
+    if (p->flags & ET_PF_LAUNCHER) {
+        PUT(" the launcher, subreaper of everything the command left behind");
+        return;
+    }
+    if (p->flags & ET_PF_ENDED) {
+        fmt_duration(p->end_ts > p->begin_ts ? p->end_ts - p->begin_ts : 0, b, sizeof(b));
+        PUT(" ran %s%s", p->end_ts_exact ? "" : "~", b);
+    }
+    switch (p->end_how) {
+    case ET_END_EXITED:
+        PUT(", exited %d", p->exit_code);
+        break;
+    case ET_END_KILLED:
+        PUT(", killed by %s", et_signal_name(p->term_signal, sig, sizeof(sig)));
+        break;
+    case ET_END_UNKNOWN:
+        PUT(", ended (how not recorded)");
+        break;
+    default:
+        PUT(", %s", (p->flags & ET_PF_LAUNCHER) ? "exectrace" : "still running at the end of the trace");
+        break;
+    }
+    if (p->reaped_by_kernel) {
+        PUT(", reaped by the kernel (SIGCHLD ignored)");
+    } else if (p->flags & ET_PF_REAPED) {
+        uint64_t since = p->reap_ts > p->end_ts ? p->reap_ts - p->end_ts : 0;
+        fmt_duration(since, b, sizeof(b));
+        const struct et_proc *r = p->reaper != ET_NONE ? &m->procs[p->reaper] : NULL;
+        PUT(", reaped by %u%s after %s", r ? r->pid : 0, r && (r->flags & ET_PF_LAUNCHER) ? " (exectrace)" : "", b);
+    } else if ((p->flags & ET_PF_ENDED) && !(p->flags & ET_PF_LAUNCHER)) {
+        PUT(", reap not recorded");
+    }
+    if (p->flags & ET_PF_ORPHANED) {
+        fmt_when(m, p->orphaned_ts, a, sizeof(a));
+        PUT("; orphaned at %s", a);
+        if (p->adopter != ET_NONE)
+            PUT(", adopted by %u", m->procs[p->adopter].pid);
+    }
+    if (p->flags & ET_PF_UNTRACED_EXEC)
+        PUT("; not traced after its exec");
+    else if ((p->flags & ET_PF_PLACEHOLDER) && !(p->flags & ET_PF_TRACED))
+        PUT("; not traced");
+    if (p->flags & ET_PF_DETACHED)
+        PUT("; own session");
+#undef PUT
+}
+
+static void print_fitted(const char *prefix, const char *text)
+{
+    size_t room = WIDTH > strlen(prefix) + 8 ? WIDTH - strlen(prefix) : 8;
+    /* The prefix is made of box-drawing characters, three bytes each but one
+     * column: count columns, not bytes. */
+    size_t columns = 0;
+    for (const char *c = prefix; *c; c++)
+        if (((unsigned char)*c & 0xc0) != 0x80)
+            columns++;
+    room = WIDTH > columns + 8 ? WIDTH - columns : 8;
+    if (strlen(text) <= room)
+        printf("%s%s\n", prefix, text);
+    else
+        printf("%s%.*s...\n", prefix, (int)(room - 3), text);
+}
+
+static void print_proc(const struct et_model *m, int32_t i, const char *prefix, bool last, bool root,
+                       unsigned depth)
+{
+    const struct et_proc *p = &m->procs[i];
+    char head[512], line[1024], next_prefix[512];
+    snprintf(head, sizeof(head), "%s%s", prefix, root ? "" : last ? "└─ " : "├─ ");
+    snprintf(line, sizeof(line), "%u %s", p->pid, (p->flags & ET_PF_LAUNCHER) ? "exectrace" : et_proc_command(p));
+    print_fitted(head, line);
+
+    snprintf(next_prefix, sizeof(next_prefix), "%s%s", prefix, root ? "" : last ? "   " : "│  ");
+    char detail_prefix[520];
+    snprintf(detail_prefix, sizeof(detail_prefix), "%s%s", next_prefix, p->first_child != ET_NONE ? "│  " : "   ");
+    describe(m, p, line, sizeof(line));
+    print_fitted(detail_prefix, line);
+    /* The programs it exec'd before the last one (a fork child starts in its
+     * parent's program: that one is not news). */
+    const struct et_image *first = p->images;
+    if (first && p->origin != ET_ORIGIN_EXEC)
+        first = first->next;
+    if (first && first->next) {
+        char chain[512] = "ran before: ";
+        size_t used = strlen(chain);
+        for (const struct et_image *img = first; img && img->next; img = img->next) {
+            int n = snprintf(chain + used, sizeof(chain) - used, "%s%s", img == first ? "" : " -> ",
+                             img->command ? img->command : "?");
+            if (n > 0 && (size_t)n < sizeof(chain) - used)
+                used += (size_t)n;
+        }
+        print_fitted(detail_prefix, chain);
+    }
+    if (depth > 200)
+        return;
+    for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling)
+        print_proc(m, c, next_prefix, m->procs[c].next_sibling == ET_NONE, false, depth + 1);
+}
+
+int et_cmd_tree(int argc, char **argv)
+{
+    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+        if (c == 'h') {
+            tree_usage(stdout);
+            return 0;
+        }
+        tree_usage(stderr);
+        return ET_EXIT_USAGE;
+    }
+    if (optind != argc - 1) {
+        tree_usage(stderr);
+        return ET_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+    struct et_trace t;
+    if (et_trace_open(&t, path) < 0) {
+        et_report_trace_problem(path, &t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    struct et_thresholds th;
+    et_default_thresholds(&th);
+    struct et_model m;
+    if (et_model_build(&m, &t, &th) < 0) {
+        fprintf(stderr, "exectrace: %s: out of memory\n", path);
+        et_model_free(&m);
+        et_trace_close(&t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    /* Roots: the launcher, then whatever has no known parent, by start. */
+    if (m.launcher != ET_NONE)
+        print_proc(&m, m.launcher, "", true, true, 0);
+    for (size_t i = 0; i < m.nprocs; i++)
+        if (m.procs[i].parent == ET_NONE && (int32_t)i != m.launcher)
+            print_proc(&m, (int32_t)i, "", true, true, 0);
+    fflush(stdout);
+    int status = 0;
+    if (t.problems) {
+        et_report_trace_problem(path, &t);
+        status = ET_EXIT_BAD_TRACE;
+    }
+    et_report_trace_notes(path, &t);
+    et_model_free(&m);
+    et_trace_close(&t);
+    return status;
+}
