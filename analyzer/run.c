@@ -334,9 +334,28 @@ static bool reap_ready(struct launcher *l)
     }
 }
 
+/* Is pid one of the processes this run started (its parent chain leads to
+ * us)?  Bounded, in case /proc changes under the walk. */
+static bool started_by_us(pid_t self, pid_t pid)
+{
+    for (int steps = 0; pid > 1 && steps < 4096; steps++) {
+        struct et_proc_stat st;
+        if (et_proc_stat_read(pid, &st) < 0)
+            return false;
+        if ((pid_t)st.ppid == self)
+            return true;
+        pid = (pid_t)st.ppid;
+    }
+    return false;
+}
+
 static void forward_signal(struct launcher *l, const struct signalfd_siginfo *si)
 {
     if (l->command_done)
+        return;
+    /* Sent by the traced tree itself (a kill(0, sig) that reached us as a
+     * member of the group): passing it back would deliver it twice. */
+    if ((si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE) && started_by_us((pid_t)l->self.pid, (pid_t)si->ssi_pid))
         return;
     /* The terminal already delivered it to the command if the command is in
      * our foreground process group. */
