@@ -733,12 +733,13 @@ static bool waits_visible(const struct et_proc *p)
 }
 
 /* A parent stuck reading a pipe that a held copy kept open cannot reap: its
- * child's time as a zombie is a consequence, already reported. */
+ * child's time as a zombie is a consequence of the pipe (reported as such
+ * when it passes --held-pipe-ms), not a reaping bug. */
 static bool zombie_explained_by_pipe(const struct et_model *m, int32_t child, int32_t parent)
 {
     for (size_t k = 0; k < m->npipe_checks; k++) {
         const struct et_pending_pipe_check *ch = &m->pipe_checks[k];
-        if (ch->writer == child && ch->reader == parent && ch->reported)
+        if (ch->writer == child && ch->reader == parent)
             return true;
     }
     return false;

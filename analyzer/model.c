@@ -466,6 +466,23 @@ static void on_exec(struct et_model *m, int32_t pi, const struct et_record *r)
     p->pending_exec = r;
 }
 
+/* A signal reached process ti.  SIGKILL cannot be caught: the process ends
+ * here, whether or not its reap is ever recorded (when a parent and its
+ * child die in one group kill, the kernel sometimes hands the child to init
+ * rather than to exectrace, the subreaper). */
+static void signal_reached(struct et_model *m, int32_t ti, const struct et_record *r, int sig)
+{
+    struct et_proc *t = &m->procs[ti];
+    if (t->flags & ET_PF_ENDED)
+        return;
+    t->killed_by = r;
+    if (sig == SIGKILL) {
+        t->end_how = ET_END_KILLED;
+        t->term_signal = SIGKILL;
+        end_process(m, ti, r->ts_ns > t->last_ts ? r->ts_ns : t->last_ts, true);
+    }
+}
+
 static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
 {
     const struct et_signal *b = et_body(r);
@@ -480,8 +497,8 @@ static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
          b->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL) &&
         target > 0) {
         int32_t ti = current_by_pid(m, (uint32_t)target);
-        if (ti != ET_NONE && !(m->procs[ti].flags & ET_PF_ENDED))
-            m->procs[ti].killed_by = r;
+        if (ti != ET_NONE)
+            signal_reached(m, ti, r, b->sig);
         return;
     }
     uint32_t group = 0;
@@ -493,8 +510,9 @@ static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
         group = (uint32_t)-b->target;
     for (size_t i = 0; i < m->nprocs; i++) {
         struct et_proc *q = &m->procs[i];
-        if (!(q->flags & ET_PF_ENDED) && (b->target == -1 ? q->pid != 1 : (group && q->pgid == group)))
-            q->killed_by = r;
+        if (!(q->flags & (ET_PF_ENDED | ET_PF_PLACEHOLDER)) && !(q->flags & ET_PF_LAUNCHER) &&
+            (b->target == -1 ? q->pid != 1 : (group && q->pgid == group)))
+            signal_reached(m, (int32_t)i, r, b->sig);
     }
 }
 

@@ -28,13 +28,13 @@ static void tree_usage(FILE *f)
 static void fmt_duration(uint64_t ns, char *buf, size_t len)
 {
     if (ns >= 10000000000ull)
-        snprintf(buf, len, "%" PRIu64 " s", ns / 1000000000u);
+        snprintf(buf, len, "%" PRIu64 "s", ns / 1000000000u);
     else if (ns >= 1000000000u)
-        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+        snprintf(buf, len, "%.2fs", (double)ns / 1e9);
     else if (ns >= 1000000u)
-        snprintf(buf, len, "%.1f ms", (double)ns / 1e6);
+        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
     else
-        snprintf(buf, len, "%" PRIu64 " us", ns / 1000u);
+        snprintf(buf, len, "%" PRIu64 "us", ns / 1000u);
 }
 
 static void fmt_when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
@@ -79,21 +79,22 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
         PUT(", %s", (p->flags & ET_PF_LAUNCHER) ? "exectrace" : "still running at the end of the trace");
         break;
     }
+    if (p->flags & ET_PF_ORPHANED) {
+        fmt_when(m, p->orphaned_ts, a, sizeof(a));
+        PUT("; orphaned at %s", a);
+    }
     if (p->reaped_by_kernel) {
         PUT(", reaped by the kernel (SIGCHLD ignored)");
     } else if (p->flags & ET_PF_REAPED) {
         uint64_t since = p->reap_ts > p->end_ts ? p->reap_ts - p->end_ts : 0;
         fmt_duration(since, b, sizeof(b));
         const struct et_proc *r = p->reaper != ET_NONE ? &m->procs[p->reaper] : NULL;
-        PUT(", reaped by %u%s after %s", r ? r->pid : 0, r && (r->flags & ET_PF_LAUNCHER) ? " (exectrace)" : "", b);
+        if (r && (r->flags & ET_PF_LAUNCHER))
+            PUT(", reaped by exectrace after %s", b);
+        else
+            PUT(", reaped by %u%s after %s", r ? r->pid : 0, p->adopter != ET_NONE ? " (adopted it)" : "", b);
     } else if ((p->flags & ET_PF_ENDED) && !(p->flags & ET_PF_LAUNCHER)) {
         PUT(", reap not recorded");
-    }
-    if (p->flags & ET_PF_ORPHANED) {
-        fmt_when(m, p->orphaned_ts, a, sizeof(a));
-        PUT("; orphaned at %s", a);
-        if (p->adopter != ET_NONE)
-            PUT(", adopted by %u", m->procs[p->adopter].pid);
     }
     if (p->flags & ET_PF_UNTRACED_EXEC)
         PUT("; not traced after its exec");
@@ -104,20 +105,43 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
 #undef PUT
 }
 
-static void print_fitted(const char *prefix, const char *text)
+/* Columns left after a prefix of box-drawing characters (three bytes each,
+ * one column). */
+static size_t room_after(const char *prefix)
 {
-    size_t room = WIDTH > strlen(prefix) + 8 ? WIDTH - strlen(prefix) : 8;
-    /* The prefix is made of box-drawing characters, three bytes each but one
-     * column: count columns, not bytes. */
     size_t columns = 0;
     for (const char *c = prefix; *c; c++)
         if (((unsigned char)*c & 0xc0) != 0x80)
             columns++;
-    room = WIDTH > columns + 8 ? WIDTH - columns : 8;
+    return WIDTH > columns + 20 ? WIDTH - columns : 20;
+}
+
+/* A command line: one line, cut short if it must be. */
+static void print_fitted(const char *prefix, const char *text)
+{
+    size_t room = room_after(prefix);
     if (strlen(text) <= room)
         printf("%s%s\n", prefix, text);
     else
         printf("%s%.*s...\n", prefix, (int)(room - 3), text);
+}
+
+/* Details: wrapped at word boundaries over as many lines as they need. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+    size_t room = room_after(prefix);
+    while (*text) {
+        size_t len = strlen(text);
+        if (len > room) {
+            len = room;
+            while (len > room / 2 && text[len] != ' ')
+                len--;
+        }
+        printf("%s%.*s\n", prefix, (int)len, text);
+        text += len;
+        while (*text == ' ')
+            text++;
+    }
 }
 
 static void print_proc(const struct et_model *m, int32_t i, const char *prefix, bool last, bool root,
@@ -133,7 +157,7 @@ static void print_proc(const struct et_model *m, int32_t i, const char *prefix, 
     char detail_prefix[520];
     snprintf(detail_prefix, sizeof(detail_prefix), "%s%s", next_prefix, p->first_child != ET_NONE ? "│  " : "   ");
     describe(m, p, line, sizeof(line));
-    print_fitted(detail_prefix, line);
+    print_wrapped(detail_prefix, line);
     /* The programs it exec'd before the last one (a fork child starts in its
      * parent's program: that one is not news). */
     const struct et_image *first = p->images;
@@ -148,7 +172,7 @@ static void print_proc(const struct et_model *m, int32_t i, const char *prefix, 
             if (n > 0 && (size_t)n < sizeof(chain) - used)
                 used += (size_t)n;
         }
-        print_fitted(detail_prefix, chain);
+        print_wrapped(detail_prefix, chain);
     }
     if (depth > 200)
         return;
