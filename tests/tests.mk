@@ -4,6 +4,7 @@
 
 CMOCKA_LIBS := -lcmocka -lpthread
 TEST_CFLAGS := $(ANALYZER_CFLAGS) -Itests -Ianalyzer -DEXECTRACE_BUILD_DIR='"$(abspath $(BUILD))"' \
+               -DEXECTRACE_SOURCE_DIR='"$(abspath .)"' \
                -Wno-missing-prototypes -Wno-format-truncation
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

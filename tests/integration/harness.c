@@ -86,6 +86,60 @@ static char *slurp(const char *path)
     return buf;
 }
 
+/* Runs argv (PATH searched) in its own process group, stdin from in_path
+ * (NULL: /dev/null), stdout and stderr to files, in cwd if given, with a
+ * limit after which the whole group is killed.  Returns its exit status,
+ * 128+N if it was killed by signal N, or -1 if it could not start. */
+static int run_to_files(const char *const argv[], const char *in_path, const char *out_path, const char *err_path,
+                        const char *cwd, const char *const *extra_env)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0 || (cwd && chdir(cwd) < 0))
+            _exit(120);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        /* Run by `make check`: the outer make's flags and jobserver must
+         * not reach the programs under test. */
+        unsetenv("MAKEFLAGS");
+        unsetenv("MFLAGS");
+        unsetenv("MAKELEVEL");
+        for (int i = 0; extra_env && extra_env[i]; i++)
+            putenv((char *)extra_env[i]);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+
+    /* Wait with a limit: a hang must fail the test, not stall CI. */
+    int status = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid)
+            break;
+        if (got < 0 && errno != EINTR)
+            return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > RUN_LIMIT_SECONDS) {
+            fprintf(stderr, "harness: %s ran over %d s, killing it\n", argv[0], RUN_LIMIT_SECONDS);
+            kill(-pid, SIGKILL);
+        }
+        usleep(2000);
+    }
+    /* Anything it left behind in its group goes now. */
+    kill(-pid, SIGKILL);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int traced_run(struct traced_run *r, const char *const *options, const char *const *extra_env,
                const char *const argv[])
 {
@@ -113,57 +167,47 @@ int traced_run(struct traced_run *r, const char *const *options, const char *con
     char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
     snprintf(out_path, sizeof(out_path), "%s/stdout", r->dir);
     snprintf(err_path, sizeof(err_path), "%s/stderr", r->dir);
-
-    pid_t pid = fork();
-    if (pid < 0)
+    r->status = run_to_files(args, NULL, out_path, err_path, r->dir, extra_env);
+    if (r->status < 0)
         return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0 || chdir(r->dir) < 0)
-            _exit(120);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        /* Run by `make check`: the outer make's flags and jobserver must
-         * not reach the programs under test. */
-        unsetenv("MAKEFLAGS");
-        unsetenv("MFLAGS");
-        unsetenv("MAKELEVEL");
-        for (int i = 0; extra_env && extra_env[i]; i++)
-            putenv((char *)extra_env[i]);
-        execv(args[0], (char *const *)args);
-        _exit(121);
-    }
-    setpgid(pid, pid);
-
-    /* Wait with a limit: a hang must fail the test, not stall CI. */
-    int status = 0;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            break;
-        if (got < 0 && errno != EINTR)
-            return -1;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec > RUN_LIMIT_SECONDS) {
-            fprintf(stderr, "harness: run exceeded %d s, killing it\n", RUN_LIMIT_SECONDS);
-            kill(-pid, SIGKILL);
-        }
-        usleep(2000);
-    }
-    /* Anything the run left behind in its group goes now. */
-    kill(-pid, SIGKILL);
-    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r->out = slurp(out_path);
     r->err = slurp(err_path);
     if (et_trace_open(&r->trace, r->trace_path) == 0 && et_events_load(&r->trace, &r->events) == 0)
         r->loaded = true;
     return 0;
+}
+
+int run_captured(const char *const argv[], const char *input, struct captured *c)
+{
+    memset(c, 0, sizeof(*c));
+    char in[] = "/tmp/exectrace-in-XXXXXX", out[] = "/tmp/exectrace-out-XXXXXX", err[] = "/tmp/exectrace-err-XXXXXX";
+    int fds[3] = {mkstemp(in), mkstemp(out), mkstemp(err)};
+    int ret = -1;
+    if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0)
+        goto out;
+    if (input && write(fds[0], input, strlen(input)) != (ssize_t)strlen(input))
+        goto out;
+    c->status = run_to_files(argv, input ? in : NULL, out, err, NULL, NULL);
+    if (c->status < 0)
+        goto out;
+    c->out = slurp(out);
+    c->err = slurp(err);
+    ret = 0;
+out:
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    unlink(in);
+    unlink(out);
+    unlink(err);
+    return ret;
+}
+
+void captured_free(struct captured *c)
+{
+    free(c->out);
+    free(c->err);
+    memset(c, 0, sizeof(*c));
 }
 
 void traced_run_free(struct traced_run *r)

@@ -33,6 +33,16 @@ int traced_run(struct traced_run *r, const char *const *options, const char *con
                const char *const argv[]);
 void traced_run_free(struct traced_run *r);
 
+/* Runs argv (PATH searched) with `input` on its stdin (NULL: /dev/null),
+ * capturing what it writes; the same time limit.  0 when it ran. */
+struct captured {
+    int status; /* exit status, 128+N if killed by signal N */
+    char *out;
+    char *err;
+};
+int run_captured(const char *const argv[], const char *input, struct captured *c);
+void captured_free(struct captured *c);
+
 /* Paths of what the build made. */
 const char *exectrace_bin(void);
 const char *shim_path(void);
