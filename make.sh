@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# package   what shows it is installed
+# package   what shows it is installed: a command, a file, or py:MODULE
 required=(
     "gcc        cc"
     "make       make"
@@ -14,6 +14,7 @@ required=(
     "python3    python3"
     "dash       dash"
     "procps     ps"
+    "python3-jsonschema py:jsonschema"
 )
 
 missing=()
@@ -21,6 +22,8 @@ for entry in "${required[@]}"; do
     read -r package probe <<<"$entry"
     if [[ $probe == /* ]]; then
         [[ -e $probe ]] || missing+=("$package")
+    elif [[ $probe == py:* ]]; then
+        python3 -c "import ${probe#py:}" >/dev/null 2>&1 || missing+=("$package")
     else
         command -v "$probe" >/dev/null 2>&1 || missing+=("$package")
     fi
