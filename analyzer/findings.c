@@ -571,6 +571,7 @@ static bool all_released(const struct et_pending_pipe_check *ch)
 }
 
 static void report_pipe_check(struct et_model *m, struct et_pending_pipe_check *ch);
+static void report_pipe_findings(struct et_model *m, struct et_pending_pipe_check *ch);
 
 /* The pipes this process was given the write end of by its parent, who
  * made them: who else held them at the moment it ended?  Its death may be
@@ -637,6 +638,7 @@ void et_rules_on_process_end(struct et_model *m, int32_t ci)
         if (!slot)
             return;
         *slot = ch;
+        pp->checks++;
         if (all_released(slot))
             report_pipe_check(m, slot);
     }
@@ -645,6 +647,12 @@ void et_rules_on_process_end(struct et_model *m, int32_t ci)
 static void report_pipe_check(struct et_model *m, struct et_pending_pipe_check *ch)
 {
     ch->done = true;
+    report_pipe_findings(m, ch);
+    et_model_pipe_check_done(m, ch->pipe);
+}
+
+static void report_pipe_findings(struct et_model *m, struct et_pending_pipe_check *ch)
+{
     const struct et_model_pipe *pp = &m->pipes[ch->pipe];
     uint64_t threshold = m->thresholds.held_pipe_ns;
     for (uint32_t i = 0; i < ch->nholders; i++) {

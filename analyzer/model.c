@@ -16,11 +16,13 @@
 
 /* ---- processes ---------------------------------------------------------- */
 
-static void *grow(void *v, size_t *cap, size_t need, size_t elem, bool *oom)
+/* Grows an array to hold `need` elements, starting at `first`: most
+ * processes hold a few pipe ends, most pipes have a few holders. */
+static void *grow(void *v, size_t *cap, size_t need, size_t elem, size_t first, bool *oom)
 {
     if (need <= *cap)
         return v;
-    size_t n = *cap ? *cap * 2 : 64;
+    size_t n = *cap ? *cap * 2 : first;
     while (n < need)
         n *= 2;
     void *p = realloc(v, n * elem);
@@ -35,7 +37,7 @@ static void *grow(void *v, size_t *cap, size_t need, size_t elem, bool *oom)
 
 static int32_t proc_new(struct et_model *m, uint32_t pid, uint64_t start_time, uint32_t flags, uint64_t ts)
 {
-    struct et_proc *v = grow(m->procs, &m->procs_cap, m->nprocs + 1, sizeof(*v), &m->out_of_memory);
+    struct et_proc *v = grow(m->procs, &m->procs_cap, m->nprocs + 1, sizeof(*v), 64, &m->out_of_memory);
     if (!v)
         return ET_NONE;
     m->procs = v;
@@ -207,16 +209,48 @@ static uint32_t pipe_of(struct et_model *m, uint64_t inode, int32_t creator, con
         }
         return (uint32_t)i;
     }
-    struct et_model_pipe *v = grow(m->pipes, &m->pipes_cap, m->npipes + 1, sizeof(*v), &m->out_of_memory);
-    if (!v)
-        return 0;
-    m->pipes = v;
-    uint32_t n = (uint32_t)m->npipes++;
+    uint32_t n;
+    if (m->nfree_pipes) {
+        n = m->free_pipes[--m->nfree_pipes];
+    } else {
+        struct et_model_pipe *v =
+            grow(m->pipes, &m->pipes_cap, m->npipes + 1, sizeof(*v), 64, &m->out_of_memory);
+        if (!v)
+            return 0;
+        m->pipes = v;
+        n = (uint32_t)m->npipes++;
+    }
     m->pipes[n] = (struct et_model_pipe){.inode = inode, .creator = creator, .created = created};
     int inserted;
     if (et_procmap_get_or_put(&m->pipe_by_inode, 0, inode, n, &inserted) < 0)
         m->out_of_memory = true;
     return n;
+}
+
+/* Nobody holds the pipe and no rule still looks at it: forget it, so that
+ * memory follows the pipes alive, not every pipe ever made. */
+static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
+{
+    struct et_model_pipe *pp = &m->pipes[pipe];
+    if (pp->free || pp->writers || pp->readers || pp->checks)
+        return;
+    size_t cap = m->free_pipes_cap;
+    uint32_t *v = grow(m->free_pipes, &cap, m->nfree_pipes + 1, sizeof(*v), 64, &m->out_of_memory);
+    if (!v)
+        return;
+    m->free_pipes = v;
+    m->free_pipes_cap = cap;
+    et_procmap_remove(&m->pipe_by_inode, 0, pp->inode);
+    free(pp->log);
+    *pp = (struct et_model_pipe){.free = true};
+    m->free_pipes[m->nfree_pipes++] = pipe;
+}
+
+void et_model_pipe_check_done(struct et_model *m, uint32_t pipe)
+{
+    if (m->pipes[pipe].checks)
+        m->pipes[pipe].checks--;
+    maybe_forget_pipe(m, pipe);
 }
 
 static bool proc_holds(const struct et_proc *p, uint32_t pipe, bool write)
@@ -232,12 +266,12 @@ static void hold_add(struct et_model *m, int32_t pi, int32_t fd, uint32_t pipe, 
     struct et_proc *p = &m->procs[pi];
     struct et_model_pipe *pp = &m->pipes[pipe];
     size_t cap = p->holds_cap, log_cap = pp->log_cap;
-    struct et_hold *v = grow(p->holds, &cap, p->nholds + 1, sizeof(*v), &m->out_of_memory);
+    struct et_hold *v = grow(p->holds, &cap, p->nholds + 1, sizeof(*v), 4, &m->out_of_memory);
     if (!v)
         return;
     p->holds = v;
     p->holds_cap = (uint32_t)cap;
-    struct et_holding *log = grow(pp->log, &log_cap, pp->nlog + 1, sizeof(*log), &m->out_of_memory);
+    struct et_holding *log = grow(pp->log, &log_cap, pp->nlog + 1, sizeof(*log), 4, &m->out_of_memory);
     if (!log)
         return;
     pp->log = log;
@@ -268,6 +302,7 @@ static void hold_remove_at(struct et_model *m, int32_t pi, uint32_t k, uint64_t 
         if (pp->writers == 0)
             pp->last_writer_gone_ts = ts;
     }
+    maybe_forget_pipe(m, h.pipe);
 }
 
 static void hold_remove_fd(struct et_model *m, int32_t pi, int32_t fd, uint64_t ts)
@@ -520,7 +555,7 @@ static void on_wait_enter(struct et_model *m, int32_t pi, const struct et_record
 {
     struct et_proc *p = &m->procs[pi];
     size_t cap = p->waits_cap;
-    struct et_wait_call *v = grow(p->waits, &cap, p->nwaits + 1, sizeof(*v), &m->out_of_memory);
+    struct et_wait_call *v = grow(p->waits, &cap, p->nwaits + 1, sizeof(*v), 2, &m->out_of_memory);
     if (!v)
         return;
     p->waits = v;
@@ -820,6 +855,7 @@ void et_model_free(struct et_model *m)
     for (size_t i = 0; i < m->npipes; i++)
         free(m->pipes[i].log);
     free(m->pipes);
+    free(m->free_pipes);
     for (size_t i = 0; i < m->nfindings; i++) {
         free(m->findings[i].message);
         free(m->findings[i].detail);
@@ -852,7 +888,7 @@ int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thres
 struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8_t severity, uint64_t ts,
                                         const char *message)
 {
-    struct et_finding *v = grow(m->findings, &m->findings_cap, m->nfindings + 1, sizeof(*v), &m->out_of_memory);
+    struct et_finding *v = grow(m->findings, &m->findings_cap, m->nfindings + 1, sizeof(*v), 16, &m->out_of_memory);
     if (!v)
         return NULL;
     m->findings = v;

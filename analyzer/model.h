@@ -122,6 +122,8 @@ struct et_model_pipe {
     uint64_t last_writer_gone_ts; /* when writers dropped to 0 */
     struct et_holding *log;
     uint32_t nlog, log_cap;
+    uint32_t checks; /* held-pipe checks still looking at it */
+    bool free;       /* slot unused: the pipe is gone */
 };
 
 enum et_severity { ET_SEV_INFO = 0, ET_SEV_WARNING = 1, ET_SEV_ERROR = 2 };
@@ -180,7 +182,9 @@ struct et_model {
 
     struct et_model_pipe *pipes;
     size_t npipes, pipes_cap;
-    struct et_procmap pipe_by_inode; /* (0, inode) -> index */
+    struct et_procmap pipe_by_inode; /* (0, inode) -> index, pipes someone holds */
+    uint32_t *free_pipes;            /* slots of pipes nobody holds any more */
+    size_t nfree_pipes, free_pipes_cap;
 
     struct et_finding *findings;
     size_t nfindings, findings_cap;
@@ -201,6 +205,9 @@ void et_model_free(struct et_model *m);
 
 /* Reads the whole trace through the stream into the model; 0 or -ENOMEM. */
 int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thresholds *th);
+
+/* A held-pipe check on this pipe has finished (findings.c). */
+void et_model_pipe_check_done(struct et_model *m, uint32_t pipe);
 
 /* Display helpers. */
 const char *et_proc_command(const struct et_proc *p); /* latest image, or "?" */

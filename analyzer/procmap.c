@@ -1,5 +1,6 @@
 #include "procmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 static size_t hash(uint32_t pid, uint64_t start_time)
@@ -83,4 +84,30 @@ void et_procmap_set(struct et_procmap *m, uint32_t pid, uint64_t start_time, uin
     struct et_procmap_slot *s = find(m, pid, start_time);
     if (s->value)
         s->value = value + 1;
+}
+
+void et_procmap_remove(struct et_procmap *m, uint32_t pid, uint64_t start_time)
+{
+    if (!m->cap)
+        return;
+    size_t mask = m->cap - 1;
+    struct et_procmap_slot *s = find(m, pid, start_time);
+    if (!s->value)
+        return;
+    /* Backward-shift deletion: later entries of the same probe run move up,
+     * so that lookups never stop at the hole. */
+    size_t i = (size_t)(s - m->slots);
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        struct et_procmap_slot *t = &m->slots[j];
+        if (!t->value)
+            break;
+        size_t home = hash(t->pid, t->start_time) & mask;
+        bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+        if (movable) {
+            m->slots[i] = *t;
+            i = j;
+        }
+    }
+    m->slots[i].value = 0;
+    m->count--;
 }

@@ -27,6 +27,7 @@ void et_procmap_free(struct et_procmap *m);
 long et_procmap_get_or_put(struct et_procmap *m, uint32_t pid, uint64_t start_time, uint32_t value, int *inserted);
 /* Replaces the value of a key that is present. */
 void et_procmap_set(struct et_procmap *m, uint32_t pid, uint64_t start_time, uint32_t value);
+void et_procmap_remove(struct et_procmap *m, uint32_t pid, uint64_t start_time);
 /* The value, or -1 when absent. */
 long et_procmap_get(const struct et_procmap *m, uint32_t pid, uint64_t start_time);
 
