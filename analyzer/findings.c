@@ -266,6 +266,10 @@ void et_rules_on_start(struct et_model *m, int32_t pi, const struct et_record *r
 static bool wait_can_reap(const struct et_model *m, const struct et_record *enter, const struct et_proc *child)
 {
     const struct et_wait_enter *w = et_body(enter);
+    /* WNOWAIT leaves the child a zombie: its pid stays taken (the fix this
+     * finding recommends). */
+    if (w->options & WNOWAIT)
+        return false;
     if (w->kind == ET_WAIT_WAITID) {
         switch (w->idtype) {
         case P_ALL:
@@ -301,6 +305,10 @@ static void check_kill_after_reap(struct et_model *m, int32_t pi, const struct e
     long cur = et_procmap_get(&m->by_pid, (uint32_t)b->target, 0);
     bool reused = cur >= 0 && cur != reaped && m->procs[cur].begin_ts >= old->reap_ts &&
                   m->procs[cur].begin_ts <= r->ts_ns;
+    /* The sender's own new child, which fork handed the old number: the
+     * sender means this one. */
+    if (reused && m->procs[cur].parent == pi && m->procs[cur].created_by)
+        return;
     char sig[32];
     const char *signame = b->sig ? et_signal_name(b->sig, sig, sizeof(sig)) : "signal 0";
     const char *who = old->reaped_by_kernel ? "the kernel (SIGCHLD ignored)" : LABEL(m, old->reaper);
@@ -346,9 +354,9 @@ static void check_kill_wait_race(struct et_model *m, int32_t pi, const struct et
         char sig[32];
         struct et_finding *f =
             add(m, ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING, r->ts_ns,
-                "thread %u of %s sent %s to its child %s at %s while thread %u was in %s since %s, able to reap "
+                "%s %u of %s sent %s to its child %s at %s while thread %u was in %s since %s, able to reap "
                 "it: had the child exited first, the signal could have reached a recycled pid",
-                r->tid, LABEL(m, pi), et_signal_name(b->sig, sig, sizeof(sig)), LABEL(m, (int32_t)ci),
+                r->tid == m->procs[pi].pid ? "the main thread," : "thread", r->tid, LABEL(m, pi), et_signal_name(b->sig, sig, sizeof(sig)), LABEL(m, (int32_t)ci),
                 WHEN(m, r->ts_ns), w->tid, et_wait_kind_name(((const struct et_wait_enter *)et_body(w->enter))->kind),
                 WHEN(m, w->enter->ts_ns));
         if (!f)
@@ -658,8 +666,11 @@ static void report_pipe_findings(struct et_model *m, struct et_pending_pipe_chec
     for (uint32_t i = 0; i < ch->nholders; i++) {
         typeof(ch->holders[0]) *h = &ch->holders[i];
         /* The writer's end may be an estimate (its reap): a holder that let
-         * go before it is not late at all. */
-        if (h->released && (h->released_ts <= ch->writer_end_ts || h->released_ts - ch->writer_end_ts < threshold))
+         * go before it is not late at all.  One still holding when the trace
+         * ended counts only if that was long enough after. */
+        uint64_t until = h->released ? h->released_ts : m->last_ts;
+        bool left = !h->released && (m->procs[h->proc].flags & ET_PF_LEFT_RUNNING);
+        if (!left && (until <= ch->writer_end_ts || until - ch->writer_end_ts < threshold))
             continue;
         uint64_t late = h->released ? h->released_ts - ch->writer_end_ts : 0;
         char how_long[160];
@@ -740,17 +751,24 @@ static bool waits_visible(const struct et_proc *p)
     return (p->flags & ET_PF_TRACED) && !(p->flags & (ET_PF_UNTRACED_EXEC | ET_PF_PLACEHOLDER | ET_PF_LAUNCHER));
 }
 
-/* A parent stuck reading a pipe that a held copy kept open cannot reap: its
- * child's time as a zombie is a consequence of the pipe (reported as such
- * when it passes --held-pipe-ms), not a reaping bug. */
-static bool zombie_explained_by_pipe(const struct et_model *m, int32_t child, int32_t parent)
+/* A parent stuck reading a pipe that a held copy kept open cannot reap: up
+ * to the moment the last holder let go, its child's time as a zombie is a
+ * consequence of the pipe, not a reaping bug.  When the pipe was let go. */
+static bool pipe_kept_parent_busy(const struct et_model *m, int32_t child, int32_t parent, uint64_t *until)
 {
+    bool found = false;
     for (size_t k = 0; k < m->npipe_checks; k++) {
         const struct et_pending_pipe_check *ch = &m->pipe_checks[k];
-        if (ch->writer == child && ch->reader == parent)
-            return true;
+        if (ch->writer != child || ch->reader != parent)
+            continue;
+        for (uint32_t i = 0; i < ch->nholders; i++) {
+            uint64_t t = ch->holders[i].released ? ch->holders[i].released_ts : m->last_ts;
+            if (!found || t > *until)
+                *until = t;
+            found = true;
+        }
     }
-    return false;
+    return found;
 }
 
 static void check_zombies(struct et_model *m)
@@ -768,8 +786,11 @@ static void check_zombies(struct et_model *m)
             continue; /* the parent went first: not its zombie */
         bool reaped_by_parent = (c->flags & ET_PF_REAPED) && c->reaper == c->parent;
         uint64_t until = reaped_by_parent ? c->reap_ts : parent_end;
-        if (until < died || until - died < m->thresholds.zombie_ns ||
-            zombie_explained_by_pipe(m, (int32_t)i, c->parent))
+        uint64_t busy_until = 0;
+        uint64_t from = died;
+        if (pipe_kept_parent_busy(m, (int32_t)i, c->parent, &busy_until) && busy_until > from)
+            from = busy_until;
+        if (until < from || until - from < m->thresholds.zombie_ns)
             continue;
         struct et_finding *f;
         if (reaped_by_parent)
@@ -805,6 +826,10 @@ static void check_unreaped_at_exit(struct et_model *m)
         for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling) {
             const struct et_proc *q = &m->procs[c];
             if (!q->created_by || (q->flags & ET_PF_DETACHED))
+                continue;
+            /* The middle of a double-fork daemon: it made a session of its
+             * own to start the daemon in, and leaves it there on purpose. */
+            if ((p->flags & ET_PF_DETACHED) && q->sid == p->pid)
                 continue;
             if ((q->flags & ET_PF_REAPED) && q->reaper == (int32_t)i)
                 continue;
@@ -846,7 +871,10 @@ static void collect_survivors(const struct et_model *m, int32_t x, int32_t root,
         const struct et_proc *q = &m->procs[c];
         if (q->begin_ts < died && !(q->flags & ET_PF_PLACEHOLDER && !(q->flags & ET_PF_TRACED) && !q->created_by)) {
             bool running = !(q->flags & ET_PF_ENDED);
-            if (running || q->end_ts > died + margin) {
+            uint64_t end = running ? m->last_ts : q->end_ts;
+            /* Still running when the trace stopped: evidence only if that was
+             * long enough after, or if exectrace saw it alive at its stop. */
+            if (end > died + margin || (running && (q->flags & ET_PF_LEFT_RUNNING))) {
                 (*count)++;
                 char d[64];
                 if (running)

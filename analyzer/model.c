@@ -13,6 +13,7 @@
 #include "stream.h"
 
 #define COMMAND_MAX 200
+#define ET_FORGOTTEN_PIPES 4096
 
 /* ---- processes ---------------------------------------------------------- */
 
@@ -221,6 +222,19 @@ static uint32_t pipe_of(struct et_model *m, uint64_t inode, int32_t creator, con
         n = (uint32_t)m->npipes++;
     }
     m->pipes[n] = (struct et_model_pipe){.inode = inode, .creator = creator, .created = created};
+    if (!created) {
+        /* Seen again through an inherited end: the pipe it was, not a new
+         * one (a new pipe comes with its pipe() record). */
+        for (size_t k = 0; k < m->nforgotten; k++) {
+            const struct et_forgotten_pipe *f =
+                &m->forgotten[(m->next_forgotten + ET_FORGOTTEN_PIPES - 1 - k) % ET_FORGOTTEN_PIPES];
+            if (f->inode == inode) {
+                m->pipes[n].creator = f->creator;
+                m->pipes[n].created = f->created;
+                break;
+            }
+        }
+    }
     int inserted;
     if (et_procmap_get_or_put(&m->pipe_by_inode, 0, inode, n, &inserted) < 0)
         m->out_of_memory = true;
@@ -241,6 +255,12 @@ static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
     m->free_pipes = v;
     m->free_pipes_cap = cap;
     et_procmap_remove(&m->pipe_by_inode, 0, pp->inode);
+    if (pp->creator != ET_NONE && m->forgotten) {
+        m->forgotten[m->next_forgotten] = (struct et_forgotten_pipe){pp->inode, pp->creator, pp->created};
+        m->next_forgotten = (m->next_forgotten + 1) % ET_FORGOTTEN_PIPES;
+        if (m->nforgotten < ET_FORGOTTEN_PIPES)
+            m->nforgotten++;
+    }
     free(pp->log);
     *pp = (struct et_model_pipe){.free = true};
     m->free_pipes[m->nfree_pipes++] = pipe;
@@ -472,9 +492,15 @@ static void on_creation(struct et_model *m, int32_t pi, const struct et_record *
     if (child_pid <= 0)
         return;
     int32_t ci = current_by_pid(m, (uint32_t)child_pid);
-    /* The child may have written its start before this record arrived: it
-     * is the one that began after the call. */
-    if (ci == ET_NONE || m->procs[ci].begin_ts < r->ts_ns || (m->procs[ci].flags & ET_PF_ENDED))
+    /* The child may have written its start before this record arrived (or
+     * with a timestamp a little before it, from another CPU's clock): a live
+     * process with that pid, not yet claimed by a creation record, whose
+     * parent is this one or unknown, is that child.  Two live processes
+     * never share a pid. */
+    bool is_child = ci != ET_NONE && !(m->procs[ci].flags & ET_PF_ENDED) && !m->procs[ci].created_by &&
+                    (m->procs[ci].parent == ET_NONE || m->procs[ci].parent == pi) &&
+                    (m->procs[ci].begin_ts >= r->ts_ns || m->procs[ci].parent == pi);
+    if (!is_child)
         ci = proc_new(m, (uint32_t)child_pid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
     if (ci == ET_NONE)
         return;
@@ -483,7 +509,8 @@ static void on_creation(struct et_model *m, int32_t pi, const struct et_record *
         return; /* someone else's: the record is stale or damaged */
     link_child(m, pi, ci);
     c->created_by = r;
-    c->begin_ts = r->ts_ns;
+    if (r->ts_ns < c->begin_ts)
+        c->begin_ts = r->ts_ns;
     if (m->procs[pi].flags & ET_PF_LAUNCHER) {
         c->flags |= ET_PF_COMMAND;
         m->command = ci;
@@ -798,6 +825,17 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
             reap(m, c, pi, b->status, r->ts_ns, r);
         break;
     }
+    case ET_REC_RUN_END: {
+        const struct et_run_end *b = et_body(r);
+        struct et_tail tail = et_tail_of(r);
+        const int32_t *left = et_tail_array(&tail, b->left_running, sizeof(int32_t));
+        for (unsigned i = 0; left && i < b->left_running; i++) {
+            int32_t c = current_by_pid(m, (uint32_t)left[i]);
+            if (c != ET_NONE && !(m->procs[c].flags & ET_PF_ENDED))
+                m->procs[c].flags |= ET_PF_LEFT_RUNNING;
+        }
+        break;
+    }
     default:
         break;
     }
@@ -813,6 +851,9 @@ void et_model_init(struct et_model *m, const struct et_trace *t, const struct et
     et_procmap_init(&m->by_pid);
     et_procmap_init(&m->reaped_by_pid);
     et_procmap_init(&m->pipe_by_inode);
+    m->forgotten = calloc(ET_FORGOTTEN_PIPES, sizeof(*m->forgotten));
+    if (!m->forgotten)
+        m->out_of_memory = true;
 }
 
 void et_model_finish(struct et_model *m)
@@ -856,6 +897,7 @@ void et_model_free(struct et_model *m)
         free(m->pipes[i].log);
     free(m->pipes);
     free(m->free_pipes);
+    free(m->forgotten);
     for (size_t i = 0; i < m->nfindings; i++) {
         free(m->findings[i].message);
         free(m->findings[i].detail);

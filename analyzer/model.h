@@ -27,11 +27,12 @@ enum et_proc_flag {
     ET_PF_PLACEHOLDER = 1u << 3, /* known only from what others recorded */
     ET_PF_UNTRACED_EXEC = 1u << 4, /* exec'd a program that did not load the shim */
     ET_PF_SETID_EXEC = 1u << 5,  /* exec'd a set-id program: not followed */
-    ET_PF_DETACHED = 1u << 6,    /* called setsid() or moved itself to a new group */
+    ET_PF_DETACHED = 1u << 6,    /* called setsid(): a session of its own */
     ET_PF_SIGCHLD_IGNORED = 1u << 7, /* its children are reaped by the kernel */
     ET_PF_ENDED = 1u << 8,       /* no longer running (exited, or killed) */
     ET_PF_REAPED = 1u << 9,
     ET_PF_ORPHANED = 1u << 10,   /* its parent ended first */
+    ET_PF_LEFT_RUNNING = 1u << 11, /* the launcher stopped while it still ran */
 };
 
 enum et_end_how {
@@ -185,6 +186,15 @@ struct et_model {
     struct et_procmap pipe_by_inode; /* (0, inode) -> index, pipes someone holds */
     uint32_t *free_pipes;            /* slots of pipes nobody holds any more */
     size_t nfree_pipes, free_pipes_cap;
+    /* The pipes forgotten last, by inode: a child's start record may list
+     * a pipe after its parent closed every copy the trace knew of (the
+     * child inherited it at fork, and wrote its record later). */
+    struct et_forgotten_pipe {
+        uint64_t inode;
+        int32_t creator;
+        const struct et_record *created;
+    } *forgotten;
+    size_t nforgotten, next_forgotten;
 
     struct et_finding *findings;
     size_t nfindings, findings_cap;

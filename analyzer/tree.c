@@ -164,14 +164,26 @@ static void print_proc(const struct et_model *m, int32_t i, const char *prefix, 
     if (first && p->origin != ET_ORIGIN_EXEC)
         first = first->next;
     if (first && first->next) {
-        char chain[512] = "ran before: ";
+        /* Just the programs' names: the exec story at a glance. */
+        char chain[512] = "exec'd from: ";
         size_t used = strlen(chain);
-        for (const struct et_image *img = first; img && img->next; img = img->next) {
-            int n = snprintf(chain + used, sizeof(chain) - used, "%s%s", img == first ? "" : " -> ",
-                             img->command ? img->command : "?");
+        unsigned shown = 0, total = 0;
+        for (const struct et_image *img = first; img && img->next; img = img->next)
+            total++;
+        for (const struct et_image *img = first; img && img->next && shown < 6; img = img->next, shown++) {
+            const char *cmd = img->command ? img->command : "?";
+            size_t word = strcspn(cmd, " ");
+            const char *base = cmd;
+            for (const char *c = cmd; c < cmd + word; c++)
+                if (*c == '/')
+                    base = c + 1;
+            int n = snprintf(chain + used, sizeof(chain) - used, "%s%.*s", shown ? " -> " : "",
+                             (int)(cmd + word - base), base);
             if (n > 0 && (size_t)n < sizeof(chain) - used)
                 used += (size_t)n;
         }
+        if (total > shown)
+            snprintf(chain + used, sizeof(chain) - used, " -> ... (%u more)", total - shown);
         print_wrapped(detail_prefix, chain);
     }
     if (depth > 200)
