@@ -73,16 +73,20 @@ $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/te
 	$(Q)mkdir -p $@
 
 include tests/tests.mk
+include examples/examples.mk
 
 # The main job on a bundled example: trace a program that hangs on a pipe its
-# grandchild holds, and show what happened.
-DEMO := examples/python_timeout_holds_pipe.py
+# grandchild holds, and show what went wrong and how to fix it.
+DEMO := examples/held-pipe/python_timeout_holds_pipe.py
 demo: all
 	@echo "== exectrace run -o $(BUILD)/demo.trace -- python3 $(DEMO)"
 	@$(CMD) run -o $(BUILD)/demo.trace -- python3 $(DEMO)
 	@echo
-	@echo "== exectrace events $(BUILD)/demo.trace"
-	@$(CMD) events $(BUILD)/demo.trace
+	@echo "== exectrace tree $(BUILD)/demo.trace"
+	@$(CMD) tree $(BUILD)/demo.trace
+	@echo
+	@echo "== exectrace report $(BUILD)/demo.trace"
+	@$(CMD) report --fail-on never $(BUILD)/demo.trace
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)

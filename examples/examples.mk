@@ -1,0 +1,33 @@
+# The teaching examples: every examples/<kind>/<name>.c becomes
+# $(BUILD)/examples/<kind>/<name>.  Included by the top-level Makefile;
+# `make examples` builds them, and `make tests` (hence `make check`) needs
+# them for tests/integration/test_examples.c.
+#
+# Plain C built the way a learner would build it: no sanitizers (the
+# programs run under the shim), no project headers.  The untraced example
+# is linked -static on purpose (a static program does not load the shim);
+# its twin, like every other example, is linked dynamically.
+
+# Keep the including Makefile's default goal (`all`) whatever the order of
+# the includes.
+EXAMPLES_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+EXAMPLE_SRC := $(sort $(wildcard examples/*/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+EXAMPLE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror
+EXAMPLE_LIBS := -lpthread
+EXAMPLE_STATIC := $(BUILD)/examples/untraced/untraced
+
+$(BUILD)/examples/%: examples/%.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EXAMPLE_CFLAGS) $(if $(filter $@,$(EXAMPLE_STATIC)),-static) -o $@ $< $(EXAMPLE_LIBS)
+
+examples: $(EXAMPLE_BIN)
+
+# The integration test runs every example and its twin.
+tests: $(EXAMPLE_BIN)
+
+.PHONY: examples
+
+.DEFAULT_GOAL := $(EXAMPLES_SAVED_GOAL)

@@ -1,0 +1,590 @@
+/* The teaching examples in examples/: each one, run under exectrace, must
+ * produce the finding it is named after (with its severity, naming the
+ * processes the program says it used), and its fixed twin must produce no
+ * finding at all, at any severity.  The C examples are built by
+ * examples/examples.mk into $(BUILD)/examples/<kind>/<name>; the Python and
+ * shell ones are run from the source tree. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "findings.h"
+#include "harness.h"
+#include "model.h"
+#include "report.h"
+
+/* Every example ends on its own within ~4 s; this leaves room for a loaded
+ * machine while still catching one that hangs until the harness's limit. */
+#define EXAMPLE_TIME_LIMIT_S 12.0
+
+/* ---- where things are ------------------------------------------------------- */
+
+static const char *source_dir(void)
+{
+#ifdef EXECTRACE_SOURCE_DIR
+    return EXECTRACE_SOURCE_DIR;
+#else
+    /* __FILE__ is this file's path as the compiler was given it. */
+    static char dir[PATH_MAX];
+    if (!dir[0]) {
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof(tmp), "%s", __FILE__);
+        char *cut = strstr(tmp, "tests/integration/test_examples.c");
+        if (cut)
+            *cut = 0;
+        if (!realpath(tmp[0] ? tmp : ".", dir))
+            snprintf(dir, sizeof(dir), "%s", tmp[0] ? tmp : ".");
+    }
+    return dir;
+#endif
+}
+
+/* $(BUILD)/examples/KIND/NAME, built by examples/examples.mk. */
+static const char *example_bin(const char *kind, const char *name)
+{
+    static char paths[4][PATH_MAX];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, PATH_MAX, "%s/examples/%s/%s", EXECTRACE_BUILD_DIR, kind, name);
+    if (access(path, X_OK) != 0)
+        fail_msg("%s is not built: the top-level Makefile must include examples/examples.mk", path);
+    return path;
+}
+
+/* A script in the source tree: examples/KIND/NAME. */
+static const char *example_script(const char *kind, const char *name)
+{
+    static char paths[4][PATH_MAX];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, PATH_MAX, "%s/examples/%s/%s", source_dir(), kind, name);
+    if (access(path, R_OK) != 0)
+        fail_msg("%s: not found", path);
+    return path;
+}
+
+/* The interpreter itself: `python3` may be a wrapper script (pyenv) whose
+ * own processes would crowd the trace. */
+static const char *python(void)
+{
+    static char path[PATH_MAX];
+    static int known = -1;
+    if (known < 0) {
+        known = 0;
+        FILE *p = popen("python3 -c 'import sys; print(sys.executable)' 2>/dev/null", "r");
+        if (p) {
+            if (fgets(path, sizeof(path), p)) {
+                path[strcspn(path, "\n")] = 0;
+                known = path[0] == '/';
+            }
+            pclose(p);
+        }
+    }
+    return known ? path : NULL;
+}
+
+/* ---- running an example and building its model ------------------------------ */
+
+struct example {
+    struct traced_run r;
+    struct et_model m;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "python3 script.py", for messages. */
+static const char *describe(const char *const argv[])
+{
+    static char buf[2 * PATH_MAX + 2];
+    snprintf(buf, sizeof(buf), "%s%s%s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "");
+    return buf;
+}
+
+static void run_example(struct example *x, const char *const argv[])
+{
+    double start = now_s();
+    assert_int_equal(traced_run(&x->r, (const char *const[]){"-q", NULL}, NULL, argv), 0);
+    double took = now_s() - start;
+    assert_true(x->r.loaded);
+    if (x->r.status != 0)
+        fail_msg("%s exited %d\nstdout:\n%s\nstderr:\n%s", describe(argv), x->r.status, x->r.out, x->r.err);
+    if (took > EXAMPLE_TIME_LIMIT_S)
+        fail_msg("%s took %.1f s: an example must end on its own within a few seconds", describe(argv), took);
+    struct et_thresholds th;
+    et_default_thresholds(&th);
+    assert_int_equal(et_model_build(&x->m, &x->r.trace, &th), 0);
+}
+
+static void example_free(struct example *x)
+{
+    et_model_free(&x->m);
+    traced_run_free(&x->r);
+}
+
+static void print_findings(const struct et_model *m)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        print_message("  %s %s: %s\n", et_severity_name(m->findings[i].severity),
+                      et_finding_kind_name(m->findings[i].kind), m->findings[i].message);
+}
+
+/* ---- what the program said ---------------------------------------------------- */
+
+/* The number after "key=" in the program's output, where key starts a word. */
+static int out_pid(const struct example *x, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *s = x->r.out; s && (s = strstr(s, key)) != NULL; s += klen) {
+        bool word_start = s == x->r.out || !(isalnum((unsigned char)s[-1]) || s[-1] == '_');
+        if (word_start && s[klen] == '=' && isdigit((unsigned char)s[klen + 1]))
+            return atoi(s + klen + 1);
+    }
+    fail_msg("no %s=PID in the example's output:\n%s", key, x->r.out);
+    return -1;
+}
+
+static void expect_output(const struct example *x, const char *text)
+{
+    if (!strstr(x->r.out, text))
+        fail_msg("the example's output lacks \"%s\":\n%s", text, x->r.out);
+}
+
+/* ---- what the report says ------------------------------------------------------ */
+
+/* The first finding of this kind, which must have this severity. */
+static const struct et_finding *expect_finding(const struct example *x, unsigned kind, unsigned severity)
+{
+    const struct et_finding *f = NULL;
+    for (size_t i = 0; i < x->m.nfindings && !f; i++)
+        if (x->m.findings[i].kind == kind)
+            f = &x->m.findings[i];
+    if (!f) {
+        print_message("no %s finding; the report has:\n", et_finding_kind_name(kind));
+        print_findings(&x->m);
+        fail_msg("%s was not reported\nstdout:\n%s", et_finding_kind_name(kind), x->r.out);
+    }
+    if (f->severity != severity)
+        fail_msg("%s is reported as %s, not %s: %s", et_finding_kind_name(kind), et_severity_name(f->severity),
+                 et_severity_name(severity), f->message);
+    return f;
+}
+
+/* The finding lists the process with this pid among its processes. */
+static void expect_names_pid(const struct example *x, const struct et_finding *f, int pid, const char *who)
+{
+    for (uint32_t i = 0; i < f->nprocs; i++)
+        if (x->m.procs[f->procs[i]].pid == (uint32_t)pid)
+            return;
+    fail_msg("the %s finding does not name %s (pid %d): %s", et_finding_kind_name(f->kind), who, pid, f->message);
+}
+
+/* ...or the process whose command line starts with this. */
+static void expect_names_command(const struct example *x, const struct et_finding *f, const char *command)
+{
+    for (uint32_t i = 0; i < f->nprocs; i++)
+        if (strncmp(et_proc_command(&x->m.procs[f->procs[i]]), command, strlen(command)) == 0)
+            return;
+    fail_msg("the %s finding does not name a process running \"%s\": %s", et_finding_kind_name(f->kind), command,
+             f->message);
+}
+
+/* A fixed twin: nothing at all, not even info. */
+static void expect_no_findings(const struct example *x)
+{
+    if (x->m.nfindings) {
+        print_message("the fixed twin has %zu finding(s):\n", x->m.nfindings);
+        print_findings(&x->m);
+        fail_msg("a fixed example must report nothing\nstdout:\n%s", x->r.out);
+    }
+}
+
+/* The twin of a C example: run it, expect silence. */
+static void c_twin_is_quiet(const char *kind, const char *name)
+{
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin(kind, name), NULL});
+    expect_no_findings(&x);
+    example_free(&x);
+}
+
+#define NEED_PYTHON()                                                                                            \
+    do {                                                                                                         \
+        if (!python()) {                                                                                         \
+            print_message("no python3 here\n");                                                                  \
+            skip();                                                                                              \
+        }                                                                                                        \
+    } while (0)
+
+/* ---- kill-after-reap ------------------------------------------------------------ */
+
+static void kill_after_reap(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("kill-after-reap", "kill_after_reap"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_KILL_AFTER_REAP, ET_SEV_ERROR);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "the sender, main");
+    expect_names_pid(&x, f, out_pid(&x, "a"), "the reaped worker a");
+    example_free(&x);
+}
+
+static void kill_after_reap_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("kill-after-reap", "kill_after_reap_fixed");
+}
+
+/* ---- kill-wait-race -------------------------------------------------------------- */
+
+static void kill_wait_race(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("kill-wait-race", "kill_wait_race"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "main");
+    expect_names_pid(&x, f, out_pid(&x, "child"), "the child");
+    example_free(&x);
+}
+
+static void kill_wait_race_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("kill-wait-race", "kill_wait_race_fixed");
+}
+
+/* ---- orphaned-descendants ------------------------------------------------------- */
+
+static void orphaned_descendants(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("orphaned-descendants", "orphaned_descendants"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "a"), "the killed job a");
+    expect_names_pid(&x, f, out_pid(&x, "b"), "its helper b");
+    example_free(&x);
+}
+
+static void orphaned_descendants_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("orphaned-descendants", "orphaned_descendants_fixed");
+}
+
+static void orphaned_descendants_shell_pipeline(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){"/bin/sh", example_script("orphaned-descendants", "pipeline_kill_middle.sh"),
+                                          NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "middle"), "the killed middle stage");
+    expect_names_command(&x, f, "sleep 1");
+    example_free(&x);
+}
+
+static void orphaned_descendants_shell_pipeline_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){"/bin/sh",
+                                          example_script("orphaned-descendants", "pipeline_kill_middle_fixed.sh"),
+                                          NULL});
+    expect_no_findings(&x);
+    example_free(&x);
+}
+
+/* ---- held-pipe ------------------------------------------------------------------- */
+
+static void held_pipe(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("held-pipe", "held_pipe"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "the reader, main");
+    expect_names_pid(&x, f, out_pid(&x, "starter"), "the starter");
+    expect_names_pid(&x, f, out_pid(&x, "daemon"), "the daemon holding the pipe");
+    expect_output(&x, "end-of-file after 1.");
+    example_free(&x);
+}
+
+static void held_pipe_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("held-pipe", "held_pipe_fixed"), NULL});
+    expect_no_findings(&x);
+    expect_output(&x, "end-of-file after 0.");
+    example_free(&x);
+}
+
+static void held_pipe_python_timeout(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(), example_script("held-pipe", "python_timeout_holds_pipe.py"),
+                                          NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, command_pid(&x.r), "python, the reader");
+    expect_names_command(&x, f, "sleep 3");
+    example_free(&x);
+}
+
+static void held_pipe_python_timeout_fixed(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(),
+                                          example_script("held-pipe", "python_timeout_holds_pipe_fixed.py"), NULL});
+    expect_no_findings(&x);
+    example_free(&x);
+}
+
+/* ---- parent-holds-write-end ------------------------------------------------------ */
+
+static void parent_holds_write_end(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("parent-holds-write-end", "parent_holds_write_end"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_ERROR);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "main, holding its own write end");
+    expect_names_pid(&x, f, out_pid(&x, "child"), "the child, the writer");
+    example_free(&x);
+}
+
+static void parent_holds_write_end_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("parent-holds-write-end", "parent_holds_write_end_fixed");
+}
+
+/* ---- zombie ---------------------------------------------------------------------- */
+
+static void zombie(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("zombie", "zombie"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ZOMBIE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "job"), "the zombie job");
+    expect_names_pid(&x, f, out_pid(&x, "main"), "its parent, main");
+    example_free(&x);
+}
+
+static void zombie_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("zombie", "zombie_fixed");
+}
+
+static void zombie_python_popen(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(), example_script("zombie", "python_popen_never_polled.py"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ZOMBIE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "job"), "the zombie job");
+    expect_names_pid(&x, f, out_pid(&x, "main"), "its parent, python");
+    example_free(&x);
+}
+
+static void zombie_python_popen_fixed(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(), example_script("zombie", "python_popen_never_polled_fixed.py"),
+                                          NULL});
+    expect_no_findings(&x);
+    example_free(&x);
+}
+
+/* ---- unreaped-at-exit ------------------------------------------------------------ */
+
+static void unreaped_at_exit(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("unreaped-at-exit", "unreaped_at_exit"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "main, which exited");
+    expect_names_pid(&x, f, out_pid(&x, "worker"), "its unreaped worker");
+    example_free(&x);
+}
+
+static void unreaped_at_exit_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("unreaped-at-exit", "unreaped_at_exit_fixed");
+}
+
+/* ---- echild ---------------------------------------------------------------------- */
+
+static void echild(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("echild", "echild"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "main, whose waitpid failed");
+    expect_names_pid(&x, f, out_pid(&x, "command"), "the child it waited for");
+    expect_output(&x, "No child processes");
+    example_free(&x);
+}
+
+static void echild_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("echild", "echild_fixed"), NULL});
+    expect_no_findings(&x);
+    expect_output(&x, "exited with status 3");
+    example_free(&x);
+}
+
+static void echild_python_sigchld_ignored(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(), example_script("echild", "python_sigchld_ignored.py"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "python, whose waitpid failed");
+    expect_names_command(&x, f, "sh -c 'exit 3'");
+    expect_output(&x, "exited with status 0 (it was 3)");
+    example_free(&x);
+}
+
+static void echild_python_sigchld_ignored_fixed(void **state)
+{
+    (void)state;
+    NEED_PYTHON();
+    struct example x;
+    run_example(&x, (const char *const[]){python(), example_script("echild", "python_sigchld_ignored_fixed.py"),
+                                          NULL});
+    expect_no_findings(&x);
+    expect_output(&x, "exited with status 3 (it was 3)");
+    example_free(&x);
+}
+
+/* ---- kill-broadcast -------------------------------------------------------------- */
+
+static void kill_broadcast(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("kill-broadcast", "kill_broadcast"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_KILL_BROADCAST, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "a"), "the sender, service a");
+    expect_names_pid(&x, f, out_pid(&x, "main"), "its parent, main, in the same group");
+    expect_output(&x, "received SIGUSR1 too");
+    example_free(&x);
+}
+
+static void kill_broadcast_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("kill-broadcast", "kill_broadcast_fixed"), NULL});
+    expect_no_findings(&x);
+    expect_output(&x, "did not receive SIGUSR1");
+    expect_output(&x, "got SIGUSR1, reloading");
+    example_free(&x);
+}
+
+/* ---- fd-leak-exec ---------------------------------------------------------------- */
+
+static void fd_leak_exec(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("fd-leak-exec", "fd_leak_exec"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_FD_LEAK_EXEC, ET_SEV_INFO);
+    expect_names_pid(&x, f, out_pid(&x, "child"), "ls, which got the pipe ends");
+    expect_names_pid(&x, f, out_pid(&x, "main"), "main, which made the pipe");
+    example_free(&x);
+}
+
+static void fd_leak_exec_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("fd-leak-exec", "fd_leak_exec_fixed");
+}
+
+/* ---- untraced -------------------------------------------------------------------- */
+
+static void untraced(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("untraced", "untraced"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_UNTRACED, ET_SEV_INFO);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "the static program");
+    /* Its child's echo loaded the shim: the trace saw it start. */
+    assert_non_null(start_by_argv0(&x.r, "echo"));
+    example_free(&x);
+}
+
+static void untraced_fixed(void **state)
+{
+    (void)state;
+    c_twin_is_quiet("untraced", "untraced_fixed");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kill_after_reap),
+        cmocka_unit_test(kill_after_reap_fixed),
+        cmocka_unit_test(kill_wait_race),
+        cmocka_unit_test(kill_wait_race_fixed),
+        cmocka_unit_test(orphaned_descendants),
+        cmocka_unit_test(orphaned_descendants_fixed),
+        cmocka_unit_test(orphaned_descendants_shell_pipeline),
+        cmocka_unit_test(orphaned_descendants_shell_pipeline_fixed),
+        cmocka_unit_test(held_pipe),
+        cmocka_unit_test(held_pipe_fixed),
+        cmocka_unit_test(held_pipe_python_timeout),
+        cmocka_unit_test(held_pipe_python_timeout_fixed),
+        cmocka_unit_test(parent_holds_write_end),
+        cmocka_unit_test(parent_holds_write_end_fixed),
+        cmocka_unit_test(zombie),
+        cmocka_unit_test(zombie_fixed),
+        cmocka_unit_test(zombie_python_popen),
+        cmocka_unit_test(zombie_python_popen_fixed),
+        cmocka_unit_test(unreaped_at_exit),
+        cmocka_unit_test(unreaped_at_exit_fixed),
+        cmocka_unit_test(echild),
+        cmocka_unit_test(echild_fixed),
+        cmocka_unit_test(echild_python_sigchld_ignored),
+        cmocka_unit_test(echild_python_sigchld_ignored_fixed),
+        cmocka_unit_test(kill_broadcast),
+        cmocka_unit_test(kill_broadcast_fixed),
+        cmocka_unit_test(fd_leak_exec),
+        cmocka_unit_test(fd_leak_exec_fixed),
+        cmocka_unit_test(untraced),
+        cmocka_unit_test(untraced_fixed),
+    };
+    return cmocka_run_group_tests_name("examples", tests, NULL, NULL);
+}
