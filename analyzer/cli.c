@@ -85,3 +85,14 @@ void et_report_trace_notes(const char *path, const struct et_trace *t)
                         "(run with a larger --size)\n",
                 path, (uint64_t)t->hdr->records_dropped);
 }
+
+int et_finish_trace_command(const char *path, struct et_trace *t, int status)
+{
+    if (t->problems) {
+        et_report_trace_problem(path, t);
+        status = ET_EXIT_BAD_TRACE;
+    }
+    et_report_trace_notes(path, t);
+    et_trace_close(t);
+    return status;
+}

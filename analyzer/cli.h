@@ -25,5 +25,8 @@ int et_usage_error(const char *command, const char *message);
 void et_report_trace_problem(const char *path, const struct et_trace *t);
 /* Notes that are not errors: records a writer never finished. */
 void et_report_trace_notes(const char *path, const struct et_trace *t);
+/* The end of a command that read a trace: reports its problems and notes,
+ * closes it, and returns `status`, or ET_EXIT_BAD_TRACE if it was damaged. */
+int et_finish_trace_command(const char *path, struct et_trace *t, int status);
 
 #endif

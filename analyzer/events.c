@@ -1010,14 +1010,6 @@ int et_cmd_events(int argc, char **argv)
             i++;
     }
     fflush(stdout);
-
-    int status = 0;
-    if (t.problems) {
-        et_report_trace_problem(path, &t);
-        status = ET_EXIT_BAD_TRACE;
-    }
-    et_report_trace_notes(path, &t);
     et_events_free(&list);
-    et_trace_close(&t);
-    return status;
+    return et_finish_trace_command(path, &t, 0);
 }

@@ -34,32 +34,11 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
     return n;
 }
 
-void et_print_quoted(FILE *f, const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        size_t n = utf8_sequence(p + i, len - i);
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc(c, f);
-        } else if (c == '\n') {
-            fputs("\\n", f);
-        } else if (c == '\t') {
-            fputs("\\t", f);
-        } else if (c < 0x20 || c == 0x7f || n == 0) {
-            fprintf(f, "\\x%02x", c);
-            n = 1;
-        } else {
-            fwrite(p + i, 1, n, f);
-        }
-        i += n ? n : 1;
-    }
-    fputc('"', f);
-}
+enum style { STYLE_C, STYLE_JSON };
 
-void et_print_json_string(FILE *f, const char *s, size_t len)
+/* Quotes s: valid UTF-8 passes through; control bytes are escaped, and
+ * invalid bytes become \xNN (C style) or U+FFFD (JSON, which must be UTF-8). */
+static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
 {
     const unsigned char *p = (const unsigned char *)s;
     fputc('"', f);
@@ -74,14 +53,26 @@ void et_print_json_string(FILE *f, const char *s, size_t len)
         } else if (c == '\t') {
             fputs("\\t", f);
         } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, "\\u%04x", c);
+            fprintf(f, style == STYLE_JSON ? "\\u%04x" : "\\x%02x", c);
         } else if (n == 0) {
-            fputs("\\ufffd", f);
-            n = 1;
+            if (style == STYLE_JSON)
+                fputs("\\ufffd", f);
+            else
+                fprintf(f, "\\x%02x", c);
         } else {
             fwrite(p + i, 1, n, f);
         }
         i += n ? n : 1;
     }
     fputc('"', f);
+}
+
+void et_print_quoted(FILE *f, const char *s, size_t len)
+{
+    print_escaped(f, s, len, STYLE_C);
+}
+
+void et_print_json_string(FILE *f, const char *s, size_t len)
+{
+    print_escaped(f, s, len, STYLE_JSON);
 }

@@ -388,6 +388,21 @@ void et_default_thresholds(struct et_thresholds *th)
     th->orphan_ns = 100ull * 1000000u;
 }
 
+int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th)
+{
+    if (et_trace_open(t, path) < 0) {
+        et_report_trace_problem(path, t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    if (et_model_build(m, t, th) < 0) {
+        fprintf(stderr, "exectrace: %s: out of memory\n", path);
+        et_model_free(m);
+        et_trace_close(t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    return 0;
+}
+
 int et_cmd_report(int argc, char **argv)
 {
     struct report_options o = {.fail_on = ET_SEV_WARNING, .color = -1};
@@ -398,17 +413,9 @@ int et_cmd_report(int argc, char **argv)
     const char *path = argv[optind];
 
     struct et_trace t;
-    if (et_trace_open(&t, path) < 0) {
-        et_report_trace_problem(path, &t);
-        return ET_EXIT_BAD_TRACE;
-    }
     struct et_model m;
-    if (et_model_build(&m, &t, &o.thresholds) < 0) {
-        fprintf(stderr, "exectrace: %s: out of memory\n", path);
-        et_model_free(&m);
-        et_trace_close(&t);
-        return ET_EXIT_BAD_TRACE;
-    }
+    if ((ret = et_load_model(path, &t, &m, &o.thresholds)) != 0)
+        return ret;
     sort_findings(&m);
     bool color = o.color == 1 || (o.color == -1 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
     if (o.json)
@@ -421,12 +428,6 @@ int et_cmd_report(int argc, char **argv)
     for (size_t i = 0; i < m.nfindings; i++)
         if (o.fail_on <= 2 && m.findings[i].severity >= o.fail_on)
             status = 1;
-    if (t.problems) {
-        et_report_trace_problem(path, &t);
-        status = ET_EXIT_BAD_TRACE;
-    }
-    et_report_trace_notes(path, &t);
     et_model_free(&m);
-    et_trace_close(&t);
-    return status;
+    return et_finish_trace_command(path, &t, status);
 }

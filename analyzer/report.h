@@ -5,6 +5,9 @@
 #include "model.h"
 
 void et_default_thresholds(struct et_thresholds *th);
+/* Opens a trace and builds its model; on failure says why on stderr, frees
+ * what it made and returns ET_EXIT_BAD_TRACE, otherwise 0. */
+int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th);
 int et_cmd_report(int argc, char **argv);
 int et_cmd_tree(int argc, char **argv);
 

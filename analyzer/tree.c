@@ -211,19 +211,12 @@ int et_cmd_tree(int argc, char **argv)
     }
     const char *path = argv[optind];
     struct et_trace t;
-    if (et_trace_open(&t, path) < 0) {
-        et_report_trace_problem(path, &t);
-        return ET_EXIT_BAD_TRACE;
-    }
     struct et_thresholds th;
     et_default_thresholds(&th);
     struct et_model m;
-    if (et_model_build(&m, &t, &th) < 0) {
-        fprintf(stderr, "exectrace: %s: out of memory\n", path);
-        et_model_free(&m);
-        et_trace_close(&t);
-        return ET_EXIT_BAD_TRACE;
-    }
+    int ret = et_load_model(path, &t, &m, &th);
+    if (ret)
+        return ret;
     /* Roots: the launcher, then whatever has no known parent, by start. */
     if (m.launcher != ET_NONE)
         print_proc(&m, m.launcher, "", true, true, 0);
@@ -231,13 +224,6 @@ int et_cmd_tree(int argc, char **argv)
         if (m.procs[i].parent == ET_NONE && (int32_t)i != m.launcher)
             print_proc(&m, (int32_t)i, "", true, true, 0);
     fflush(stdout);
-    int status = 0;
-    if (t.problems) {
-        et_report_trace_problem(path, &t);
-        status = ET_EXIT_BAD_TRACE;
-    }
-    et_report_trace_notes(path, &t);
     et_model_free(&m);
-    et_trace_close(&t);
-    return status;
+    return et_finish_trace_command(path, &t, 0);
 }

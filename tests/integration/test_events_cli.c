@@ -21,25 +21,17 @@
 
 #include "harness.h"
 
-#define LIMIT_SECONDS 30
 
 struct fixture {
     struct traced_run r;
     char dir[PATH_MAX]; /* our own files, named below */
-    char out[PATH_MAX + 16], err[PATH_MAX + 16], damaged[PATH_MAX + 16], missing[PATH_MAX + 16];
-    char json_in[PATH_MAX + 16], json_out[PATH_MAX + 16], json_err[PATH_MAX + 16];
+    char damaged[PATH_MAX + 16], missing[PATH_MAX + 16];
     uint8_t *trace;     /* the good trace, as bytes */
     size_t trace_len;
     int sh_pid;
     size_t nrec;
     uint64_t *off; /* offset of each record, sorted */
     uint32_t *size;
-};
-
-struct output {
-    int status; /* exit status, 128+N when killed by signal N */
-    char *out;
-    char *err;
 };
 
 static char *slurp(const char *path, size_t *len)
@@ -65,45 +57,9 @@ static void name_in(const struct fixture *fx, char *buf, const char *name)
     snprintf(buf, PATH_MAX + 16, "%s/%s", fx->dir, name);
 }
 
-/* Runs argv with stdin from in_path (or /dev/null), stdout and stderr to
- * files; a run past the limit is killed and fails the test. */
-static int spawn_wait(const char *const argv[], const char *in_path, const char *out_path, const char *err_path)
+static void run_events(const struct fixture *fx, const char *const options[], const char *trace, struct captured *o)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(120);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execvp(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid)
-            break;
-        assert_true(got == 0 || errno == EINTR);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec > LIMIT_SECONDS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s did not finish in %d s", argv[0], LIMIT_SECONDS);
-        }
-        usleep(1000);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void run_events(const struct fixture *fx, const char *const options[], const char *trace, struct output *o)
-{
+    (void)fx;
     const char *argv[16];
     int n = 0;
     argv[n++] = exectrace_bin();
@@ -112,15 +68,7 @@ static void run_events(const struct fixture *fx, const char *const options[], co
         argv[n++] = options[i];
     argv[n++] = trace;
     argv[n] = NULL;
-    o->status = spawn_wait(argv, NULL, fx->out, fx->err);
-    o->out = slurp(fx->out, NULL);
-    o->err = slurp(fx->err, NULL);
-}
-
-static void output_free(struct output *o)
-{
-    free(o->out);
-    free(o->err);
+    assert_int_equal(run_captured(argv, NULL, o), 0);
 }
 
 static size_t count_lines(const char *s)
@@ -182,22 +130,15 @@ static void assert_text_lines_well_formed(const char *s)
 /* Every line parses as JSON, by a real JSON parser. */
 static void assert_json_lines_parse(const struct fixture *fx, const char *json)
 {
-    const char *in = fx->json_in;
-    FILE *f = fopen(in, "w");
-    assert_non_null(f);
-    fputs(json, f);
-    fclose(f);
+    (void)fx;
     const char *const argv[] = {"python3", "-c", "import json,sys\n[json.loads(l) for l in sys.stdin]", NULL};
-    int status = spawn_wait(argv, in, fx->json_out, fx->json_err);
-    if (status == 127)
+    struct captured c;
+    assert_int_equal(run_captured(argv, json, &c), 0);
+    if (c.status == 127)
         skip(); /* no python3 here */
-    if (status != 0) {
-        char *err = slurp(fx->json_err, NULL);
-        fail_msg("JSON output does not parse: %s", err);
-    }
-    unlink(fx->json_out);
-    unlink(fx->json_err);
-    unlink(in);
+    if (c.status != 0)
+        fail_msg("JSON output does not parse: %s", c.err);
+    captured_free(&c);
 }
 
 static void write_copy(const struct fixture *fx, const char *path, const uint8_t *data, size_t len)
@@ -255,13 +196,8 @@ static int setup(void **state)
 
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/exectrace-events-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
-    name_in(fx, fx->out, "out");
-    name_in(fx, fx->err, "err");
     name_in(fx, fx->damaged, "damaged.trace");
     name_in(fx, fx->missing, "no-such.trace");
-    name_in(fx, fx->json_in, "json-in");
-    name_in(fx, fx->json_out, "json-out");
-    name_in(fx, fx->json_err, "json-err");
     *state = fx;
     return 0;
 }
@@ -271,7 +207,7 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     if (!fx)
         return 0; /* the setup failed before making anything */
-    const char *const files[] = {fx->out, fx->err, fx->damaged, fx->json_in, fx->json_out, fx->json_err};
+    const char *const files[] = {fx->damaged};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         unlink(files[i]);
     rmdir(fx->dir);
@@ -288,7 +224,7 @@ static int teardown(void **state)
 static void good_trace_prints_one_line_per_event_like_strace(void **state)
 {
     struct fixture *fx = *state;
-    struct output o;
+    struct captured o;
     run_events(fx, NULL, fx->r.trace_path, &o);
     assert_int_equal(o.status, 0);
     assert_string_equal(o.err, "");
@@ -309,13 +245,13 @@ static void good_trace_prints_one_line_per_event_like_strace(void **state)
     snprintf(expected, sizeof(expected), "] start launcher \"%s\"", exectrace_bin());
     assert_non_null(strstr(o.out, expected));
     assert_int_equal(lines_containing(o.out, "exectrace stopped: command"), 1);
-    output_free(&o);
+    captured_free(&o);
 }
 
 static void json_output_is_one_valid_object_per_event(void **state)
 {
     struct fixture *fx = *state;
-    struct output o;
+    struct captured o;
     run_events(fx, (const char *const[]){"--json", NULL}, fx->r.trace_path, &o);
     assert_int_equal(o.status, 0);
     assert_string_equal(o.err, "");
@@ -325,7 +261,7 @@ static void json_output_is_one_valid_object_per_event(void **state)
     snprintf(expected, sizeof(expected), "\"pid\":%d,", fx->sh_pid);
     assert_true(lines_containing(o.out, expected) >= 3);
     assert_int_equal(lines_containing(o.out, "\"event\":\"run_end\""), 1);
-    output_free(&o);
+    captured_free(&o);
 }
 
 static void pid_option_keeps_only_that_process(void **state)
@@ -339,7 +275,7 @@ static void pid_option_keeps_only_that_process(void **state)
 
     char pid[16], tag[32];
     snprintf(pid, sizeof(pid), "%d", fx->sh_pid);
-    struct output o;
+    struct captured o;
     run_events(fx, (const char *const[]){"--pid", pid, NULL}, fx->r.trace_path, &o);
     assert_int_equal(o.status, 0);
     assert_int_equal(count_lines(o.out), want);
@@ -348,20 +284,20 @@ static void pid_option_keeps_only_that_process(void **state)
     snprintf(tag, sizeof(tag), " [%d/", fx->sh_pid);
     own += lines_containing(o.out, tag);
     assert_int_equal(own, want);
-    output_free(&o);
+    captured_free(&o);
 
     run_events(fx, (const char *const[]){"--json", "--pid", pid, NULL}, fx->r.trace_path, &o);
     assert_int_equal(o.status, 0);
     snprintf(tag, sizeof(tag), ",\"pid\":%d,", fx->sh_pid);
     assert_int_equal(count_lines(o.out), want);
     assert_int_equal(lines_containing(o.out, tag), want);
-    output_free(&o);
+    captured_free(&o);
 
     /* A pid that wrote nothing: nothing printed, and that is not an error. */
     run_events(fx, (const char *const[]){"--pid", "2147483647", NULL}, fx->r.trace_path, &o);
     assert_int_equal(o.status, 0);
     assert_string_equal(o.out, "");
-    output_free(&o);
+    captured_free(&o);
 }
 
 /* ---- damaged copies ---------------------------------------------------------------- */
@@ -371,7 +307,7 @@ static void pid_option_keeps_only_that_process(void **state)
 static void assert_damaged_output(const struct fixture *fx, const char *path, const char *offset_kind,
                                   size_t surviving)
 {
-    struct output o;
+    struct captured o;
     run_events(fx, NULL, path, &o);
     assert_int_equal(o.status, 2);
     if (count_lines(o.err) != 1 || !strstr(o.err, offset_kind))
@@ -385,7 +321,7 @@ static void assert_damaged_output(const struct fixture *fx, const char *path, co
         snprintf(shown, sizeof(shown), "; %zu valid records shown\n", surviving);
         assert_non_null(strstr(o.err, shown));
     }
-    output_free(&o);
+    captured_free(&o);
 
     run_events(fx, (const char *const[]){"--json", NULL}, path, &o);
     assert_int_equal(o.status, 2);
@@ -393,7 +329,7 @@ static void assert_damaged_output(const struct fixture *fx, const char *path, co
     assert_int_equal(count_lines(o.out), surviving);
     if (surviving)
         assert_json_lines_parse(fx, o.out);
-    output_free(&o);
+    captured_free(&o);
 }
 
 static void truncated_trace_prints_the_records_before_the_cut(void **state)
@@ -457,10 +393,10 @@ static void newer_major_version_is_refused_with_one_line(void **state)
                     (const uint8_t *)&major, sizeof(major), "offset 8: trace format 2.");
     /* And it says what to do about it. */
     struct fixture *fx = *state;
-    struct output o;
+    struct captured o;
     run_events(fx, NULL, fx->damaged, &o);
     assert_non_null(strstr(o.err, "newer"));
-    output_free(&o);
+    captured_free(&o);
 }
 
 static void empty_file_is_refused_with_one_line(void **state)
@@ -472,25 +408,26 @@ static void missing_file_exits_2_with_a_message(void **state)
 {
     struct fixture *fx = *state;
     const char *path = fx->missing;
-    struct output o;
+    struct captured o;
     run_events(fx, NULL, path, &o);
     assert_int_equal(o.status, 2);
     assert_string_equal(o.out, "");
     assert_int_equal(count_lines(o.err), 1);
     assert_non_null(strstr(o.err, path));
     assert_non_null(strstr(o.err, strerror(ENOENT)));
-    output_free(&o);
+    captured_free(&o);
 }
 
 static void missing_argument_exits_2_with_usage(void **state)
 {
     struct fixture *fx = *state;
+    (void)fx;
     const char *argv[] = {exectrace_bin(), "events", NULL};
-    int status = spawn_wait(argv, NULL, fx->out, fx->err);
-    assert_int_equal(status, 2);
-    char *err = slurp(fx->err, NULL);
-    assert_non_null(strstr(err, "usage: exectrace events"));
-    free(err);
+    struct captured c;
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    assert_int_equal(c.status, 2);
+    assert_non_null(strstr(c.err, "usage: exectrace events"));
+    captured_free(&c);
 }
 
 int main(void)
