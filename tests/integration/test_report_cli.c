@@ -154,6 +154,45 @@ static void colour_is_used_only_when_asked_for(void **state)
     captured_free(&c);
 }
 
+/* On a terminal (a pty here) the report is coloured, unless NO_COLOR says
+ * otherwise. */
+static const char *on_a_terminal(const char *no_color, struct captured *c)
+{
+    const char *const argv[] = {"python3", "-c",
+                                "import os, pty, sys\n"
+                                "pid, fd = pty.fork()\n"
+                                "if pid == 0:\n"
+                                "    os.environ.pop('NO_COLOR', None)\n"
+                                "    if sys.argv[1]:\n"
+                                "        os.environ['NO_COLOR'] = sys.argv[1]\n"
+                                "    os.execv(sys.argv[2], sys.argv[2:])\n"
+                                "out = b''\n"
+                                "while True:\n"
+                                "    try:\n"
+                                "        chunk = os.read(fd, 65536)\n"
+                                "    except OSError:\n"
+                                "        break\n"
+                                "    if not chunk:\n"
+                                "        break\n"
+                                "    out += chunk\n"
+                                "os.waitpid(pid, 0)\n"
+                                "print('COLOUR' if b'\\x1b[' in out else 'PLAIN')\n",
+                                no_color, exectrace_bin(), "report", held_pipe_run.trace_path, NULL};
+    assert_int_equal(run_captured(argv, NULL, c), 0);
+    assert_int_equal(c->status, 0);
+    return c->out;
+}
+
+static void colour_on_a_terminal_unless_no_color_is_set(void **state)
+{
+    (void)state;
+    struct captured c;
+    assert_string_equal(on_a_terminal("", &c), "COLOUR\n");
+    captured_free(&c);
+    assert_string_equal(on_a_terminal("1", &c), "PLAIN\n");
+    captured_free(&c);
+}
+
 static void thresholds_are_options(void **state)
 {
     (void)state;
@@ -264,6 +303,7 @@ int main(void)
         cmocka_unit_test(json_report_validates_against_the_documented_schema),
         cmocka_unit_test(fail_on_sets_the_exit_status),
         cmocka_unit_test(colour_is_used_only_when_asked_for),
+        cmocka_unit_test(colour_on_a_terminal_unless_no_color_is_set),
         cmocka_unit_test(thresholds_are_options),
         cmocka_unit_test(clean_run_reports_nothing_and_exits_0),
         cmocka_unit_test(damaged_trace_still_reports_and_exits_2),
