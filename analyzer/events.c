@@ -113,7 +113,8 @@ int et_events_load(struct et_trace *t, struct et_event_list *list)
     et_trace_scan(t, collect_one, &c);
     if (c.failed)
         return c.failed;
-    qsort(list->v, list->n, sizeof(*list->v), by_time);
+    if (list->n)
+        qsort(list->v, list->n, sizeof(*list->v), by_time);
     return link_exec_outcomes(list);
 }
 

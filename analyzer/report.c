@@ -70,6 +70,8 @@ static int evidence_by_time(const void *a, const void *b)
 
 static void sort_findings(struct et_model *m)
 {
+    if (!m->nfindings)
+        return; /* findings is NULL then, and qsort wants an array */
     qsort(m->findings, m->nfindings, sizeof(*m->findings), by_severity_then_time);
     for (size_t i = 0; i < m->nfindings; i++)
         qsort(m->findings[i].evidence, m->findings[i].nevidence, sizeof(m->findings[i].evidence[0]),
