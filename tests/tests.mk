@@ -39,16 +39,23 @@ $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN)
 
 # Each test program runs on its own; a failure does not hide the others.
-check: tests
+check-run: tests
 	@failed=0; \
 	for t in $(UNIT_BIN) $(INTEGRATION_BIN); do \
 	    echo "== $$t"; \
 	    $$t || failed=$$((failed + 1)); \
 	done; \
-	echo "== make install"; \
-	$(MAKE) --no-print-directory install-check || failed=$$((failed + 1)); \
-	if [ $$failed -ne 0 ]; then echo "check: $$failed test program(s) failed"; exit 1; fi; \
-	echo "check: all test programs passed"
+	if [ $$failed -ne 0 ]; then echo "check: $$failed test program(s) failed in $(BUILD)"; exit 1; fi
+
+# Everything, then everything again with the analyzer and the tests built
+# with AddressSanitizer and UndefinedBehaviorSanitizer (the shim is never
+# built with them: it runs inside programs that were not).
+check: check-run
+	@echo "== make install"
+	@$(MAKE) --no-print-directory install-check
+	@echo "== the same tests, built with ASan and UBSan, in $(BUILD)/sanitize"
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD)/sanitize check-run
+	@echo "check: all test programs passed"
 
 # An installed tree, moved under DESTDIR, finds its shim and traces.
 INSTALL_TEST := $(abspath $(BUILD))/install-test
@@ -63,4 +70,4 @@ install-check: all
 	$(Q)rm -rf $(INSTALL_TEST)
 	@echo "install: the installed exectrace found its shim and traced"
 
-.PHONY: tests check install-check
+.PHONY: tests check check-run install-check
