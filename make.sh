@@ -15,6 +15,7 @@ required=(
     "dash       dash"
     "procps     ps"
     "python3-jsonschema py:jsonschema"
+    "libcap2-bin setcap"
 )
 
 missing=()

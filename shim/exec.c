@@ -52,15 +52,26 @@ static bool preload_has_us(const char *value)
     return false;
 }
 
-/* Set-user-ID and set-group-ID programs run with AT_SECURE: the shim is not
- * to be put into their environment. */
+/* Does exec'ing this file run with AT_SECURE: set-user-ID or set-group-ID,
+ * or file capabilities (security.capability)? */
+static bool runs_secure(const char *path, const struct stat *st)
+{
+    if (st->st_mode & (S_ISUID | S_ISGID))
+        return true;
+    char value[64];
+    long n = et_sys4(SYS_getxattr, (long)path, (long)"security.capability", (long)value, sizeof(value));
+    return n > 0 || n == -ERANGE;
+}
+
+/* Programs that run with AT_SECURE: the shim is not to be put into their
+ * environment (the loader would ignore it anyway). */
 static bool is_setid(const char *path, bool search_path)
 {
     struct stat st;
     if (!path)
         return false;
     if (!search_path || strchr(path, '/'))
-        return et_fstatat(AT_FDCWD, path, &st, 0) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+        return et_fstatat(AT_FDCWD, path, &st, 0) == 0 && runs_secure(path, &st);
     const char *dirs = env_value(environ, "PATH", 4);
     if (!dirs)
         dirs = "/bin:/usr/bin";
@@ -75,7 +86,7 @@ static bool is_setid(const char *path, bool search_path)
             memcpy(candidate + at + 1, path, plen + 1);
             if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
                 et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
-                return (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+                return runs_secure(candidate, &st);
         }
         if (!dirs[n])
             return false;

@@ -116,6 +116,41 @@ static void environment_cleared_by_env_i_is_put_back(void **state)
     traced_run_free(&r);
 }
 
+/* A program with file capabilities runs with AT_SECURE, like a set-id one:
+ * the shim must not be put back into its environment. */
+static void environment_is_not_put_back_for_a_program_with_capabilities(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/exectrace-cap-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s/captrue", dir);
+    struct captured c;
+    const char *const copy[] = {"cp", "/bin/true", prog, NULL};
+    assert_int_equal(run_captured(copy, NULL, &c), 0);
+    assert_int_equal(c.status, 0);
+    captured_free(&c);
+    const char *const setcap[] = {"setcap", "cap_net_bind_service+ep", prog, NULL};
+    assert_int_equal(run_captured(setcap, NULL, &c), 0);
+    int status = c.status;
+    captured_free(&c);
+    if (status != 0) {
+        unlink(prog);
+        rmdir(dir);
+        skip(); /* no setcap (libcap2-bin), or a file system without xattrs */
+    }
+    struct traced_run r;
+    run_ok(&r, NULL, (const char *const[]){"env", "-i", prog, NULL});
+    assert_int_equal(r.status, 0);
+    const struct et_record *exec = find_record(&r, ET_REC_EXEC, -1, exec_of, prog);
+    assert_non_null(exec);
+    assert_int_equal(BODY(exec, et_exec)->flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE | ET_ENV_NOT_ADDED_SETUID),
+                     ET_ENV_NOT_ADDED_SETUID);
+    traced_run_free(&r);
+    unlink(prog);
+    rmdir(dir);
+}
+
 static bool is_orphan(const struct et_record *rec, const void *arg)
 {
     (void)arg;
@@ -237,6 +272,7 @@ int main(void)
         cmocka_unit_test(non_executable_command_exits_126),
         cmocka_unit_test(summary_line_counts_processes_and_events),
         cmocka_unit_test(environment_cleared_by_env_i_is_put_back),
+        cmocka_unit_test(environment_is_not_put_back_for_a_program_with_capabilities),
         cmocka_unit_test(orphans_are_waited_for_and_their_end_recorded),
         cmocka_unit_test(no_wait_orphans_stops_at_the_commands_exit),
         cmocka_unit_test(bad_options_fail_with_125),
