@@ -38,7 +38,8 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
 COMMON_C := shim/writer.c shim/procstat.c
 ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
-              analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c
+              analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
+              analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
 ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
 # Everything but main(), for the tests.

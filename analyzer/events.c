@@ -277,6 +277,60 @@ static void text_exec(struct printer *p, const struct et_record *r, const struct
     text_env(p, b->flags);
 }
 
+static const char *snapshot_reason(unsigned reason)
+{
+    static const char *const names[] = {"?", "hang", "requested", "interrupt"};
+    return names[reason < 4 ? reason : 0];
+}
+
+/* "snapshot #1 (hang) S ppid=1 pgid=1 sid=1 "comm" threads=[1234 S read(3, ...) wchan anon_pipe_read]
+ * pipes=[...]" */
+static void text_snapshot(struct printer *p, const struct et_record *r)
+{
+    const struct et_snapshot *b = et_body(r);
+    struct et_tail tail = et_tail_of(r);
+    const struct et_snapshot_thread *threads = et_tail_array(&tail, b->thread_count, sizeof(*threads));
+    const struct et_pipe_end *pipes = et_tail_array(&tail, b->pipe_count, sizeof(*pipes));
+    const char *comm;
+    uint16_t comm_len;
+    et_tail_str(&tail, &comm, &comm_len);
+    fprintf(p->out, "snapshot #%u (%s) state %c ppid=%u pgid=%u sid=%u ", b->snapshot, snapshot_reason(b->reason),
+            b->state ? b->state : '?', b->ppid, b->pgid, b->sid);
+    et_print_quoted(p->out, comm, comm_len);
+    if (threads && b->thread_count) {
+        fputs(" threads=[", p->out);
+        for (unsigned k = 0; k < b->thread_count; k++) {
+            const struct et_snapshot_thread *t = &threads[k];
+            const char *wchan;
+            uint16_t wlen;
+            et_tail_str(&tail, &wchan, &wlen);
+            fprintf(p->out, "%s%d %c ", k ? ", " : "", t->tid, t->state ? t->state : '?');
+            const char *name = et_syscall_name(t->syscall);
+            if (t->syscall == ET_SYSCALL_RUNNING)
+                fputs("not in a system call", p->out);
+            else if (t->syscall == ET_SYSCALL_UNKNOWN)
+                fputs("system call unknown", p->out);
+            else if (name)
+                fprintf(p->out, "%s(%" PRId64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")", name, (int64_t)t->args[0], t->args[1],
+                        t->args[2]);
+            else
+                fprintf(p->out, "syscall %d", t->syscall);
+            if (wlen)
+                fprintf(p->out, " wchan %.*s", (int)wlen, wchan);
+        }
+        fputc(']', p->out);
+    }
+    if (pipes && b->pipe_count) {
+        fputs(" pipes=[", p->out);
+        for (unsigned k = 0; k < b->pipe_count; k++) {
+            if (k)
+                fputs(", ", p->out);
+            text_pipe_end(p, &pipes[k]);
+        }
+        fputc(']', p->out);
+    }
+}
+
 static void text_wait_enter(struct printer *p, const struct et_record *r)
 {
     const struct et_wait_enter *b = et_body(r);
@@ -553,6 +607,9 @@ static void text_record(struct printer *p, const struct et_record *r, const stru
         }
         break;
     }
+    case ET_REC_SNAPSHOT:
+        text_snapshot(p, r);
+        break;
     default:
         fprintf(p->out, "unknown record type %u (%u bytes)", r->type, r->size);
         break;
@@ -913,6 +970,45 @@ static void json_record(struct printer *p, const struct et_event *e)
         for (unsigned i = 0; left && i < b->left_running; i++)
             fprintf(p->out, "%s%d", i ? "," : "", left[i]);
         fputc(']', p->out);
+        break;
+    }
+    case ET_REC_SNAPSHOT: {
+        const struct et_snapshot *b = body;
+        struct et_tail tail = et_tail_of(r);
+        const struct et_snapshot_thread *threads = et_tail_array(&tail, b->thread_count, sizeof(*threads));
+        const struct et_pipe_end *pipes = et_tail_array(&tail, b->pipe_count, sizeof(*pipes));
+        const char *comm;
+        uint16_t len;
+        et_tail_str(&tail, &comm, &len);
+        json_int(p, "snapshot", b->snapshot);
+        json_cstr(p, "reason", snapshot_reason(b->reason));
+        json_str(p, "state", (const char *)&b->state, b->state ? 1 : 0);
+        json_int(p, "ppid", b->ppid);
+        json_int(p, "pgid", b->pgid);
+        json_int(p, "sid", b->sid);
+        json_str(p, "comm", comm, len);
+        json_key(p, "threads");
+        fputc('[', p->out);
+        for (unsigned k = 0; threads && k < b->thread_count; k++) {
+            const struct et_snapshot_thread *t = &threads[k];
+            const char *wchan;
+            uint16_t wlen;
+            et_tail_str(&tail, &wchan, &wlen);
+            const char *name = et_syscall_name(t->syscall);
+            fprintf(p->out, "%s{\"tid\":%d,\"state\":", k ? "," : "", t->tid);
+            et_print_json_string(p->out, (const char *)&t->state, t->state ? 1 : 0);
+            fprintf(p->out, ",\"syscall\":%d,\"syscall_name\":", t->syscall);
+            if (name)
+                et_print_json_string(p->out, name, strlen(name));
+            else
+                fputs("null", p->out);
+            fprintf(p->out, ",\"args\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "],\"wchan\":", t->args[0], t->args[1],
+                    t->args[2]);
+            et_print_json_string(p->out, wchan, wlen);
+            fputc('}', p->out);
+        }
+        fputc(']', p->out);
+        json_pipe_list(p, "pipes", pipes, pipes ? b->pipe_count : 0);
         break;
     }
     default:

@@ -117,6 +117,37 @@ static const struct kind_text kinds[ET_FK_COUNT] = {
          "they ended.",
          "Nothing to fix in the program. To see inside a static program, run strace -f on it; the dynamically "
          "linked programs it starts are traced by exectrace as usual."},
+    [ET_FK_PIPE_DEADLOCK] =
+        {"pipe-deadlock",
+         "A pipe holds 64 KiB. A child writing more than that into a pipe blocks until someone reads; a parent "
+         "that waits for the child to exit before reading its output never reads. Each waits for the other, for "
+         "ever. It works in testing, with small outputs, and hangs in production, with a large one.",
+         "Read the pipe before waiting, to end-of-file, then wait: Python's communicate() does this (not "
+         "wait() with stdout=PIPE), as does Go's cmd.Output() or reading StdoutPipe() to EOF before cmd.Wait(). "
+         "With several pipes, read them concurrently (poll, threads), or send the output to a file."},
+    [ET_FK_BLOCKED_ON_HELD_PIPE] =
+        {"blocked-on-held-pipe",
+         "The reader is waiting for end-of-file on a pipe, and the process it gave the pipe to is gone; but other "
+         "processes still hold the write end (children it left behind, which inherited it, or a copy that leaked "
+         "to an unrelated process). End-of-file comes only when the last of them closes it, which may be never.",
+         "Kill the whole process group of the child, not just the child (start it with setpgid/setsid, "
+         "start_new_session=True, SysProcAttr{Setpgid: true}, then kill(-pgid)). Keep background jobs off the "
+         "pipe (cmd >/dev/null 2>&1 &). Create pipes with O_CLOEXEC so other children do not get copies. Go: set "
+         "Cmd.WaitDelay; Node: listen for 'exit' rather than 'close' when grandchildren may linger."},
+    [ET_FK_SELF_HELD_PIPE] =
+        {"self-held-pipe",
+         "The process is blocked reading a pipe whose write end it holds itself. End-of-file needs every write "
+         "end closed, its own included, so the read can never end: usually the parent's copy of the write end, "
+         "not closed after fork.",
+         "Close your own copy of the write end once the child has it (right after fork or posix_spawn), before "
+         "reading; create pipes with pipe2(O_CLOEXEC) so that exec'd programs do not keep copies either."},
+    [ET_FK_STUCK_WAIT] =
+        {"stuck-wait",
+         "The process has been waiting for a child to exit for a long time, and the child is itself blocked, "
+         "waiting for something in turn. The chain below ends at what everything is really waiting for.",
+         "Follow the chain to its end and fix that wait: a pipe nobody will close, a read nobody will answer, a "
+         "child nobody will reap. If the child may legitimately hang, bound the wait: a timeout, then kill the "
+         "child's process group and reap it."},
 };
 
 const char *et_finding_kind_name(unsigned kind)
@@ -205,7 +236,7 @@ static const struct et_record *end_record(const struct et_proc *p)
 /* GNU make hands its jobserver pipe to every recipe on purpose. */
 static bool made_by_make(const struct et_model *m, int32_t creator)
 {
-    if (creator == ET_NONE)
+    if (creator == ET_NO_PROC)
         return false;
     const char *cmd = et_proc_command(&m->procs[creator]);
     const char *word_end = cmd + strcspn(cmd, " ");
@@ -226,7 +257,7 @@ void et_rules_on_start(struct et_model *m, int32_t pi, const struct et_record *r
     const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
     char fds[256] = "";
     size_t used = 0;
-    int32_t creator = ET_NONE;
+    int32_t creator = ET_NO_PROC;
     const struct et_record *created = NULL;
     for (unsigned i = 0; ends && i < b->pipe_count; i++) {
         if (ends[i].fd < 3)
@@ -237,13 +268,13 @@ void et_rules_on_start(struct et_model *m, int32_t pi, const struct et_record *r
         const struct et_model_pipe *pp = &m->pipes[pi_pipe];
         /* Only pipes made inside the traced tree: what the tree was started
          * with is its caller's business. */
-        if (pp->creator == ET_NONE || made_by_make(m, pp->creator))
+        if (pp->creator == ET_NO_PROC || made_by_make(m, pp->creator))
             continue;
         int n = snprintf(fds + used, sizeof(fds) - used, "%s%d (pipe:[%" PRIu64 "] %s end)", used ? ", " : "",
                          ends[i].fd, ends[i].inode, (ends[i].flags & ET_PIPE_WRITE) ? "write" : "read");
         if (n > 0 && (size_t)n < sizeof(fds) - used)
             used += (size_t)n;
-        if (creator == ET_NONE) {
+        if (creator == ET_NO_PROC) {
             creator = pp->creator;
             created = pp->created;
         }
@@ -400,7 +431,7 @@ static void check_kill_broadcast(struct et_model *m, int32_t pi, const struct et
     /* Who else is in the group: anyone neither the sender nor started by it. */
     char outsiders[512] = "";
     size_t used = 0;
-    int32_t first = ET_NONE;
+    int32_t first = ET_NO_PROC;
     unsigned count = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct et_proc *q = &m->procs[i];
@@ -408,7 +439,7 @@ static void check_kill_broadcast(struct et_model *m, int32_t pi, const struct et
             et_proc_is_descendant(m, (int32_t)i, pi))
             continue;
         count++;
-        if (first == ET_NONE)
+        if (first == ET_NO_PROC)
             first = (int32_t)i;
         const char *rel = (int32_t)i == m->procs[pi].parent ? "its parent "
                           : (m->procs[i].flags & ET_PF_LAUNCHER) ? ""
@@ -450,7 +481,7 @@ void et_rules_on_wait_return(struct et_model *m, int32_t pi, const struct et_rec
     const struct et_wait_enter *w = et_body(enter);
     bool specific = w->kind == ET_WAIT_WAITID ? w->idtype == P_PID
                                               : (w->kind == ET_WAIT_WAITPID || w->kind == ET_WAIT_WAIT4) && w->id > 0;
-    int32_t child = ET_NONE;
+    int32_t child = ET_NO_PROC;
     if (specific) {
         long c = et_procmap_get(&m->reaped_by_pid, (uint32_t)w->id, 0);
         if (c < 0)
@@ -463,10 +494,10 @@ void et_rules_on_wait_return(struct et_model *m, int32_t pi, const struct et_rec
          * lost status is worth a word. */
         if (!(p->flags & ET_PF_SIGCHLD_IGNORED))
             return;
-        for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling)
+        for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling)
             if (m->procs[c].created_by && m->procs[c].reaped_by_kernel)
                 child = c;
-        if (child == ET_NONE)
+        if (child == ET_NO_PROC)
             return;
     }
 
@@ -588,7 +619,7 @@ void et_rules_on_process_end(struct et_model *m, int32_t ci)
 {
     const struct et_proc *c = &m->procs[ci];
     int32_t giver = c->parent;
-    if (giver == ET_NONE)
+    if (giver == ET_NO_PROC)
         return;
     uint64_t died = c->end_ts;
     for (uint32_t k = 0; k < c->nholds; k++) {
@@ -606,14 +637,14 @@ void et_rules_on_process_end(struct et_model *m, int32_t ci)
         struct et_pending_pipe_check ch = {.pipe = h->pipe,
                                            .writer = ci,
                                            .giver = giver,
-                                           .reader = ET_NONE,
+                                           .reader = ET_NO_PROC,
                                            .writer_end_ts = died,
                                            .writer_end = c->exit_rec ? c->exit_rec : m->current};
         for (uint32_t e = 0; e < pp->nlog; e++) {
             const struct et_holding *hd = &pp->log[e];
             if (hd->proc == ci || !held_at(hd, died))
                 continue;
-            if (hd->read && ch.reader == ET_NONE)
+            if (hd->read && ch.reader == ET_NO_PROC)
                 ch.reader = hd->proc;
             if (!hd->write || !unintended_holder(m, hd->proc, ci, giver, hd->fd))
                 continue;
@@ -634,7 +665,7 @@ void et_rules_on_process_end(struct et_model *m, int32_t ci)
             else if (hd->until > ch.holders[i].released_ts)
                 ch.holders[i].released_ts = hd->until;
         }
-        if (!ch.nholders || ch.reader == ET_NONE)
+        if (!ch.nholders || ch.reader == ET_NO_PROC)
             continue;
         /* Evidence of the releases already past: the holder's end. */
         for (uint32_t i = 0; i < ch.nholders; i++) {
@@ -776,7 +807,7 @@ static void check_zombies(struct et_model *m)
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct et_proc *c = &m->procs[i];
         uint64_t died;
-        if (c->parent == ET_NONE || c->reaped_by_kernel || !end_known(c, &died))
+        if (c->parent == ET_NO_PROC || c->reaped_by_kernel || !end_known(c, &died))
             continue;
         const struct et_proc *p = &m->procs[c->parent];
         if (!waits_visible(p) || (p->flags & ET_PF_SIGCHLD_IGNORED))
@@ -823,7 +854,7 @@ static void check_unreaped_at_exit(struct et_model *m)
         size_t used = 0;
         unsigned running = 0, zombies = 0;
         struct et_finding tmp = {0};
-        for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling) {
+        for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling) {
             const struct et_proc *q = &m->procs[c];
             if (!q->created_by || (q->flags & ET_PF_DETACHED))
                 continue;
@@ -867,7 +898,7 @@ static void collect_survivors(const struct et_model *m, int32_t x, int32_t root,
 {
     if (depth > 64)
         return;
-    for (int32_t c = m->procs[x].first_child; c != ET_NONE; c = m->procs[c].next_sibling) {
+    for (int32_t c = m->procs[x].first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling) {
         const struct et_proc *q = &m->procs[c];
         if (q->begin_ts < died && !(q->flags & ET_PF_PLACEHOLDER && !(q->flags & ET_PF_TRACED) && !q->created_by)) {
             bool running = !(q->flags & ET_PF_ENDED);
@@ -898,7 +929,7 @@ static void check_orphaned_descendants(struct et_model *m)
 {
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct et_proc *x = &m->procs[i];
-        if (x->end_how != ET_END_KILLED || !(x->flags & ET_PF_ENDED) || x->first_child == ET_NONE)
+        if (x->end_how != ET_END_KILLED || !(x->flags & ET_PF_ENDED) || x->first_child == ET_NO_PROC)
             continue;
         uint64_t died = x->end_ts;
         char list[768] = "";
@@ -940,14 +971,14 @@ static void check_untraced(struct et_model *m)
                                                   : "a static binary, a set-id program, or the process died at once");
             if (f)
                 et_finding_add_evidence(f, p->pending_exec);
-        } else if ((p->flags & ET_PF_PLACEHOLDER) && !(p->flags & ET_PF_TRACED) && p->created_by) {
+        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->created_by) {
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts,
                     "%s, started by %s at %s, wrote no records: the program does not load the shim (a static "
                     "binary or a set-id program)",
                     LABEL(m, (int32_t)i), LABEL(m, p->parent), WHEN(m, p->begin_ts));
             if (f)
                 et_finding_add_evidence(f, p->created_by);
-        } else if ((p->flags & ET_PF_PLACEHOLDER) && !(p->flags & ET_PF_TRACED) && p->first_child != ET_NONE) {
+        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->first_child != ET_NO_PROC) {
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "
                     "Go program), so only its traced children show what it did",
@@ -963,6 +994,7 @@ static void check_untraced(struct et_model *m)
 
 void et_rules_finish(struct et_model *m)
 {
+
     for (size_t k = 0; k < m->npipe_checks; k++)
         if (!m->pipe_checks[k].done)
             report_pipe_check(m, &m->pipe_checks[k]);
@@ -970,6 +1002,8 @@ void et_rules_finish(struct et_model *m)
     check_unreaped_at_exit(m);
     check_orphaned_descendants(m);
     check_untraced(m);
+    if (m->snapshot)
+        et_hang_rules(m);
 }
 
 void et_rules_free(struct et_model *m)

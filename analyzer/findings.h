@@ -17,6 +17,8 @@ void et_rules_on_process_end(struct et_model *m, int32_t proc);
 /* proc no longer holds any write end of pipe. */
 void et_rules_on_write_end_released(struct et_model *m, int32_t proc, uint32_t pipe, uint64_t ts);
 void et_rules_finish(struct et_model *m);
+/* The rules over the latest snapshot of the live tree (hang.c). */
+void et_hang_rules(struct et_model *m);
 void et_rules_free(struct et_model *m);
 
 /* Stable names and the text that teaches each kind. */

@@ -18,6 +18,7 @@ static void usage(FILE *f)
           "  events [--pid PID] [--json] FILE   print the events of a trace in time order\n"
           "  report [--json] FILE               what went wrong between the processes, and the fix\n"
           "  tree FILE                          who started whom, how each ended, who reaped it\n"
+          "  snapshot FILE                      what a running traced tree is blocked on, now\n"
           "\n"
           "'exectrace COMMAND --help' describes each command.\n",
           f);
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
         return et_cmd_report(argc - 1, argv + 1);
     if (strcmp(command, "tree") == 0)
         return et_cmd_tree(argc - 1, argv + 1);
+    if (strcmp(command, "snapshot") == 0)
+        return et_cmd_snapshot(argc - 1, argv + 1);
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
         usage(stdout);
         return 0;

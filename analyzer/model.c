@@ -40,7 +40,7 @@ static int32_t proc_new(struct et_model *m, uint32_t pid, uint64_t start_time, u
 {
     struct et_proc *v = grow(m->procs, &m->procs_cap, m->nprocs + 1, sizeof(*v), 64, &m->out_of_memory);
     if (!v)
-        return ET_NONE;
+        return ET_NO_PROC;
     m->procs = v;
     int32_t i = (int32_t)m->nprocs++;
     struct et_proc *p = &m->procs[i];
@@ -48,8 +48,8 @@ static int32_t proc_new(struct et_model *m, uint32_t pid, uint64_t start_time, u
     p->pid = pid;
     p->start_time = start_time;
     p->flags = flags;
-    p->parent = p->first_child = p->last_child = p->next_sibling = ET_NONE;
-    p->reaper = p->adopter = ET_NONE;
+    p->parent = p->first_child = p->last_child = p->next_sibling = ET_NO_PROC;
+    p->reaper = p->adopter = ET_NO_PROC;
     p->begin_ts = ts;
     p->last_ts = ts;
     int inserted;
@@ -67,11 +67,11 @@ static int32_t proc_new(struct et_model *m, uint32_t pid, uint64_t start_time, u
 static void link_child(struct et_model *m, int32_t parent, int32_t child)
 {
     struct et_proc *c = &m->procs[child];
-    if (c->parent != ET_NONE || parent == child || parent == ET_NONE)
+    if (c->parent != ET_NO_PROC || parent == child || parent == ET_NO_PROC)
         return;
     c->parent = parent;
     struct et_proc *p = &m->procs[parent];
-    if (p->last_child == ET_NONE)
+    if (p->last_child == ET_NO_PROC)
         p->first_child = child;
     else
         m->procs[p->last_child].next_sibling = child;
@@ -82,7 +82,7 @@ static void link_child(struct et_model *m, int32_t parent, int32_t child)
 static int32_t current_by_pid(const struct et_model *m, uint32_t pid)
 {
     long i = et_procmap_get(&m->by_pid, pid, 0);
-    return i < 0 ? ET_NONE : (int32_t)i;
+    return i < 0 ? ET_NO_PROC : (int32_t)i;
 }
 
 /* The process that wrote a record.  A placeholder made for this pid (its
@@ -93,7 +93,7 @@ static int32_t proc_of_record(struct et_model *m, const struct et_record *r)
     if (i >= 0)
         return (int32_t)i;
     int32_t cur = current_by_pid(m, r->pid);
-    if (cur != ET_NONE && (m->procs[cur].flags & ET_PF_PLACEHOLDER) && !(m->procs[cur].flags & ET_PF_ENDED)) {
+    if (cur != ET_NO_PROC && (m->procs[cur].flags & ET_PF_PLACEHOLDER) && !(m->procs[cur].flags & ET_PF_ENDED)) {
         struct et_proc *p = &m->procs[cur];
         p->start_time = r->start_time;
         p->flags &= ~(uint32_t)ET_PF_PLACEHOLDER;
@@ -114,7 +114,7 @@ const char *et_proc_command(const struct et_proc *p)
  * command line cut short, so that messages stay readable. */
 const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, size_t len)
 {
-    if (index == ET_NONE) {
+    if (index == ET_NO_PROC) {
         snprintf(buf, len, "?");
         return buf;
     }
@@ -138,7 +138,7 @@ const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, si
 bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ancestor)
 {
     /* Bounded: a damaged trace must not send this round a cycle forever. */
-    for (size_t steps = 0; index != ET_NONE && steps <= m->nprocs; steps++) {
+    for (size_t steps = 0; index != ET_NO_PROC && steps <= m->nprocs; steps++) {
         index = m->procs[index].parent;
         if (index == ancestor)
             return true;
@@ -255,7 +255,7 @@ static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
     m->free_pipes = v;
     m->free_pipes_cap = cap;
     et_procmap_remove(&m->pipe_by_inode, 0, pp->inode);
-    if (pp->creator != ET_NONE && m->forgotten) {
+    if (pp->creator != ET_NO_PROC && m->forgotten) {
         m->forgotten[m->next_forgotten] = (struct et_forgotten_pipe){pp->inode, pp->creator, pp->created};
         m->next_forgotten = (m->next_forgotten + 1) % ET_FORGOTTEN_PIPES;
         if (m->nforgotten < ET_FORGOTTEN_PIPES)
@@ -354,7 +354,7 @@ static void end_process(struct et_model *m, int32_t pi, uint64_t ts, bool exact)
     p->end_ts_exact = exact;
     if (p->end_how == ET_END_RUNNING)
         p->end_how = ET_END_UNKNOWN;
-    if (p->parent != ET_NONE && (m->procs[p->parent].flags & ET_PF_SIGCHLD_IGNORED) &&
+    if (p->parent != ET_NO_PROC && (m->procs[p->parent].flags & ET_PF_SIGCHLD_IGNORED) &&
         !(m->procs[p->parent].flags & ET_PF_ENDED) && !(p->flags & ET_PF_REAPED)) {
         /* SIGCHLD ignored, or SA_NOCLDWAIT: the kernel reaps it at once and
          * no wait will ever see its status. */
@@ -368,7 +368,7 @@ static void end_process(struct et_model *m, int32_t pi, uint64_t ts, bool exact)
     et_rules_on_process_end(m, pi);
     release_all(m, pi, ts);
     p->nwaits = 0;
-    for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling) {
+    for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling) {
         struct et_proc *child = &m->procs[c];
         if (!(child->flags & ET_PF_ENDED) || child->end_ts > ts) {
             child->flags |= ET_PF_ORPHANED;
@@ -396,7 +396,7 @@ static void reap(struct et_model *m, int32_t ci, int32_t reaper, int status, uin
         m->out_of_memory = true;
     else if (!inserted)
         et_procmap_set(&m->reaped_by_pid, c->pid, 0, (uint32_t)ci);
-    if (reaper != ET_NONE && reaper != c->parent)
+    if (reaper != ET_NO_PROC && reaper != c->parent)
         c->adopter = reaper;
     if (WIFSIGNALED(status)) {
         c->end_how = ET_END_KILLED;
@@ -445,14 +445,14 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
         p->ppid = b->ppid;
         if (r->ts_ns < p->begin_ts)
             p->begin_ts = r->ts_ns;
-        if (p->parent == ET_NONE && b->origin != ET_ORIGIN_LAUNCHER && b->ppid > 1) {
+        if (p->parent == ET_NO_PROC && b->origin != ET_ORIGIN_LAUNCHER && b->ppid > 1) {
             int32_t parent = current_by_pid(m, b->ppid);
-            if (parent == ET_NONE || parent == pi) {
+            if (parent == ET_NO_PROC || parent == pi) {
                 /* Its parent never wrote a record: not traced (a static
                  * binary, say), known only as this process's parent. */
                 parent = proc_new(m, b->ppid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
             }
-            if (parent != ET_NONE)
+            if (parent != ET_NO_PROC)
                 link_child(m, parent, pi);
         }
     }
@@ -461,7 +461,7 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
     if (b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER || !p->last_image) {
         char *command = b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER
                             ? join_argv(&tail, b->argv_count)
-                            : (p->parent != ET_NONE && m->procs[p->parent].last_image
+                            : (p->parent != ET_NO_PROC && m->procs[p->parent].last_image
                                    ? strdup(et_proc_command(&m->procs[p->parent]))
                                    : strdup("?"));
         if (command)
@@ -475,7 +475,7 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
          * writers do not pass through zero for a pipe still held. */
         uint32_t old = m->procs[pi].nholds;
         for (unsigned i = 0; i < b->pipe_count; i++) {
-            uint32_t pipe = pipe_of(m, ends[i].inode, ET_NONE, NULL);
+            uint32_t pipe = pipe_of(m, ends[i].inode, ET_NO_PROC, NULL);
             if (m->out_of_memory)
                 return;
             hold_add(m, pi, ends[i].fd, pipe, ends[i].flags & ET_PIPE_READ, ends[i].flags & ET_PIPE_WRITE,
@@ -497,15 +497,15 @@ static void on_creation(struct et_model *m, int32_t pi, const struct et_record *
      * process with that pid, not yet claimed by a creation record, whose
      * parent is this one or unknown, is that child.  Two live processes
      * never share a pid. */
-    bool is_child = ci != ET_NONE && !(m->procs[ci].flags & ET_PF_ENDED) && !m->procs[ci].created_by &&
-                    (m->procs[ci].parent == ET_NONE || m->procs[ci].parent == pi) &&
+    bool is_child = ci != ET_NO_PROC && !(m->procs[ci].flags & ET_PF_ENDED) && !m->procs[ci].created_by &&
+                    (m->procs[ci].parent == ET_NO_PROC || m->procs[ci].parent == pi) &&
                     (m->procs[ci].begin_ts >= r->ts_ns || m->procs[ci].parent == pi);
     if (!is_child)
         ci = proc_new(m, (uint32_t)child_pid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
-    if (ci == ET_NONE)
+    if (ci == ET_NO_PROC)
         return;
     struct et_proc *c = &m->procs[ci];
-    if (c->parent != ET_NONE && c->parent != pi)
+    if (c->parent != ET_NO_PROC && c->parent != pi)
         return; /* someone else's: the record is stale or damaged */
     link_child(m, pi, ci);
     c->created_by = r;
@@ -559,7 +559,7 @@ static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
          b->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL) &&
         target > 0) {
         int32_t ti = current_by_pid(m, (uint32_t)target);
-        if (ti != ET_NONE)
+        if (ti != ET_NO_PROC)
             signal_reached(m, ti, r, b->sig);
         return;
     }
@@ -616,9 +616,9 @@ static void on_wait_return(struct et_model *m, int32_t pi, const struct et_recor
     }
     if (child_pid > 0) {
         int32_t ci = current_by_pid(m, (uint32_t)child_pid);
-        if (ci == ET_NONE)
+        if (ci == ET_NO_PROC)
             ci = proc_new(m, (uint32_t)child_pid, 0, ET_PF_PLACEHOLDER, r->ts_ns);
-        if (ci != ET_NONE) {
+        if (ci != ET_NO_PROC) {
             link_child(m, pi, ci);
             reap(m, ci, pi, status, r->ts_ns, r);
         }
@@ -680,7 +680,7 @@ static void on_fd_record(struct et_model *m, int32_t pi, const struct et_record 
             e.flags = (e.flags & ~ET_PIPE_CLOEXEC) | (cloexec ? ET_PIPE_CLOEXEC : 0);
             /* Add before removing: replacing one copy of a pipe end with
              * another must not look like the last copy closing. */
-            uint32_t pipe = pipe_of(m, e.inode, ET_NONE, NULL);
+            uint32_t pipe = pipe_of(m, e.inode, ET_NO_PROC, NULL);
             if (m->out_of_memory)
                 break;
             struct et_proc *p = &m->procs[pi];
@@ -716,7 +716,7 @@ static void on_group_record(struct et_model *m, int32_t pi, const struct et_reco
         if (b->result != 0)
             break;
         int32_t ti = b->pid == 0 || (uint32_t)b->pid == p->pid ? pi : current_by_pid(m, (uint32_t)b->pid);
-        if (ti != ET_NONE)
+        if (ti != ET_NO_PROC)
             m->procs[ti].pgid = b->pgid ? (uint32_t)b->pgid : m->procs[ti].pid;
         break;
     }
@@ -742,6 +742,41 @@ static void on_group_record(struct et_model *m, int32_t pi, const struct et_reco
     }
 }
 
+/* A process's live state, read from /proc.  Processes that never load the
+ * shim first appear here. */
+static void on_snapshot(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    const struct et_snapshot *b = et_body(r);
+    if (b->snapshot >= m->snapshot) {
+        m->snapshot = b->snapshot;
+        m->snapshot_ts = r->ts_ns;
+    }
+    if (!p->snap || ((const struct et_snapshot *)et_body(p->snap))->snapshot <= b->snapshot)
+        p->snap = r;
+    if (!p->pgid) {
+        p->pgid = b->pgid;
+        p->sid = b->sid;
+    }
+    if (p->parent == ET_NO_PROC && b->ppid > 1) {
+        int32_t parent = current_by_pid(m, b->ppid);
+        if (parent != ET_NO_PROC && parent != pi)
+            link_child(m, parent, pi);
+    }
+    if (!p->last_image) {
+        struct et_tail tail = et_tail_of(r);
+        et_tail_array(&tail, b->thread_count, sizeof(struct et_snapshot_thread));
+        et_tail_array(&tail, b->pipe_count, sizeof(struct et_pipe_end));
+        const char *comm;
+        uint16_t len;
+        if (et_tail_str(&tail, &comm, &len)) {
+            char *command = strndup(comm, len);
+            if (command)
+                add_image(m, p, r->ts_ns, command, NULL, 0);
+        }
+    }
+}
+
 void et_model_feed(struct et_model *m, const struct et_record *r)
 {
     if (m->out_of_memory)
@@ -754,9 +789,13 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         m->last_ts = r->ts_ns;
 
     int32_t pi = proc_of_record(m, r);
-    if (pi == ET_NONE)
+    if (pi == ET_NO_PROC)
         return;
     struct et_proc *p = &m->procs[pi];
+    if (r->type == ET_REC_SNAPSHOT) {
+        on_snapshot(m, pi, r); /* about the process, not written by it */
+        return;
+    }
     p->flags |= ET_PF_TRACED;
     if (r->ts_ns > p->last_ts)
         p->last_ts = r->ts_ns;
@@ -819,9 +858,9 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         const struct et_reaped *b = et_body(r);
         long ci = b->start_time ? et_procmap_get(&m->by_identity, (uint32_t)b->pid, b->start_time) : -1;
         int32_t c = ci >= 0 ? (int32_t)ci : current_by_pid(m, (uint32_t)b->pid);
-        if (c == ET_NONE)
+        if (c == ET_NO_PROC)
             c = proc_new(m, (uint32_t)b->pid, b->start_time, ET_PF_PLACEHOLDER, r->ts_ns);
-        if (c != ET_NONE)
+        if (c != ET_NO_PROC)
             reap(m, c, pi, b->status, r->ts_ns, r);
         break;
     }
@@ -831,7 +870,7 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         const int32_t *left = et_tail_array(&tail, b->left_running, sizeof(int32_t));
         for (unsigned i = 0; left && i < b->left_running; i++) {
             int32_t c = current_by_pid(m, (uint32_t)left[i]);
-            if (c != ET_NONE && !(m->procs[c].flags & ET_PF_ENDED))
+            if (c != ET_NO_PROC && !(m->procs[c].flags & ET_PF_ENDED))
                 m->procs[c].flags |= ET_PF_LEFT_RUNNING;
         }
         break;
@@ -846,7 +885,7 @@ void et_model_init(struct et_model *m, const struct et_trace *t, const struct et
     memset(m, 0, sizeof(*m));
     m->trace = t;
     m->thresholds = *th;
-    m->launcher = m->command = ET_NONE;
+    m->launcher = m->command = ET_NO_PROC;
     et_procmap_init(&m->by_identity);
     et_procmap_init(&m->by_pid);
     et_procmap_init(&m->reaped_by_pid);
@@ -947,7 +986,7 @@ struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8
 
 void et_finding_add_proc(struct et_finding *f, int32_t proc)
 {
-    if (proc == ET_NONE)
+    if (proc == ET_NO_PROC)
         return;
     for (uint32_t i = 0; i < f->nprocs; i++)
         if (f->procs[i] == proc)

@@ -18,7 +18,7 @@
 #include "procmap.h"
 #include "reader.h"
 
-#define ET_NONE (-1)
+#define ET_NO_PROC (-1)
 
 enum et_proc_flag {
     ET_PF_TRACED = 1u << 0,      /* wrote records of its own */
@@ -113,11 +113,12 @@ struct et_proc {
     uint32_t nwaits, waits_cap;
     const struct et_record *pending_exec; /* an exec whose outcome is not yet known */
     const struct et_record *sigchld_rec;  /* its last change to SIGCHLD's disposition */
+    const struct et_record *snap;         /* its state in the latest snapshot it was in */
 };
 
 struct et_model_pipe {
     uint64_t inode;
-    int32_t creator; /* ET_NONE when made outside the trace */
+    int32_t creator; /* ET_NO_PROC when made outside the trace */
     const struct et_record *created;
     uint32_t writers, readers; /* ends open, in all known processes */
     uint64_t last_writer_gone_ts; /* when writers dropped to 0 */
@@ -141,6 +142,11 @@ enum et_finding_kind {
     ET_FK_KILL_BROADCAST,
     ET_FK_FD_LEAK_EXEC,
     ET_FK_UNTRACED,
+    /* From a snapshot of the live tree (hang.c). */
+    ET_FK_PIPE_DEADLOCK,
+    ET_FK_BLOCKED_ON_HELD_PIPE,
+    ET_FK_SELF_HELD_PIPE,
+    ET_FK_STUCK_WAIT,
     ET_FK_COUNT
 };
 
@@ -163,6 +169,7 @@ struct et_thresholds {
     uint64_t zombie_ns;    /* --zombie-ms */
     uint64_t held_pipe_ns; /* --held-pipe-ms: a later EOF than this is reported */
     uint64_t orphan_ns;    /* --orphan-ms: outliving a killed ancestor by this */
+    uint64_t stuck_ns;     /* --stuck-ms: a wait blocked this long on a blocked child */
 };
 
 /* held-pipe checks waiting for the last holder to let go (findings.c). */
@@ -204,6 +211,8 @@ struct et_model {
 
     uint64_t first_ts, last_ts;
     uint64_t records;
+    uint32_t snapshot;    /* the latest snapshot in the trace, 0 if none */
+    uint64_t snapshot_ts;
     bool out_of_memory;
 };
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "exectrace/trace_format.h"
@@ -169,7 +170,8 @@ const char *et_record_type_name(unsigned type)
         [ET_REC_DUP] = "dup",                 [ET_REC_SET_CLOEXEC] = "set_cloexec",
         [ET_REC_SETPGID] = "setpgid",         [ET_REC_SETSID] = "setsid",
         [ET_REC_PRCTL] = "prctl",             [ET_REC_SIGCHLD_ACTION] = "sigchld_action",
-        [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end"};
+        [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end",
+        [ET_REC_SNAPSHOT] = "snapshot"};
     return NAME_OF(names, type);
 }
 
@@ -232,5 +234,70 @@ const char *et_prctl_option_name(int option)
         return "PR_SET_PDEATHSIG";
     default:
         return "?";
+    }
+}
+
+const char *et_syscall_name(int nr)
+{
+    /* x86_64 numbers: the calls a stuck process is found in. */
+    switch (nr) {
+    case SYS_read:
+        return "read";
+    case SYS_write:
+        return "write";
+    case SYS_poll:
+        return "poll";
+    case SYS_pread64:
+        return "pread64";
+    case SYS_pwrite64:
+        return "pwrite64";
+    case SYS_readv:
+        return "readv";
+    case SYS_writev:
+        return "writev";
+    case SYS_select:
+        return "select";
+    case SYS_pause:
+        return "pause";
+    case SYS_nanosleep:
+        return "nanosleep";
+    case SYS_connect:
+        return "connect";
+    case SYS_accept:
+        return "accept";
+    case SYS_recvfrom:
+        return "recvfrom";
+    case SYS_recvmsg:
+        return "recvmsg";
+    case SYS_wait4:
+        return "wait4";
+    case SYS_flock:
+        return "flock";
+    case SYS_rt_sigtimedwait:
+        return "rt_sigtimedwait";
+    case SYS_rt_sigsuspend:
+        return "rt_sigsuspend";
+    case SYS_futex:
+        return "futex";
+    case SYS_clock_nanosleep:
+        return "clock_nanosleep";
+    case SYS_epoll_wait:
+        return "epoll_wait";
+    case SYS_waitid:
+        return "waitid";
+    case SYS_pselect6:
+        return "pselect6";
+    case SYS_ppoll:
+        return "ppoll";
+    case SYS_epoll_pwait:
+        return "epoll_pwait";
+    case SYS_accept4:
+        return "accept4";
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+        return "epoll_pwait2";
+#endif
+    default:
+        return NULL;
     }
 }

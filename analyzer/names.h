@@ -40,5 +40,7 @@ const char *et_cld_code_name(int code);
 const char *et_disposition_name(unsigned disposition);
 const char *et_sigchld_call_name(unsigned call);
 const char *et_prctl_option_name(int option);
+/* "read", "wait4", ... or NULL for a call these names do not cover. */
+const char *et_syscall_name(int nr);
 
 #endif

@@ -34,6 +34,7 @@ static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {
     [ET_REC_SIGCHLD_ACTION] = sizeof(struct et_sigchld_action),
     [ET_REC_REAPED] = sizeof(struct et_reaped),
     [ET_REC_RUN_END] = sizeof(struct et_run_end),
+    [ET_REC_SNAPSHOT] = sizeof(struct et_snapshot),
 };
 
 uint32_t et_body_size(uint16_t type)

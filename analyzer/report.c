@@ -184,7 +184,7 @@ static void print_json_process(FILE *out, const struct et_model *m, const struct
 {
     const struct et_proc *p = &m->procs[i];
     fprintf(out, "{\"pid\":%u,\"start_time\":%" PRIu64 ",\"parent_pid\":", p->pid, p->start_time);
-    if (p->parent != ET_NONE)
+    if (p->parent != ET_NO_PROC)
         fprintf(out, "%u", m->procs[p->parent].pid);
     else
         fputs("null", out);
@@ -225,7 +225,7 @@ static void print_json_process(FILE *out, const struct et_model *m, const struct
         fputs("null", out);
     }
     fputs(",\"reaped_by\":", out);
-    if (p->reaper != ET_NONE)
+    if (p->reaper != ET_NO_PROC)
         fprintf(out, "%u", m->procs[p->reaper].pid);
     else
         fputs("null", out);
@@ -236,7 +236,7 @@ static void print_json_process(FILE *out, const struct et_model *m, const struct
         fputs("null", out);
     fprintf(out, ",\"reaped_by_kernel\":%s,\"orphaned\":%s,\"adopted_by\":", p->reaped_by_kernel ? "true" : "false",
             (p->flags & ET_PF_ORPHANED) ? "true" : "false");
-    if (p->adopter != ET_NONE)
+    if (p->adopter != ET_NO_PROC)
         fprintf(out, "%u", m->procs[p->adopter].pid);
     else
         fputs("null", out);
@@ -388,6 +388,7 @@ void et_default_thresholds(struct et_thresholds *th)
     th->zombie_ns = 1000ull * 1000000u;
     th->held_pipe_ns = 100ull * 1000000u;
     th->orphan_ns = 100ull * 1000000u;
+    th->stuck_ns = 1000ull * 1000000u;
 }
 
 int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th)
@@ -429,6 +430,26 @@ int et_cmd_report(int argc, char **argv)
     int status = 0;
     for (size_t i = 0; i < m.nfindings; i++)
         if (o.fail_on <= 2 && m.findings[i].severity >= o.fail_on)
+            status = 1;
+    et_model_free(&m);
+    return et_finish_trace_command(path, &t, status);
+}
+
+int et_report_to(FILE *out, const char *path, int fail_on)
+{
+    struct et_thresholds th;
+    et_default_thresholds(&th);
+    struct et_trace t;
+    struct et_model m;
+    int ret = et_load_model(path, &t, &m, &th);
+    if (ret)
+        return ret;
+    sort_findings(&m);
+    print_text(out, path, &m, &t, isatty(fileno(out)) && !getenv("NO_COLOR"));
+    fflush(out);
+    int status = 0;
+    for (size_t i = 0; i < m.nfindings; i++)
+        if (fail_on <= 2 && m.findings[i].severity >= fail_on)
             status = 1;
     et_model_free(&m);
     return et_finish_trace_command(path, &t, status);

@@ -2,6 +2,8 @@
 #ifndef EXECTRACE_REPORT_H
 #define EXECTRACE_REPORT_H
 
+#include <stdio.h>
+
 #include "model.h"
 
 void et_default_thresholds(struct et_thresholds *th);
@@ -9,6 +11,10 @@ void et_default_thresholds(struct et_thresholds *th);
  * what it made and returns ET_EXIT_BAD_TRACE, otherwise 0. */
 int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th);
 int et_cmd_report(int argc, char **argv);
+/* The text report of a trace to `out`, with default thresholds; returns
+ * what `exectrace report` would exit with. */
+int et_report_to(FILE *out, const char *path, int fail_on);
 int et_cmd_tree(int argc, char **argv);
+int et_cmd_snapshot(int argc, char **argv);
 
 #endif

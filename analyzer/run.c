@@ -18,6 +18,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,7 +28,9 @@
 #include "events.h"
 #include "procstat.h"
 #include "reader.h"
+#include "report.h"
 #include "run.h"
+#include "snapshot.h"
 #include "writer.h"
 
 #define SHIM_NAME "libexectrace.so"
@@ -38,11 +41,16 @@
  * it when it shares our process group. */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
 
+/* Exit status after --kill-after-report, as timeout(1) has it. */
+#define ET_EXIT_HUNG 124
+
 struct run_options {
     const char *trace_path;
     uint64_t size;
     bool wait_orphans;
     bool quiet;
+    uint64_t hang_after_ns; /* 0: never */
+    bool kill_after_report;
     char **command;
 };
 
@@ -69,8 +77,12 @@ static void run_usage(FILE *f)
           "      --no-wait-orphans  stop when COMMAND exits; by default exectrace also waits for descendants\n"
           "                       COMMAND left behind, and records how they end\n"
           "  -q, --quiet          no summary line\n"
+          "      --hang-after SECONDS  if COMMAND has not finished by then, snapshot the live tree (what each\n"
+          "                       process is blocked in, the pipes it holds), print the hang report, keep waiting\n"
+          "      --kill-after-report  after that report, kill the whole traced tree and exit 124\n"
+          "Ctrl-C snapshots the tree before it goes down, and prints the report at the end.\n"
           "Exit status: COMMAND's (128+N if it was killed by signal N), 127 if COMMAND was not found,\n"
-          "126 if it could not be run, 125 if exectrace itself failed.\n",
+          "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report.\n",
           f);
 }
 
@@ -412,6 +424,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
                                             {"size", required_argument, NULL, 's'},
                                             {"no-wait-orphans", no_argument, NULL, 'W'},
                                             {"quiet", no_argument, NULL, 'q'},
+                                            {"hang-after", required_argument, NULL, 'H'},
+                                            {"kill-after-report", no_argument, NULL, 'K'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     opt->trace_path = DEFAULT_TRACE;
@@ -438,6 +452,20 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
         case 'q':
             opt->quiet = true;
             break;
+        case 'H': {
+            char *end;
+            errno = 0;
+            double seconds = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(seconds > 0) || seconds > 86400.0 * 365) {
+                fprintf(stderr, "exectrace run: --hang-after takes a number of seconds, such as 10 or 0.5\n");
+                return -1;
+            }
+            opt->hang_after_ns = (uint64_t)(seconds * 1e9);
+            break;
+        }
+        case 'K':
+            opt->kill_after_report = true;
+            break;
         case 'h':
             run_usage(stdout);
             exit(0);
@@ -446,6 +474,10 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
             return -1;
         }
     }
+    if (opt->kill_after_report && !opt->hang_after_ns) {
+        fprintf(stderr, "exectrace run: --kill-after-report goes with --hang-after\n");
+        return -1;
+    }
     if (optind >= argc) {
         fprintf(stderr, "exectrace run: no command given\n");
         run_usage(stderr);
@@ -453,6 +485,50 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
     }
     opt->command = argv + optind;
     return 0;
+}
+
+/* Every process this run started, and what they started, however they
+ * were reparented since: a whole-tree kill must not miss one. */
+static int kill_tree(pid_t self)
+{
+    int killed_total = 0;
+    for (int round = 0; round < 20; round++) {
+        struct et_live_tree tree;
+        if (et_live_read_tree("/proc", self, &tree) < 0)
+            break;
+        int killed = 0;
+        for (size_t i = 0; i < tree.n; i++)
+            if (tree.procs[i].state != 'Z' && kill(tree.procs[i].pid, SIGKILL) == 0)
+                killed++;
+        et_live_tree_free(&tree);
+        killed_total += killed;
+        if (!killed)
+            break;
+        /* Something may have forked between the scan and the kill. */
+        usleep(10000);
+    }
+    return killed_total;
+}
+
+static void take_snapshot(struct launcher *l, uint16_t reason)
+{
+    size_t n;
+    uint32_t id = et_take_snapshot(&l->writer, "/proc", (int32_t)l->self.pid, reason, &n);
+    if (!l->opt.quiet && id)
+        fprintf(stderr, "exectrace: snapshot #%u of the live tree: %zu process%s\n", id, n, n == 1 ? "" : "es");
+}
+
+/* The command has not finished in time: show what everything is blocked on. */
+static void report_hang(struct launcher *l)
+{
+    fprintf(stderr, "exectrace: %s has not finished after %.1f s\n", l->opt.command[0],
+            (double)l->opt.hang_after_ns / 1e9);
+    take_snapshot(l, ET_SNAP_HANG);
+    et_report_to(stderr, l->trace_path, 3);
+    if (l->opt.kill_after_report) {
+        int n = kill_tree((pid_t)l->self.pid);
+        fprintf(stderr, "exectrace: killed the traced tree (%d process%s)\n", n, n == 1 ? "" : "es");
+    }
 }
 
 int et_cmd_run(int argc, char **argv)
@@ -512,11 +588,14 @@ int et_cmd_run(int argc, char **argv)
 
     bool announced = false;
     bool stop_waiting = false;
+    bool hang_reported = false;
+    bool interrupted = false;
+    uint64_t deadline = l.opt.hang_after_ns ? et_now_ns() + l.opt.hang_after_ns : 0;
     for (;;) {
         bool children_left = reap_ready(&l);
         if (l.command_done && (!children_left || !l.opt.wait_orphans || stop_waiting))
             break;
-        if (l.command_done && !announced && !l.opt.quiet) {
+        if (l.command_done && !announced && !l.opt.quiet && !hang_reported) {
             int32_t left[MAX_LEFT_RUNNING];
             int n = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
             if (n > 0) {
@@ -528,6 +607,21 @@ int et_cmd_run(int argc, char **argv)
             }
             announced = true;
         }
+        /* Sleep until a signal comes, or until the hang deadline. */
+        int timeout_ms = -1;
+        if (deadline && !hang_reported && !l.command_done) {
+            uint64_t now = et_now_ns();
+            timeout_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+        }
+        struct pollfd pfd = {sfd, POLLIN, 0};
+        int ready = poll(&pfd, 1, timeout_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0) {
+            hang_reported = true;
+            report_hang(&l);
+            continue;
+        }
         struct signalfd_siginfo si;
         ssize_t n = read(sfd, &si, sizeof(si));
         if (n < 0 && errno == EINTR)
@@ -536,6 +630,12 @@ int et_cmd_run(int argc, char **argv)
             break;
         if (si.ssi_signo == SIGCHLD)
             continue;
+        if (si.ssi_signo == SIGINT && !l.command_done && !interrupted) {
+            /* Ctrl-C: look at the tree before it goes down, as far as the
+             * kernel lets us (the terminal signalled it at the same time). */
+            interrupted = true;
+            take_snapshot(&l, ET_SNAP_INTERRUPT);
+        }
         if (l.command_done && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP))
             stop_waiting = true; /* the user gave up on the orphans */
         else
@@ -554,11 +654,15 @@ int et_cmd_run(int argc, char **argv)
             fprintf(stderr, "exectrace: %s: %s\n", l.opt.command[0], strerror(exec_err));
     }
     print_summary(&l);
+    if (interrupted && !l.opt.quiet)
+        et_report_to(stderr, l.trace_path, 3);
     if (nleft && !l.opt.quiet)
         fprintf(stderr,
                 "exectrace: %d descendant%s still running: %s events still go to the trace, but how %s will not\n",
                 nleft, nleft == 1 ? "" : "s", nleft == 1 ? "its" : "their", nleft == 1 ? "it ends" : "they end");
     if (exec_err)
         return exec_err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE;
+    if (hang_reported && l.opt.kill_after_report)
+        return ET_EXIT_HUNG;
     return exit_status_of(l.command_status);
 }

@@ -88,11 +88,11 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
     } else if (p->flags & ET_PF_REAPED) {
         uint64_t since = p->reap_ts > p->end_ts ? p->reap_ts - p->end_ts : 0;
         fmt_duration(since, b, sizeof(b));
-        const struct et_proc *r = p->reaper != ET_NONE ? &m->procs[p->reaper] : NULL;
+        const struct et_proc *r = p->reaper != ET_NO_PROC ? &m->procs[p->reaper] : NULL;
         if (r && (r->flags & ET_PF_LAUNCHER))
             PUT(", reaped by exectrace after %s", b);
         else
-            PUT(", reaped by %u%s after %s", r ? r->pid : 0, p->adopter != ET_NONE ? " (adopted it)" : "", b);
+            PUT(", reaped by %u%s after %s", r ? r->pid : 0, p->adopter != ET_NO_PROC ? " (adopted it)" : "", b);
     } else if ((p->flags & ET_PF_ENDED) && !(p->flags & ET_PF_LAUNCHER)) {
         PUT(", reap not recorded");
     }
@@ -155,7 +155,7 @@ static void print_proc(const struct et_model *m, int32_t i, const char *prefix, 
 
     snprintf(next_prefix, sizeof(next_prefix), "%s%s", prefix, root ? "" : last ? "   " : "│  ");
     char detail_prefix[520];
-    snprintf(detail_prefix, sizeof(detail_prefix), "%s%s", next_prefix, p->first_child != ET_NONE ? "│  " : "   ");
+    snprintf(detail_prefix, sizeof(detail_prefix), "%s%s", next_prefix, p->first_child != ET_NO_PROC ? "│  " : "   ");
     describe(m, p, line, sizeof(line));
     print_wrapped(detail_prefix, line);
     /* The programs it exec'd before the last one (a fork child starts in its
@@ -188,8 +188,8 @@ static void print_proc(const struct et_model *m, int32_t i, const char *prefix, 
     }
     if (depth > 200)
         return;
-    for (int32_t c = p->first_child; c != ET_NONE; c = m->procs[c].next_sibling)
-        print_proc(m, c, next_prefix, m->procs[c].next_sibling == ET_NONE, false, depth + 1);
+    for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling)
+        print_proc(m, c, next_prefix, m->procs[c].next_sibling == ET_NO_PROC, false, depth + 1);
 }
 
 int et_cmd_tree(int argc, char **argv)
@@ -218,10 +218,10 @@ int et_cmd_tree(int argc, char **argv)
     if (ret)
         return ret;
     /* Roots: the launcher, then whatever has no known parent, by start. */
-    if (m.launcher != ET_NONE)
+    if (m.launcher != ET_NO_PROC)
         print_proc(&m, m.launcher, "", true, true, 0);
     for (size_t i = 0; i < m.nprocs; i++)
-        if (m.procs[i].parent == ET_NONE && (int32_t)i != m.launcher)
+        if (m.procs[i].parent == ET_NO_PROC && (int32_t)i != m.launcher)
             print_proc(&m, (int32_t)i, "", true, true, 0);
     fflush(stdout);
     et_model_free(&m);

@@ -37,7 +37,7 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 0
+#define ET_VERSION_MINOR 1 /* 1.1: snapshot records */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -91,7 +91,10 @@ struct et_file_header {
     /* Records that found no room, counted exactly. */
     uint64_t records_dropped;
     uint64_t bytes_dropped;
-    uint8_t reserved3[ET_HEADER_SIZE - 208];
+    /* Snapshots taken so far (1.1): each takes the next number. */
+    uint32_t snapshots;
+    uint32_t reserved4;
+    uint8_t reserved3[ET_HEADER_SIZE - 216];
 };
 
 _Static_assert(sizeof(struct et_file_header) == ET_HEADER_SIZE, "header size");
@@ -105,6 +108,7 @@ _Static_assert(offsetof(struct et_file_header, records_written) == 72, "layout")
 _Static_assert(offsetof(struct et_file_header, next_chunk) == 128, "layout");
 _Static_assert(offsetof(struct et_file_header, records_dropped) == 192, "layout");
 _Static_assert(offsetof(struct et_file_header, bytes_dropped) == 200, "layout");
+_Static_assert(offsetof(struct et_file_header, snapshots) == 208, "layout");
 
 struct et_run_header {
     uint32_t tag;       /* ET_RUN_TAG(number of chunks) */
@@ -138,6 +142,7 @@ enum et_record_type {
     ET_REC_SIGCHLD_ACTION = 20, /* signal/sigaction/sigset changing SIGCHLD */
     ET_REC_REAPED = 21,      /* the launcher reaped a process */
     ET_REC_RUN_END = 22,     /* the launcher stopped */
+    ET_REC_SNAPSHOT = 23,    /* a live process's state, read from /proc (1.1) */
     ET_REC_TYPE_COUNT
 };
 
@@ -516,5 +521,49 @@ struct et_run_end {
     uint16_t reserved;
 };
 _Static_assert(sizeof(struct et_run_end) == 16, "run end size");
+
+/* ET_REC_SNAPSHOT: the state of one live process of the traced tree, read
+ * from /proc by the launcher (on a hang, on Ctrl-C) or by `exectrace
+ * snapshot`.  The record's pid and start_time are the process's; all the
+ * processes of one snapshot share `snapshot` and the record timestamp.
+ * Tail: thread_count struct et_snapshot_thread, pipe_count struct
+ * et_pipe_end (every pipe end it holds), then its command name (comm), then
+ * one wchan string per thread. */
+enum et_snapshot_reason {
+    ET_SNAP_HANG = 1,      /* run --hang-after: the command had not finished */
+    ET_SNAP_REQUESTED = 2, /* exectrace snapshot, from another terminal */
+    ET_SNAP_INTERRUPT = 3, /* Ctrl-C on exectrace run */
+};
+#define ET_SNAP_THREADS_TRUNCATED 0x1u
+#define ET_SNAP_PIPES_TRUNCATED 0x2u
+#define ET_SNAP_NO_SYSCALL 0x4u  /* /proc/PID/syscall could not be read */
+#define ET_SNAP_NO_FDS 0x8u      /* /proc/PID/fd could not be read */
+#define ET_SNAP_MAX_THREADS 64u
+
+#define ET_SYSCALL_RUNNING (-1) /* not in a system call: running, or stopped */
+#define ET_SYSCALL_UNKNOWN (-2)
+
+struct et_snapshot {
+    uint32_t snapshot;
+    uint16_t reason;
+    uint16_t flags;
+    uint32_t ppid;
+    uint32_t pgid;
+    uint32_t sid;
+    uint16_t thread_count;
+    uint16_t pipe_count;
+    uint8_t state; /* R, S, D, Z, T, t, X, I ... as /proc shows it */
+    uint8_t reserved[7];
+};
+_Static_assert(sizeof(struct et_snapshot) == 32, "snapshot size");
+
+struct et_snapshot_thread {
+    int32_t tid;
+    int32_t syscall;  /* the call it is blocked in, or ET_SYSCALL_* */
+    uint64_t args[3]; /* its first three arguments */
+    uint8_t state;
+    uint8_t reserved[7];
+};
+_Static_assert(sizeof(struct et_snapshot_thread) == 40, "snapshot thread size");
 
 #endif

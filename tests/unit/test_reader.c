@@ -282,6 +282,7 @@ static void newer_major_version_says_the_file_is_newer(void **state)
     (void)state;
     uint8_t *c = copy_of(B.len);
     ((struct et_file_header *)c)->version_major = ET_VERSION_MAJOR + 1;
+    ((struct et_file_header *)c)->version_minor = 0;
     assert_unreadable(c, B.len, 8, "trace format 2.0, this exectrace reads 1.x");
     assert_unreadable(c, B.len, 8, "newer");
     free(c);
@@ -292,6 +293,7 @@ static void older_major_version_is_refused_without_claiming_it_is_newer(void **s
     (void)state;
     uint8_t *c = copy_of(B.len);
     ((struct et_file_header *)c)->version_major = ET_VERSION_MAJOR - 1;
+    ((struct et_file_header *)c)->version_minor = 0;
     assert_unreadable(c, B.len, 8, "trace format 0.0");
     struct et_trace t;
     et_trace_from_buffer(&t, c, B.len);

@@ -387,7 +387,7 @@ static int32_t index_of(struct pr p)
         if (S.m.procs[i].pid == p.pid && S.m.procs[i].start_time == p.st)
             return (int32_t)i;
     fail_msg("no process %u/%llu in the model", p.pid, (unsigned long long)p.st);
-    return ET_NONE;
+    return ET_NO_PROC;
 }
 
 static const struct et_proc *proc(struct pr p)
@@ -1646,7 +1646,7 @@ static void untraced_parent_gets_a_placeholder(void **state)
     build();
     assert_int_equal(S.m.nprocs, 2);
     int32_t parent = proc(KID)->parent;
-    assert_int_not_equal(parent, ET_NONE);
+    assert_int_not_equal(parent, ET_NO_PROC);
     assert_int_equal(S.m.procs[parent].pid, 50);
     assert_true(S.m.procs[parent].flags & ET_PF_PLACEHOLDER);
     assert_false(S.m.procs[parent].flags & ET_PF_TRACED);
@@ -1664,7 +1664,7 @@ static void untraced_not_reported_for_a_child_of_init(void **state)
     ev_exit(KID, MS(2000), 0);
     build();
     assert_int_equal(S.m.nprocs, 1);
-    assert_int_equal(proc(KID)->parent, ET_NONE);
+    assert_int_equal(proc(KID)->parent, ET_NO_PROC);
     assert_no_findings();
 }
 
@@ -1700,7 +1700,7 @@ static void pid_reuse_keeps_processes_apart(void **state)
     assert_int_equal(b->end_how, ET_END_KILLED);
     assert_int_equal(b->term_signal, SIGTERM);
     assert_int_equal(S.m.procs[index_of(SH)].first_child, index_of(first));
-    assert_int_equal(S.m.procs[index_of(first)].next_sibling, ET_NONE);
+    assert_int_equal(S.m.procs[index_of(first)].next_sibling, ET_NO_PROC);
     assert_no_findings();
 }
 
@@ -1837,7 +1837,7 @@ static void child_never_reaped_nor_ended_is_still_running(void **state)
     assert_int_equal(k->end_how, ET_END_RUNNING);
     assert_false(k->flags & ET_PF_ENDED);
     assert_false(k->flags & ET_PF_REAPED);
-    assert_int_equal(k->reaper, ET_NONE);
+    assert_int_equal(k->reaper, ET_NO_PROC);
     assert_no_findings();
 }
 

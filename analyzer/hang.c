@@ -1,0 +1,549 @@
+/*
+ * Rules over a snapshot of the live tree: who is blocked on whom.
+ *
+ * The wait-for graph: a process blocked reading a pipe waits for every
+ * holder of its write end; one blocked in a wait, for the children it waits
+ * on; one blocked writing a full pipe, for the holders of its read end.  A
+ * process idle in epoll, poll or futex that holds a pipe's read end is
+ * counted as its reader, with less confidence: Go and Node read pipes that
+ * way.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "findings.h"
+#include "names.h"
+
+#define CHAIN_MAX 6
+
+/* One process's state in the latest snapshot. */
+struct live {
+    int32_t proc;
+    const struct et_record *rec;
+    const struct et_snapshot *b;
+    const struct et_snapshot_thread *threads;
+    const struct et_pipe_end *pipes;
+};
+
+struct graph {
+    struct et_model *m;
+    struct live *v;
+    size_t n;
+};
+
+static bool load(const struct et_model *m, int32_t i, struct live *l)
+{
+    const struct et_proc *p = &m->procs[i];
+    if (!p->snap)
+        return false;
+    const struct et_snapshot *b = et_body(p->snap);
+    if (b->snapshot != m->snapshot)
+        return false;
+    struct et_tail tail = et_tail_of(p->snap);
+    l->proc = i;
+    l->rec = p->snap;
+    l->b = b;
+    l->threads = et_tail_array(&tail, b->thread_count, sizeof(struct et_snapshot_thread));
+    l->pipes = et_tail_array(&tail, b->pipe_count, sizeof(struct et_pipe_end));
+    return l->threads && l->pipes;
+}
+
+static const struct et_pipe_end *pipe_at(const struct live *l, int fd)
+{
+    for (unsigned k = 0; k < l->b->pipe_count; k++)
+        if (l->pipes[k].fd == fd)
+            return &l->pipes[k];
+    return NULL;
+}
+
+/* The fd through which l holds an end of the pipe, or -1. */
+static int holds(const struct live *l, uint64_t inode, uint32_t end)
+{
+    for (unsigned k = 0; k < l->b->pipe_count; k++)
+        if (l->pipes[k].inode == inode && (l->pipes[k].flags & end))
+            return l->pipes[k].fd;
+    return -1;
+}
+
+static bool is_read(int nr)
+{
+    return nr == SYS_read || nr == SYS_readv || nr == SYS_pread64;
+}
+
+static bool is_write(int nr)
+{
+    return nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64;
+}
+
+static bool is_wait(int nr)
+{
+    return nr == SYS_wait4 || nr == SYS_waitid;
+}
+
+/* Idle in an event loop: a pipe it holds the read end of may be what it
+ * waits for. */
+static bool is_idle_poll(int nr)
+{
+    return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_poll || nr == SYS_ppoll ||
+           nr == SYS_select || nr == SYS_pselect6 || nr == SYS_futex
+#ifdef SYS_epoll_pwait2
+           || nr == SYS_epoll_pwait2
+#endif
+        ;
+}
+
+/* Could this wait, blocked with these arguments, reap child c? */
+static bool wait_targets(const struct et_snapshot_thread *t, const struct et_proc *c)
+{
+    if (t->syscall == SYS_wait4) {
+        int32_t pid = (int32_t)t->args[0];
+        return pid == -1 || (pid > 0 && (uint32_t)pid == c->pid) || (pid == 0) || (pid < -1 && (uint32_t)-pid == c->pgid);
+    }
+    int idtype = (int)t->args[0];
+    uint32_t id = (uint32_t)t->args[1];
+    return idtype == P_ALL || (idtype == P_PID && id == c->pid) || (idtype == P_PGID && (id == 0 || id == c->pgid)) ||
+           idtype == P_PIDFD;
+}
+
+static const char *label(const struct graph *g, int32_t proc, char *buf, size_t len)
+{
+    return et_proc_label(g->m, proc, buf, len);
+}
+
+#define LABEL(g, i) label((g), (i), (char[256]){0}, 256)
+
+static const char *when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
+{
+    int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
+    snprintf(buf, len, "%+.6f", (double)rel / 1e9);
+    return buf;
+}
+
+#define WHEN(m, ts) when((m), (ts), (char[32]){0}, 32)
+
+/* "read(fd 3, pipe:[4711] read end)" */
+static void describe_call(const struct live *l, const struct et_snapshot_thread *t, char *buf, size_t len)
+{
+    const char *name = et_syscall_name(t->syscall);
+    if (t->syscall == ET_SYSCALL_RUNNING) {
+        snprintf(buf, len, "running");
+        return;
+    }
+    if (t->syscall == ET_SYSCALL_UNKNOWN) {
+        snprintf(buf, len, "in an unknown state");
+        return;
+    }
+    if (is_read(t->syscall) || is_write(t->syscall)) {
+        const struct et_pipe_end *e = pipe_at(l, (int)t->args[0]);
+        if (e) {
+            snprintf(buf, len, "%s(fd %d, pipe:[%" PRIu64 "] %s end)", name, e->fd, e->inode,
+                     (e->flags & ET_PIPE_WRITE) && !(e->flags & ET_PIPE_READ) ? "write" : "read");
+            return;
+        }
+        snprintf(buf, len, "%s(fd %d)", name, (int)t->args[0]);
+        return;
+    }
+    if (t->syscall == SYS_wait4) {
+        snprintf(buf, len, "wait4(%d)", (int)t->args[0]);
+        return;
+    }
+    if (t->syscall == SYS_waitid) {
+        snprintf(buf, len, "waitid(%s, %d)", et_idtype_name((int)t->args[0]), (int)t->args[1]);
+        return;
+    }
+    if (name)
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "system call %d", t->syscall);
+}
+
+/* The thread that shows what the process is blocked in: the first one in
+ * a system call of interest, else the first. */
+static const struct et_snapshot_thread *main_block(const struct live *l)
+{
+    for (unsigned k = 0; k < l->b->thread_count; k++) {
+        int nr = l->threads[k].syscall;
+        if (is_read(nr) || is_write(nr) || is_wait(nr))
+            return &l->threads[k];
+    }
+    return l->b->thread_count ? &l->threads[0] : NULL;
+}
+
+__attribute__((format(printf, 5, 6))) static struct et_finding *add(struct et_model *m, uint16_t kind,
+                                                                    uint8_t severity, uint64_t ts, const char *fmt,
+                                                                    ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        m->out_of_memory = true;
+        return NULL;
+    }
+    struct et_finding *f = et_model_add_finding(m, kind, severity, ts, msg);
+    free(msg);
+    return f;
+}
+
+/* How a process came to hold a pipe end, in words, from the trace. */
+static void how_it_got_it(const struct graph *g, int32_t holder, int32_t reader, int fd, char *buf, size_t len)
+{
+    const struct et_model *m = g->m;
+    const struct et_proc *h = &m->procs[holder];
+    /* Its ancestors up to the reader: the child of the reader it descends
+     * from is the one the pipe was given to. */
+    int32_t via = ET_NO_PROC;
+    for (int32_t a = h->parent, steps = 0; a != ET_NO_PROC && steps < 64; a = m->procs[a].parent, steps++) {
+        if (m->procs[a].parent == reader) {
+            via = a;
+            break;
+        }
+    }
+    if (via != ET_NO_PROC) {
+        const struct et_proc *v = &m->procs[via];
+        char ended[96] = "";
+        if (v->flags & ET_PF_ENDED)
+            snprintf(ended, sizeof(ended), ", which %s at %s", v->end_how == ET_END_KILLED ? "was killed" : "ended",
+                     WHEN(m, v->end_ts));
+        snprintf(buf, len, "inherited it (fd %d) from %s%s", fd, LABEL(g, via), ended);
+    } else if (fd >= 3) {
+        snprintf(buf, len, "holds a copy at fd %d it was not meant to have", fd);
+    } else {
+        snprintf(buf, len, "holds it at fd %d", fd);
+    }
+}
+
+static int32_t pipe_creator(const struct et_model *m, uint64_t inode, const struct et_record **created)
+{
+    long i = et_procmap_get(&m->pipe_by_inode, 0, inode);
+    if (i >= 0 && !m->pipes[i].free) {
+        *created = m->pipes[i].created;
+        return m->pipes[i].creator;
+    }
+    *created = NULL;
+    return ET_NO_PROC;
+}
+
+/* ---- a reader that can never see end-of-file ------------------------------------- */
+
+/* r waits for end-of-file on `end` (idle: it holds it and sits in an event
+ * loop).  Who holds the write end? */
+static void check_pipe_reader(struct graph *g, const struct live *r, const struct et_snapshot_thread *t,
+                              const struct et_pipe_end *end, bool idle)
+{
+    struct et_model *m = g->m;
+    uint64_t inode = end->inode;
+    const struct et_record *created;
+    pipe_creator(m, inode, &created);
+
+    int self = holds(r, inode, ET_PIPE_WRITE);
+    if (self >= 0) {
+        if (idle)
+            return; /* an event loop's own self-pipe, most likely */
+        struct et_finding *f = add(m, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR, m->snapshot_ts,
+                                   "%s is blocked reading pipe:[%" PRIu64 "] (fd %d) whose write end it holds itself "
+                                   "(fd %d): the read can never see end-of-file",
+                                   LABEL(g, r->proc), inode, end->fd, self);
+        if (f) {
+            et_finding_add_proc(f, r->proc);
+            et_finding_add_evidence(f, created);
+            et_finding_add_evidence(f, r->rec);
+        }
+        return;
+    }
+
+    /* Is any holder the child the pipe was meant for (a child of the
+     * reader, writing to its stdout or stderr)?  Then the pipe is in use. */
+    char holders[768] = "";
+    size_t used = 0;
+    unsigned count = 0;
+    struct et_finding tmp = {0};
+    for (size_t i = 0; i < g->n; i++) {
+        const struct live *h = &g->v[i];
+        int fd = holds(h, inode, ET_PIPE_WRITE);
+        if (h == r || fd < 0)
+            continue;
+        if (m->procs[h->proc].parent == r->proc && fd <= 2 && h->b->state != 'Z')
+            return;
+        char how[320];
+        how_it_got_it(g, h->proc, r->proc, fd, how, sizeof(how));
+        const struct et_snapshot_thread *ht = main_block(h);
+        char doing[160] = "";
+        if (ht)
+            describe_call(h, ht, doing, sizeof(doing));
+        int n = snprintf(holders + used, sizeof(holders) - used, "%s%s, which %s, and is %s%s", used ? "; " : "",
+                         LABEL(g, h->proc), how, ht && ht->syscall >= 0 ? "in " : "", doing);
+        if (n > 0 && (size_t)n < sizeof(holders) - used)
+            used += (size_t)n;
+        count++;
+        et_finding_add_proc(&tmp, h->proc);
+        et_finding_add_evidence(&tmp, h->rec);
+        et_finding_add_evidence(&tmp, m->procs[h->proc].created_by);
+    }
+    if (!count)
+        return;
+    char call[160];
+    describe_call(r, t, call, sizeof(call));
+    struct et_finding *f = add(
+        m, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR, m->snapshot_ts,
+        "%s is %s %s%s waiting for end-of-file on pipe:[%" PRIu64 "], but its write end is held only by process%s it "
+        "did not give it to: %s%s",
+        LABEL(g, r->proc), idle ? "idle in" : "blocked in", call, idle ? ", holding the read end and likely" : "",
+        inode, count == 1 ? "" : "es", holders,
+        idle ? " (likely, not certain: an idle event loop is how Go and Node wait for a pipe)" : "");
+    if (!f)
+        return;
+    et_finding_add_proc(f, r->proc);
+    for (uint32_t i = 0; i < tmp.nprocs; i++)
+        et_finding_add_proc(f, tmp.procs[i]);
+    et_finding_add_evidence(f, created);
+    for (uint32_t i = 0; i < tmp.nevidence; i++)
+        et_finding_add_evidence(f, tmp.evidence[i]);
+    et_finding_add_evidence(f, r->rec);
+}
+
+static void check_reader(struct graph *g, const struct live *r, const struct et_snapshot_thread *t)
+{
+    const struct et_pipe_end *end = pipe_at(r, (int)t->args[0]);
+    if (end && (end->flags & ET_PIPE_READ))
+        check_pipe_reader(g, r, t, end, false);
+}
+
+static void check_idle_reader(struct graph *g, const struct live *r)
+{
+    for (unsigned k = 0; k < r->b->pipe_count; k++)
+        if (r->pipes[k].flags & ET_PIPE_READ)
+            check_pipe_reader(g, r, &r->threads[0], &r->pipes[k], true);
+}
+
+/* ---- a writer blocked on a full pipe that its waiting parent would read --------- */
+
+static bool check_writer(struct graph *g, const struct live *w, const struct et_snapshot_thread *t)
+{
+    struct et_model *m = g->m;
+    const struct et_pipe_end *end = pipe_at(w, (int)t->args[0]);
+    if (!end || !(end->flags & ET_PIPE_WRITE))
+        return false;
+    /* Every reader must be waiting for the writer to exit instead of
+     * reading: otherwise the pipe will drain. */
+    const struct live *waiter = NULL;
+    const struct et_snapshot_thread *waiting = NULL;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct live *rd = &g->v[i];
+        if (rd == w || holds(rd, end->inode, ET_PIPE_READ) < 0)
+            continue;
+        const struct et_snapshot_thread *wt = NULL;
+        for (unsigned k = 0; k < rd->b->thread_count; k++) {
+            int nr = rd->threads[k].syscall;
+            if (is_read(nr) || is_idle_poll(nr))
+                return false; /* someone may read */
+            if (is_wait(nr) && wait_targets(&rd->threads[k], &m->procs[w->proc]))
+                wt = &rd->threads[k];
+        }
+        if (!wt)
+            return false;
+        waiter = rd;
+        waiting = wt;
+    }
+    if (!waiter)
+        return false;
+    char wcall[160], rcall[160];
+    describe_call(w, t, wcall, sizeof(wcall));
+    describe_call(waiter, waiting, rcall, sizeof(rcall));
+    const struct et_record *created;
+    pipe_creator(m, end->inode, &created);
+    struct et_finding *f =
+        add(m, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, m->snapshot_ts,
+            "%s is blocked in %s, waiting for %s to exit; %s is blocked in %s: pipe:[%" PRIu64 "] is full, and "
+            "the only process that would read it is waiting instead of reading. Neither can go on",
+            LABEL(g, waiter->proc), rcall, LABEL(g, w->proc), LABEL(g, w->proc), wcall, end->inode);
+    if (!f)
+        return true;
+    et_finding_add_proc(f, waiter->proc);
+    et_finding_add_proc(f, w->proc);
+    et_finding_add_evidence(f, created);
+    for (uint32_t k = 0; k < m->procs[waiter->proc].nwaits; k++)
+        if ((int32_t)m->procs[waiter->proc].waits[k].tid == waiting->tid)
+            et_finding_add_evidence(f, m->procs[waiter->proc].waits[k].enter);
+    et_finding_add_evidence(f, waiter->rec);
+    et_finding_add_evidence(f, w->rec);
+    return true;
+}
+
+/* ---- a long wait on a child that is itself stuck ----------------------------------- */
+
+/* "child X, blocked in read(...), which waits for Y, blocked in ..." */
+static void chain(const struct graph *g, const struct live *l, char *buf, size_t len, unsigned depth)
+{
+    const struct et_snapshot_thread *t = main_block(l);
+    char call[160] = "";
+    if (t)
+        describe_call(l, t, call, sizeof(call));
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%s (state %c%s%s)", depth ? " -> " : "", LABEL(g, l->proc), l->b->state,
+             call[0] ? ", in " : "", call);
+    if (!t || depth >= CHAIN_MAX)
+        return;
+    if (is_read(t->syscall)) {
+        const struct et_pipe_end *e = pipe_at(l, (int)t->args[0]);
+        for (size_t i = 0; e && i < g->n; i++)
+            if (&g->v[i] != l && holds(&g->v[i], e->inode, ET_PIPE_WRITE) >= 0) {
+                chain(g, &g->v[i], buf, len, depth + 1);
+                return;
+            }
+    } else if (is_wait(t->syscall)) {
+        for (size_t i = 0; i < g->n; i++)
+            if (g->m->procs[g->v[i].proc].parent == l->proc && wait_targets(t, &g->m->procs[g->v[i].proc]) &&
+                g->v[i].b->state != 'Z') {
+                chain(g, &g->v[i], buf, len, depth + 1);
+                return;
+            }
+    }
+}
+
+static bool blocked(const struct live *l)
+{
+    const struct et_snapshot_thread *t = main_block(l);
+    return t && t->syscall >= 0 && (l->b->state == 'S' || l->b->state == 'D');
+}
+
+static void check_wait(struct graph *g, const struct live *p, const struct et_snapshot_thread *t)
+{
+    struct et_model *m = g->m;
+    /* How long: from the wait's entry record, when the waiter is traced. */
+    const struct et_record *enter = NULL;
+    const struct et_proc *pp = &m->procs[p->proc];
+    for (uint32_t k = 0; k < pp->nwaits; k++)
+        if ((int32_t)pp->waits[k].tid == t->tid)
+            enter = pp->waits[k].enter;
+    if (enter && m->snapshot_ts - enter->ts_ns < m->thresholds.stuck_ns)
+        return;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct live *c = &g->v[i];
+        if (m->procs[c->proc].parent != p->proc || !wait_targets(t, &m->procs[c->proc]) || !blocked(c))
+            continue;
+        char path[1024] = "";
+        chain(g, c, path, sizeof(path), 0);
+        char call[160], since[96] = "";
+        describe_call(p, t, call, sizeof(call));
+        if (enter)
+            snprintf(since, sizeof(since), "for %.1f s, since %s", (double)(m->snapshot_ts - enter->ts_ns) / 1e9,
+                     WHEN(m, enter->ts_ns));
+        else
+            snprintf(since, sizeof(since), "since before the snapshot (it is not traced: how long is unknown)");
+        struct et_finding *f = add(m, ET_FK_STUCK_WAIT, ET_SEV_WARNING, m->snapshot_ts,
+                                   "%s has been in %s %s, on a child that is itself stuck: %s", LABEL(g, p->proc),
+                                   call, since, path);
+        if (!f)
+            return;
+        et_finding_add_proc(f, p->proc);
+        et_finding_add_proc(f, c->proc);
+        et_finding_add_evidence(f, enter);
+        et_finding_add_evidence(f, p->rec);
+        et_finding_add_evidence(f, c->rec);
+        return;
+    }
+}
+
+/* ---- a zombie right now ----------------------------------------------------------------- */
+
+static void check_live_zombie(struct graph *g, const struct live *z)
+{
+    struct et_model *m = g->m;
+    for (size_t i = 0; i < m->nfindings; i++)
+        if (m->findings[i].kind == ET_FK_ZOMBIE)
+            for (uint32_t k = 0; k < m->findings[i].nprocs; k++)
+                if (m->findings[i].procs[k] == z->proc)
+                    return; /* already told from the trace */
+    const struct et_proc *p = &m->procs[z->proc];
+    /* A parent stuck on a pipe cannot reap: that is already the finding. */
+    for (size_t i = 0; i < m->nfindings; i++)
+        if ((m->findings[i].kind == ET_FK_BLOCKED_ON_HELD_PIPE || m->findings[i].kind == ET_FK_PIPE_DEADLOCK ||
+             m->findings[i].kind == ET_FK_SELF_HELD_PIPE) &&
+            m->findings[i].nprocs && m->findings[i].procs[0] == p->parent)
+            return;
+    char since[96];
+    if (p->flags & ET_PF_ENDED)
+        snprintf(since, sizeof(since), "for %.1f s, since it exited at %s", (double)(m->snapshot_ts - p->end_ts) / 1e9,
+                 WHEN(m, p->end_ts));
+    else
+        snprintf(since, sizeof(since), "(since when is not recorded)");
+    struct et_finding *f =
+        add(m, ET_FK_ZOMBIE, ET_SEV_WARNING, m->snapshot_ts, "%s is a zombie at the snapshot %s: its parent %s has "
+                                                             "not reaped it",
+            LABEL(g, z->proc), since, p->parent != ET_NO_PROC ? LABEL(g, p->parent) : "?");
+    if (!f)
+        return;
+    et_finding_add_proc(f, z->proc);
+    et_finding_add_proc(f, p->parent);
+    et_finding_add_evidence(f, p->exit_rec);
+    et_finding_add_evidence(f, z->rec);
+}
+
+void et_hang_rules(struct et_model *m)
+{
+    struct graph g = {m, calloc(m->nprocs ? m->nprocs : 1, sizeof(struct live)), 0};
+    if (!g.v) {
+        m->out_of_memory = true;
+        return;
+    }
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (load(m, (int32_t)i, &g.v[g.n]))
+            g.n++;
+
+    /* Deadlocks first: a wait they explain is not reported again. */
+    bool *explained = calloc(g.n ? g.n : 1, sizeof(bool));
+    if (!explained) {
+        free(g.v);
+        m->out_of_memory = true;
+        return;
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        const struct live *l = &g.v[i];
+        for (unsigned k = 0; k < l->b->thread_count; k++) {
+            const struct et_snapshot_thread *t = &l->threads[k];
+            if (is_write(t->syscall) && check_writer(&g, l, t)) {
+                for (size_t j = 0; j < g.n; j++)
+                    if (g.v[j].proc == m->procs[l->proc].parent)
+                        explained[j] = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        const struct live *l = &g.v[i];
+        if (l->b->state == 'Z')
+            continue; /* below, once the pipes are judged */
+        bool read_blocked = false;
+        for (unsigned k = 0; k < l->b->thread_count; k++) {
+            const struct et_snapshot_thread *t = &l->threads[k];
+            if (is_read(t->syscall)) {
+                check_reader(&g, l, t);
+                read_blocked = true;
+            } else if (is_wait(t->syscall) && !explained[i]) {
+                check_wait(&g, l, t);
+            }
+        }
+        /* An event loop with every thread idle: count it as the reader of
+         * the pipes it holds. */
+        if (!read_blocked && l->b->thread_count) {
+            bool all_idle = true;
+            for (unsigned k = 0; k < l->b->thread_count; k++)
+                all_idle = all_idle && is_idle_poll(l->threads[k].syscall);
+            if (all_idle)
+                check_idle_reader(&g, l);
+        }
+    }
+    for (size_t i = 0; i < g.n; i++)
+        if (g.v[i].b->state == 'Z')
+            check_live_zombie(&g, &g.v[i]);
+    free(explained);
+    free(g.v);
+}

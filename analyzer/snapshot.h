@@ -1,0 +1,71 @@
+/*
+ * Live state of a process tree, read from /proc: what each process is
+ * blocked in, per thread, and which pipe ends it holds.  The trace alone
+ * cannot say why a tree is stuck; the kernel can.  Also the processes that
+ * never load the shim (a static Go parent) are seen here.
+ *
+ * Everything takes the /proc directory as a parameter, so that the reading
+ * can be tested on recorded copies of /proc.
+ */
+#ifndef EXECTRACE_SNAPSHOT_H
+#define EXECTRACE_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exectrace/trace_format.h"
+#include "writer.h"
+
+struct et_live_thread {
+    int32_t tid;
+    int32_t syscall; /* ET_SYSCALL_RUNNING, ET_SYSCALL_UNKNOWN, or the number */
+    uint64_t args[3];
+    char state;
+    char wchan[64];
+};
+
+struct et_live_proc {
+    int32_t pid;
+    uint64_t start_time;
+    uint32_t ppid, pgid, sid;
+    char state;
+    char comm[32];
+    uint16_t flags; /* ET_SNAP_* */
+    struct et_live_thread *threads;
+    uint32_t nthreads;
+    struct et_pipe_end *pipes;
+    uint32_t npipes;
+};
+
+struct et_live_tree {
+    struct et_live_proc *procs;
+    size_t n;
+};
+
+/* Reads one process; 0, or -errno (-ENOENT: it is gone). */
+int et_live_read_proc(const char *proc_root, int32_t pid, struct et_live_proc *out);
+void et_live_proc_free(struct et_live_proc *p);
+
+/* Reads every descendant of root (not root itself), parents before their
+ * children.  0 or -errno. */
+int et_live_read_tree(const char *proc_root, int32_t root, struct et_live_tree *out);
+void et_live_tree_free(struct et_live_tree *t);
+
+/* Parses a /proc/PID/syscall line into a thread; false if it is not one. */
+bool et_live_parse_syscall(const char *text, struct et_live_thread *t);
+
+/* Appends one snapshot record per process; returns how many were written.
+ * The snapshot number comes from the trace header, so that concurrent
+ * snapshots of one trace never share one. */
+uint32_t et_live_next_snapshot_id(struct et_writer *w);
+size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, uint64_t ts,
+                     const struct et_live_tree *tree);
+
+/* Reads root's descendants from /proc and appends them as the next
+ * snapshot; returns its number (0 when nothing could be read) and how many
+ * processes it holds. */
+uint32_t et_take_snapshot(struct et_writer *w, const char *proc_root, int32_t root, uint16_t reason,
+                          size_t *nprocs);
+
+#endif
