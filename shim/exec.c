@@ -52,41 +52,77 @@ static bool preload_has_us(const char *value)
     return false;
 }
 
+/* Appends a decimal number; returns the new end. */
+static char *put_decimal(char *p, unsigned v)
+{
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
 /* Does exec'ing this file run with AT_SECURE: set-user-ID or set-group-ID,
  * or file capabilities (security.capability)? */
-static bool runs_secure(const char *path, const struct stat *st)
+static bool runs_secure(int dirfd, const char *path, int at_flags)
 {
-    if (st->st_mode & (S_ISUID | S_ISGID))
+    struct stat st;
+    if (et_fstatat(dirfd, path, &st, at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0)
+        return false;
+    if (st.st_mode & (S_ISUID | S_ISGID))
         return true;
+    /* The capability xattr is read by name: relative to an fd, through
+     * /proc/self/fd. */
+    char name[ET_MAX_PATH_BYTES + 32];
+    const char *xpath = path;
+    if (path[0] != '/' && dirfd != AT_FDCWD) {
+        size_t len = strlen(path);
+        if (len + 32 > sizeof(name))
+            return false;
+        char *p = name;
+        memcpy(p, "/proc/self/fd/", 14);
+        p = put_decimal(p + 14, (unsigned)dirfd);
+        if (len) {
+            *p++ = '/';
+            memcpy(p, path, len);
+            p += len;
+        }
+        *p = 0;
+        xpath = name;
+    }
     char value[64];
-    long n = et_sys4(SYS_getxattr, (long)path, (long)"security.capability", (long)value, sizeof(value));
+    long n = et_sys4(SYS_getxattr, (long)xpath, (long)"security.capability", (long)value, sizeof(value));
     return n > 0 || n == -ERANGE;
 }
 
 /* Programs that run with AT_SECURE: the shim is not to be put into their
  * environment (the loader would ignore it anyway). */
-static bool is_setid(const char *path, bool search_path)
+static bool is_setid(const struct et_exec_target *t)
 {
-    struct stat st;
-    if (!path)
+    if (!t->path)
         return false;
-    if (!search_path || strchr(path, '/'))
-        return et_fstatat(AT_FDCWD, path, &st, 0) == 0 && runs_secure(path, &st);
+    if (!t->search_path || strchr(t->path, '/'))
+        return runs_secure(t->dirfd, t->path, t->at_flags);
     const char *dirs = env_value(environ, "PATH", 4);
     if (!dirs)
         dirs = "/bin:/usr/bin";
     char candidate[ET_MAX_PATH_BYTES];
-    size_t plen = strlen(path);
+    size_t plen = strlen(t->path);
+    struct stat st;
     while (1) {
         size_t n = strcspn(dirs, ":");
         if (n + 1 + plen < sizeof(candidate)) {
             memcpy(candidate, n ? dirs : ".", n ? n : 1);
             size_t at = n ? n : 1;
             candidate[at] = '/';
-            memcpy(candidate + at + 1, path, plen + 1);
+            memcpy(candidate + at + 1, t->path, plen + 1);
             if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
                 et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
-                return runs_secure(candidate, &st);
+                return runs_secure(AT_FDCWD, candidate, 0);
         }
         if (!dirs[n])
             return false;
@@ -94,7 +130,7 @@ static bool is_setid(const char *path, bool search_path)
     }
 }
 
-void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const char *target_path, bool search_path)
+void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct et_exec_target *target)
 {
     fix->envp = (char **)envp;
     fix->flags = 0;
@@ -106,7 +142,7 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const char *ta
     bool need_file = !env_value(envp, ET_ENV_FILE, sizeof(ET_ENV_FILE) - 1);
     if (!need_preload && !need_file)
         return;
-    if (is_setid(target_path, search_path)) {
+    if (is_setid(target)) {
         fix->flags = ET_ENV_NOT_ADDED_SETUID;
         return;
     }
@@ -208,7 +244,12 @@ static int do_exec(const struct exec_call *c)
 
     uint64_t ts = et_now_ns();
     struct et_envfix fix;
-    et_envfix_prepare(&fix, c->envp, c->kind == ET_EXEC_FEXECVE ? NULL : c->path, c->search_path);
+    struct et_exec_target target = {AT_FDCWD, c->path, 0, c->search_path};
+    if (c->kind == ET_EXEC_FEXECVE)
+        target = (struct et_exec_target){c->fd, "", AT_EMPTY_PATH, false};
+    else if (c->kind == ET_EXEC_EXECVEAT)
+        target = (struct et_exec_target){c->fd, c->path, c->at_flags, false};
+    et_envfix_prepare(&fix, c->envp, &target);
     struct et_identity id;
     uint16_t rflags;
     et_self_checked(&id, &rflags);

@@ -72,7 +72,7 @@ ET_EXPORT int close(int fd)
     int saved = errno;
     /* Linux releases the fd even when close reports EINTR or EIO. */
     if (ret == 0 || saved != EBADF)
-        et_fd_clear(fd);
+        et_fd_clear_if(fd, entry);
     if (et_fd_is_pipe(entry)) {
         struct et_record *r = et_begin(ET_REC_CLOSE, sizeof(struct et_close), ts, ret < 0 ? saved : 0);
         if (r) {
@@ -87,25 +87,58 @@ ET_EXPORT int close(int fd)
     return ret;
 }
 
-/* Applies a close_range/closefrom to the table and records the pipe ends it
- * affected. */
-static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned last, int flags, int result, int err)
+/* The table entries a close_range/closefrom will affect, taken before the
+ * call: afterwards another thread may already have new pipes at those
+ * numbers. */
+#define RANGE_MAX_ENTRIES 256
+struct range_entries {
+    uint16_t n;
+    bool overflow; /* more than fit: fall back to the table after the call */
+    struct {
+        int32_t fd;
+        uint64_t entry;
+    } v[RANGE_MAX_ENTRIES];
+};
+
+static void collect_range(struct range_entries *re, unsigned first, unsigned last)
+{
+    re->n = 0;
+    re->overflow = false;
+    int high = et_fd_high_water();
+    /* 64-bit: first and last may be anything up to ~0U. */
+    for (uint64_t fd = first; high >= 0 && fd <= (uint64_t)high && fd <= last; fd++) {
+        uint64_t e = et_fd_get((int)fd);
+        if (!e)
+            continue;
+        if (re->n == RANGE_MAX_ENTRIES) {
+            re->overflow = true;
+            return;
+        }
+        re->v[re->n].fd = (int32_t)fd;
+        re->v[re->n].entry = e;
+        re->n++;
+    }
+}
+
+/* Applies a successful close_range/closefrom to the table and records the
+ * pipe ends it affected. */
+static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned last, int flags, int result, int err,
+                         struct range_entries *re)
 {
     struct et_pipe_end ends[ET_MAX_PIPE_ENDS];
     uint16_t n = 0;
-    int high = et_fd_high_water();
     if (result == 0) {
-        /* 64-bit: first and last may be anything up to ~0U. */
-        for (uint64_t fd = first; high >= 0 && fd <= (uint64_t)high && fd <= last; fd++) {
-            uint64_t e = et_fd_get((int)fd);
-            if (!e)
-                continue;
+        if (re->overflow)
+            collect_range(re, first, last); /* as good as it gets */
+        for (uint16_t i = 0; i < re->n; i++) {
+            int fd = re->v[i].fd;
+            uint64_t e = re->v[i].entry;
             if (et_fd_is_pipe(e) && n < ET_MAX_PIPE_ENDS)
-                et_fd_describe((int)fd, e, &ends[n++]);
+                et_fd_describe(fd, e, &ends[n++]);
             if (flags & CLOSE_RANGE_CLOEXEC)
-                et_fd_set((int)fd, e | ET_FDE_CLOEXEC);
+                et_fd_set(fd, e | ET_FDE_CLOEXEC);
             else
-                et_fd_clear((int)fd);
+                et_fd_clear_if(fd, e);
         }
     }
     struct et_record *r = et_begin(ET_REC_CLOSE_RANGE,
@@ -134,9 +167,11 @@ ET_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
     if (!et_active())
         return et_real.close_range(first, last, flags);
     uint64_t ts = et_now_ns();
+    struct range_entries re;
+    collect_range(&re, first, last);
     int ret = et_real.close_range(first, last, flags);
     int saved = errno;
-    record_range(ET_CLOSE_RANGE, ts, first, last, flags, ret, saved);
+    record_range(ET_CLOSE_RANGE, ts, first, last, flags, ret, saved, &re);
     errno = saved;
     return ret;
 }
@@ -150,9 +185,12 @@ ET_EXPORT void closefrom(int lowfd)
         return;
     }
     uint64_t ts = et_now_ns();
+    struct range_entries re;
+    unsigned first = lowfd < 0 ? 0 : (unsigned)lowfd;
+    collect_range(&re, first, ~0u);
     et_real.closefrom(lowfd);
     int saved = errno;
-    record_range(ET_CLOSEFROM, ts, lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0, 0, 0);
+    record_range(ET_CLOSEFROM, ts, first, ~0u, 0, 0, 0, &re);
     errno = saved;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,27 @@ int et_identity_from_kernel(struct et_identity *id, struct et_proc_stat *st)
     id->pid = (uint32_t)et_getpid();
     id->tid = (uint32_t)et_gettid();
     int ret = et_proc_stat_read(0, st);
+    if (ret == -EMFILE) {
+        /* Every fd is taken: borrow one above the soft limit for the time
+         * of the read, and give it back. */
+        struct rlimit rl;
+        if (et_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            struct rlimit more = rl;
+            more.rlim_cur++;
+            if (et_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&more, 0) == 0) {
+                ret = et_proc_stat_read(0, st);
+                et_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&rl, 0);
+            }
+        }
+    }
+    if (ret != 0) {
+        /* No /proc: what system calls can say.  The start time stays 0
+         * (unknown); the analyzer then goes by the pid. */
+        st->ppid = (uint32_t)et_sys0(SYS_getppid);
+        st->pgid = (uint32_t)et_sys1(SYS_getpgid, 0);
+        st->sid = (uint32_t)et_sys1(SYS_getsid, 0);
+        st->state = 'R';
+    }
     id->start_time = ret == 0 ? st->start_time : 0;
     return ret;
 }
@@ -212,14 +234,19 @@ static int attach_trace_file(void)
     }
     strcpy(et_proc.trace_path, abs);
 
-    int fd = et_openat(AT_FDCWD, abs, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* O_NOCTTY: were the path a terminal, a session leader opening it
+     * would acquire it as its controlling terminal.  O_NONBLOCK: a FIFO
+     * would block the open.  Either is refused below as not a regular
+     * file. */
+    const int open_flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    int fd = et_openat(AT_FDCWD, abs, open_flags, 0);
     if (fd == -ENOENT) {
         /* Preloaded by hand: the first process creates the file. */
         const char *what;
         int ret = et_trace_create(abs, ET_DEFAULT_FILE_SIZE, 0, 0, false, &what);
         if (ret < 0 && ret != -EEXIST)
             return ret;
-        fd = et_openat(AT_FDCWD, abs, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+        fd = et_openat(AT_FDCWD, abs, open_flags, 0);
     }
     if (fd < 0)
         return fd;
@@ -243,8 +270,20 @@ static int attach_trace_file(void)
     return ret;
 }
 
-/* Attaches to the trace; true when this process records. */
+static bool attach_and_start(char **argv);
+
+/* Attaches to the trace; true when this process records.  Leaves errno as
+ * it found it: the program may be in the middle of a call (lazy init), or
+ * about to enter main, where errno must be 0. */
 static bool init_process(char **argv)
+{
+    int saved = errno;
+    bool ret = attach_and_start(argv);
+    errno = saved;
+    return ret;
+}
+
+static bool attach_and_start(char **argv)
 {
     int expected = ET_STATE_UNINIT;
     if (!__atomic_compare_exchange_n(&et_proc.state, &expected, ET_STATE_INITIALIZING, false, __ATOMIC_ACQ_REL,

@@ -80,6 +80,19 @@ void et_fd_clear(int fd)
     __atomic_store_n(&fd_table[fd], 0, __ATOMIC_RELAXED);
 }
 
+void et_fd_clear_if(int fd, uint64_t expected)
+{
+    if ((unsigned)fd >= ET_FD_TABLE_SIZE)
+        return;
+    if (ET_UNLIKELY(et_thread.vfork_depth != 0)) {
+        overlay_put(vfork_child(), fd, 0);
+        return;
+    }
+    /* Another thread may have been given the same fd number for a new pipe
+     * between the close and now: that entry is not ours to clear. */
+    __atomic_compare_exchange_n(&fd_table[fd], &expected, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 int et_fd_high_water(void)
 {
     return __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);

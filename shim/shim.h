@@ -120,6 +120,8 @@ void et_record_exit(uint16_t how, int status);
 uint64_t et_fd_get(int fd);
 void et_fd_set(int fd, uint64_t entry);
 void et_fd_clear(int fd);
+/* Clears fd's entry only if it is still `expected`. */
+void et_fd_clear_if(int fd, uint64_t expected);
 static inline bool et_fd_is_pipe(uint64_t entry)
 {
     return (entry & ET_FDE_VALID) && !(entry & ET_FDE_PIDFD);
@@ -142,7 +144,16 @@ struct et_envfix {
     unsigned long mapping_len;
     char preload_entry[ET_ENV_BUF];
 };
-void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const char *target_path, bool search_path);
+/* The file an exec or spawn will run: path relative to dirfd (AT_FDCWD
+ * for the plain calls; fexecve: the fd with an empty path and
+ * AT_EMPTY_PATH), searched in PATH for the p variants. */
+struct et_exec_target {
+    int dirfd;
+    const char *path;
+    int at_flags;
+    bool search_path;
+};
+void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct et_exec_target *target);
 void et_envfix_release(struct et_envfix *fix);
 
 #endif

@@ -8,6 +8,7 @@
  * keyed by the address of the file actions object.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
 
@@ -26,7 +27,8 @@ static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spa
 
     uint64_t ts = et_now_ns();
     struct et_envfix fix;
-    et_envfix_prepare(&fix, envp, path, kind == ET_SPAWN_POSIX_SPAWNP);
+    struct et_exec_target target = {AT_FDCWD, path, 0, kind == ET_SPAWN_POSIX_SPAWNP};
+    et_envfix_prepare(&fix, envp, &target);
     pid_t child = -1;
     int ret = real(&child, path, actions, attr, argv, fix.envp);
     int saved = errno;
