@@ -277,6 +277,13 @@ static void text_exec(struct printer *p, const struct et_record *r, const struct
     text_env(p, b->flags);
 }
 
+/* A process state as /proc gives it: a letter; anything else from a
+ * damaged file shows as '?'. */
+static char printable_state(uint8_t c)
+{
+    return c >= 'A' && c <= 'z' ? (char)c : '?';
+}
+
 static const char *snapshot_reason(unsigned reason)
 {
     static const char *const names[] = {"?", "hang", "requested", "interrupt"};
@@ -295,7 +302,7 @@ static void text_snapshot(struct printer *p, const struct et_record *r)
     uint16_t comm_len;
     et_tail_str(&tail, &comm, &comm_len);
     fprintf(p->out, "snapshot #%u (%s) state %c ppid=%u pgid=%u sid=%u ", b->snapshot, snapshot_reason(b->reason),
-            b->state ? b->state : '?', b->ppid, b->pgid, b->sid);
+            printable_state(b->state), b->ppid, b->pgid, b->sid);
     et_print_quoted(p->out, comm, comm_len);
     if (threads && b->thread_count) {
         fputs(" threads=[", p->out);
@@ -304,19 +311,24 @@ static void text_snapshot(struct printer *p, const struct et_record *r)
             const char *wchan;
             uint16_t wlen;
             et_tail_str(&tail, &wchan, &wlen);
-            fprintf(p->out, "%s%d %c ", k ? ", " : "", t->tid, t->state ? t->state : '?');
+            fprintf(p->out, "%s%d %c ", k ? ", " : "", t->tid, printable_state(t->state));
             const char *name = et_syscall_name(t->syscall);
             if (t->syscall == ET_SYSCALL_RUNNING)
                 fputs("not in a system call", p->out);
             else if (t->syscall == ET_SYSCALL_UNKNOWN)
                 fputs("system call unknown", p->out);
+            else if (name && et_syscall_first_arg_is_int(t->syscall))
+                fprintf(p->out, "%s(%d, 0x%" PRIx64 ", 0x%" PRIx64 ")", name, (int32_t)t->args[0], t->args[1],
+                        t->args[2]);
             else if (name)
-                fprintf(p->out, "%s(%" PRId64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")", name, (int64_t)t->args[0], t->args[1],
+                fprintf(p->out, "%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")", name, t->args[0], t->args[1],
                         t->args[2]);
             else
                 fprintf(p->out, "syscall %d", t->syscall);
-            if (wlen)
-                fprintf(p->out, " wchan %.*s", (int)wlen, wchan);
+            if (wlen) {
+                fputs(" wchan ", p->out);
+                et_print_quoted(p->out, wchan, wlen);
+            }
         }
         fputc(']', p->out);
     }
@@ -370,7 +382,7 @@ static void text_record(struct printer *p, const struct et_record *r, const stru
 {
     const void *body = et_body(r);
     int64_t rel = (int64_t)(r->ts_ns - p->t->hdr->anchor_monotonic_ns);
-    uint64_t mag = rel < 0 ? (uint64_t)-rel : (uint64_t)rel;
+    uint64_t mag = rel < 0 ? 0 - (uint64_t)rel : (uint64_t)rel; /* no -INT64_MIN */
     fprintf(p->out, "%c%" PRIu64 ".%06" PRIu64 " ", rel < 0 ? '-' : '+', mag / 1000000000u, mag % 1000000000u / 1000u);
     if (r->tid && r->tid != r->pid)
         fprintf(p->out, "[%u/%u] ", r->pid, r->tid);
@@ -982,7 +994,8 @@ static void json_record(struct printer *p, const struct et_event *e)
         et_tail_str(&tail, &comm, &len);
         json_int(p, "snapshot", b->snapshot);
         json_cstr(p, "reason", snapshot_reason(b->reason));
-        json_str(p, "state", (const char *)&b->state, b->state ? 1 : 0);
+        char state = printable_state(b->state);
+        json_str(p, "state", &state, 1);
         json_int(p, "ppid", b->ppid);
         json_int(p, "pgid", b->pgid);
         json_int(p, "sid", b->sid);
@@ -996,7 +1009,8 @@ static void json_record(struct printer *p, const struct et_event *e)
             et_tail_str(&tail, &wchan, &wlen);
             const char *name = et_syscall_name(t->syscall);
             fprintf(p->out, "%s{\"tid\":%d,\"state\":", k ? "," : "", t->tid);
-            et_print_json_string(p->out, (const char *)&t->state, t->state ? 1 : 0);
+            char tstate = printable_state(t->state);
+            et_print_json_string(p->out, &tstate, 1);
             fprintf(p->out, ",\"syscall\":%d,\"syscall_name\":", t->syscall);
             if (name)
                 et_print_json_string(p->out, name, strlen(name));

@@ -185,7 +185,7 @@ int et_severity_parse(const char *s)
 static const char *when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
 {
     int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
-    uint64_t mag = rel < 0 ? (uint64_t)-rel : (uint64_t)rel;
+    uint64_t mag = rel < 0 ? 0 - (uint64_t)rel : (uint64_t)rel; /* no -INT64_MIN */
     snprintf(buf, len, "%c%" PRIu64 ".%06" PRIu64, rel < 0 ? '-' : '+', mag / 1000000000u, mag % 1000000000u / 1000u);
     return buf;
 }
@@ -815,6 +815,12 @@ static void check_zombies(struct et_model *m)
         uint64_t parent_end = (p->flags & ET_PF_ENDED) ? p->end_ts : m->last_ts;
         if (parent_end < died)
             continue; /* the parent went first: not its zombie */
+        bool already = false;
+        for (size_t k = 0; k < m->nfindings && !already; k++)
+            already = m->findings[k].kind == ET_FK_ZOMBIE && m->findings[k].nprocs &&
+                      m->findings[k].procs[0] == (int32_t)i;
+        if (already)
+            continue; /* seen as a zombie in a snapshot */
         bool reaped_by_parent = (c->flags & ET_PF_REAPED) && c->reaper == c->parent;
         uint64_t until = reaped_by_parent ? c->reap_ts : parent_end;
         uint64_t busy_until = 0;
@@ -1002,8 +1008,10 @@ void et_rules_finish(struct et_model *m)
     check_unreaped_at_exit(m);
     check_orphaned_descendants(m);
     check_untraced(m);
-    if (m->snapshot)
+    if (m->snapshot && !m->hang_judged) {
+        m->hang_judged = true;
         et_hang_rules(m);
+    }
 }
 
 void et_rules_free(struct et_model *m)

@@ -193,10 +193,18 @@ __attribute__((format(printf, 5, 6))) static struct et_finding *add(struct et_mo
     return f;
 }
 
+static int32_t pipe_creator(const struct et_model *m, uint64_t inode, const struct et_record **created);
+
 /* How a process came to hold a pipe end, in words, from the trace. */
-static void how_it_got_it(const struct graph *g, int32_t holder, int32_t reader, int fd, char *buf, size_t len)
+static void how_it_got_it(const struct graph *g, int32_t holder, int32_t reader, uint64_t inode, int fd, char *buf,
+                          size_t len)
 {
     const struct et_model *m = g->m;
+    const struct et_record *created;
+    if (pipe_creator(m, inode, &created) == holder) {
+        snprintf(buf, len, "made the pipe and kept its write end (fd %d)", fd);
+        return;
+    }
     const struct et_proc *h = &m->procs[holder];
     /* Its ancestors up to the reader: the child of the reader it descends
      * from is the one the pipe was given to. */
@@ -260,6 +268,36 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
         return;
     }
 
+    /* The reader's own parent holds the write end (its stdin, say) and is
+     * waiting for the reader to exit: a deadlock, in the read direction. */
+    int32_t parent = m->procs[r->proc].parent;
+    for (size_t i = 0; parent != ET_NO_PROC && !idle && i < g->n; i++) {
+        const struct live *h = &g->v[i];
+        if (h->proc != parent || holds(h, inode, ET_PIPE_WRITE) < 0)
+            continue;
+        for (unsigned k = 0; k < h->b->thread_count; k++) {
+            if (!is_wait(h->threads[k].syscall) || !wait_targets(&h->threads[k], &m->procs[r->proc]))
+                continue;
+            char rcall[160], wcall[160];
+            describe_call(r, t, rcall, sizeof(rcall));
+            describe_call(h, &h->threads[k], wcall, sizeof(wcall));
+            struct et_finding *f = add(
+                m, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, m->snapshot_ts,
+                "%s is blocked in %s, waiting for %s to exit; %s is blocked in %s, waiting for end-of-file, which "
+                "only comes when %u closes its write end of pipe:[%" PRIu64 "] (fd %d). Neither can go on",
+                LABEL(g, h->proc), wcall, LABEL(g, r->proc), LABEL(g, r->proc), rcall, m->procs[h->proc].pid, inode,
+                holds(h, inode, ET_PIPE_WRITE));
+            if (f) {
+                et_finding_add_proc(f, h->proc);
+                et_finding_add_proc(f, r->proc);
+                et_finding_add_evidence(f, created);
+                et_finding_add_evidence(f, h->rec);
+                et_finding_add_evidence(f, r->rec);
+            }
+            return;
+        }
+    }
+
     /* Is any holder the child the pipe was meant for (a child of the
      * reader, writing to its stdout or stderr)?  Then the pipe is in use. */
     char holders[768] = "";
@@ -274,7 +312,7 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
         if (m->procs[h->proc].parent == r->proc && fd <= 2 && h->b->state != 'Z')
             return;
         char how[320];
-        how_it_got_it(g, h->proc, r->proc, fd, how, sizeof(how));
+        how_it_got_it(g, h->proc, r->proc, inode, fd, how, sizeof(how));
         const struct et_snapshot_thread *ht = main_block(h);
         char doing[160] = "";
         if (ht)
@@ -294,10 +332,10 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
     describe_call(r, t, call, sizeof(call));
     struct et_finding *f = add(
         m, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR, m->snapshot_ts,
-        "%s is %s %s%s waiting for end-of-file on pipe:[%" PRIu64 "], but its write end is held only by process%s it "
+        "%s is %s %s%s waiting for end-of-file on pipe:[%" PRIu64 "], but its write end is held only by %s it "
         "did not give it to: %s%s",
         LABEL(g, r->proc), idle ? "idle in" : "blocked in", call, idle ? ", holding the read end and likely" : "",
-        inode, count == 1 ? "" : "es", holders,
+        inode, count == 1 ? "a process" : "processes", holders,
         idle ? " (likely, not certain: an idle event loop is how Go and Node wait for a pipe)" : "");
     if (!f)
         return;
@@ -378,36 +416,7 @@ static bool check_writer(struct graph *g, const struct live *w, const struct et_
     return true;
 }
 
-/* ---- a long wait on a child that is itself stuck ----------------------------------- */
-
-/* "child X, blocked in read(...), which waits for Y, blocked in ..." */
-static void chain(const struct graph *g, const struct live *l, char *buf, size_t len, unsigned depth)
-{
-    const struct et_snapshot_thread *t = main_block(l);
-    char call[160] = "";
-    if (t)
-        describe_call(l, t, call, sizeof(call));
-    size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "%s%s (state %c%s%s)", depth ? " -> " : "", LABEL(g, l->proc), l->b->state,
-             call[0] ? ", in " : "", call);
-    if (!t || depth >= CHAIN_MAX)
-        return;
-    if (is_read(t->syscall)) {
-        const struct et_pipe_end *e = pipe_at(l, (int)t->args[0]);
-        for (size_t i = 0; e && i < g->n; i++)
-            if (&g->v[i] != l && holds(&g->v[i], e->inode, ET_PIPE_WRITE) >= 0) {
-                chain(g, &g->v[i], buf, len, depth + 1);
-                return;
-            }
-    } else if (is_wait(t->syscall)) {
-        for (size_t i = 0; i < g->n; i++)
-            if (g->m->procs[g->v[i].proc].parent == l->proc && wait_targets(t, &g->m->procs[g->v[i].proc]) &&
-                g->v[i].b->state != 'Z') {
-                chain(g, &g->v[i], buf, len, depth + 1);
-                return;
-            }
-    }
-}
+/* ---- a wait on a child that is itself stuck ---------------------------------------- */
 
 static bool blocked(const struct live *l)
 {
@@ -415,28 +424,103 @@ static bool blocked(const struct live *l)
     return t && t->syscall >= 0 && (l->b->state == 'S' || l->b->state == 'D');
 }
 
+/* "X (state S, in read(...)) -> Y (state S, in clock_nanosleep)": what waits
+ * on what, until a process that waits on nothing of the tree, or a process
+ * seen before (a cycle).  False when the chain ends at a running process:
+ * then nothing is stuck. */
+static bool chain(const struct graph *g, const struct live *l, char *buf, size_t len, const struct live **seen,
+                  unsigned depth)
+{
+    const struct et_snapshot_thread *t = main_block(l);
+    char call[160] = "";
+    if (t)
+        describe_call(l, t, call, sizeof(call));
+    char state = l->b->state >= 'A' && l->b->state <= 'z' ? (char)l->b->state : '?';
+    size_t used = strlen(buf);
+    for (unsigned k = 0; k < depth; k++) {
+        if (seen[k] == l) {
+            snprintf(buf + used, len - used, " -> back to %s: a cycle", LABEL(g, l->proc));
+            return true;
+        }
+    }
+    snprintf(buf + used, len - used, "%s%s (state %c%s%s)", depth ? " -> " : "", LABEL(g, l->proc), state,
+             call[0] && t->syscall >= 0 ? ", in " : "", t && t->syscall >= 0 ? call : "");
+    /* Running, or sleeping on a clock: it will get on by itself. */
+    if (!blocked(l) || t->syscall == SYS_nanosleep || t->syscall == SYS_clock_nanosleep)
+        return false;
+    if (depth >= CHAIN_MAX)
+        return true;
+    seen[depth] = l;
+    if (is_read(t->syscall)) {
+        const struct et_pipe_end *e = pipe_at(l, (int)t->args[0]);
+        for (size_t i = 0; e && i < g->n; i++)
+            if (&g->v[i] != l && holds(&g->v[i], e->inode, ET_PIPE_WRITE) >= 0)
+                return chain(g, &g->v[i], buf, len, seen, depth + 1);
+    } else if (is_write(t->syscall)) {
+        const struct et_pipe_end *e = pipe_at(l, (int)t->args[0]);
+        for (size_t i = 0; e && i < g->n; i++)
+            if (&g->v[i] != l && holds(&g->v[i], e->inode, ET_PIPE_READ) >= 0)
+                return chain(g, &g->v[i], buf, len, seen, depth + 1);
+    } else if (is_wait(t->syscall)) {
+        for (size_t i = 0; i < g->n; i++)
+            if (g->m->procs[g->v[i].proc].parent == l->proc && wait_targets(t, &g->m->procs[g->v[i].proc]) &&
+                g->v[i].b->state != 'Z')
+                return chain(g, &g->v[i], buf, len, seen, depth + 1);
+    }
+    return true; /* blocked on something outside the tree: a dead end */
+}
+
+/* Is this process's parent blocked in a wait that can reap it?  Then the
+ * parent's stuck-wait tells the whole chain. */
+static bool awaited_by_parent(const struct graph *g, const struct live *p)
+{
+    int32_t parent = g->m->procs[p->proc].parent;
+    for (size_t i = 0; parent != ET_NO_PROC && i < g->n; i++) {
+        const struct live *q = &g->v[i];
+        if (q->proc != parent)
+            continue;
+        for (unsigned k = 0; k < q->b->thread_count; k++)
+            if (is_wait(q->threads[k].syscall) && wait_targets(&q->threads[k], &g->m->procs[p->proc]))
+                return true;
+    }
+    return false;
+}
+
+static bool in_a_deadlock(const struct et_model *m, int32_t proc)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        if (m->findings[i].kind == ET_FK_PIPE_DEADLOCK && m->findings[i].nprocs && m->findings[i].procs[0] == proc)
+            return true;
+    return false;
+}
+
 static void check_wait(struct graph *g, const struct live *p, const struct et_snapshot_thread *t)
 {
     struct et_model *m = g->m;
-    /* How long: from the wait's entry record, when the waiter is traced. */
+    if (in_a_deadlock(m, p->proc) || awaited_by_parent(g, p))
+        return;
+    /* How long, from the wait's entry record when the waiter is traced.  No
+     * threshold: the snapshot was taken because the run was declared hung. */
     const struct et_record *enter = NULL;
     const struct et_proc *pp = &m->procs[p->proc];
     for (uint32_t k = 0; k < pp->nwaits; k++)
         if ((int32_t)pp->waits[k].tid == t->tid)
             enter = pp->waits[k].enter;
-    if (enter && m->snapshot_ts - enter->ts_ns < m->thresholds.stuck_ns)
-        return;
     for (size_t i = 0; i < g->n; i++) {
         const struct live *c = &g->v[i];
         if (m->procs[c->proc].parent != p->proc || !wait_targets(t, &m->procs[c->proc]) || !blocked(c))
             continue;
         char path[1024] = "";
-        chain(g, c, path, sizeof(path), 0);
-        char call[160], since[96] = "";
+        const struct live *seen[CHAIN_MAX + 1] = {p};
+        if (!chain(g, c, path, sizeof(path), seen + 1, 0))
+            return; /* it ends at a running process: slow, not stuck */
+        char call[160], since[112] = "";
         describe_call(p, t, call, sizeof(call));
         if (enter)
             snprintf(since, sizeof(since), "for %.1f s, since %s", (double)(m->snapshot_ts - enter->ts_ns) / 1e9,
                      WHEN(m, enter->ts_ns));
+        else if (pp->flags & ET_PF_TRACED)
+            snprintf(since, sizeof(since), "since before the trace began");
         else
             snprintf(since, sizeof(since), "since before the snapshot (it is not traced: how long is unknown)");
         struct et_finding *f = add(m, ET_FK_STUCK_WAIT, ET_SEV_WARNING, m->snapshot_ts,
@@ -464,26 +548,46 @@ static void check_live_zombie(struct graph *g, const struct live *z)
                 if (m->findings[i].procs[k] == z->proc)
                     return; /* already told from the trace */
     const struct et_proc *p = &m->procs[z->proc];
+    /* Its parent now is the kernel's (it may have been reparented): that one
+     * must be alive, not a zombie itself, and not exectrace, which reaps at
+     * once. */
+    const struct live *kp = NULL;
+    for (size_t i = 0; i < g->n; i++)
+        if (m->procs[g->v[i].proc].pid == z->b->ppid)
+            kp = &g->v[i];
+    if (!kp || kp->b->state == 'Z' || (m->procs[kp->proc].flags & (ET_PF_LAUNCHER | ET_PF_ENDED)))
+        return;
+    int32_t parent = kp->proc;
     /* A parent stuck on a pipe cannot reap: that is already the finding. */
     for (size_t i = 0; i < m->nfindings; i++)
         if ((m->findings[i].kind == ET_FK_BLOCKED_ON_HELD_PIPE || m->findings[i].kind == ET_FK_PIPE_DEADLOCK ||
              m->findings[i].kind == ET_FK_SELF_HELD_PIPE) &&
-            m->findings[i].nprocs && m->findings[i].procs[0] == p->parent)
+            m->findings[i].nprocs && m->findings[i].procs[0] == parent)
             return;
-    char since[96];
-    if (p->flags & ET_PF_ENDED)
-        snprintf(since, sizeof(since), "for %.1f s, since it exited at %s", (double)(m->snapshot_ts - p->end_ts) / 1e9,
-                 WHEN(m, p->end_ts));
-    else
+    char since[112];
+    if (p->flags & ET_PF_ENDED) {
+        /* How long it has been a zombie; shorter than --zombie-ms is a reap
+         * still to come. */
+        if (p->end_ts > m->snapshot_ts || m->snapshot_ts - p->end_ts < m->thresholds.zombie_ns)
+            return;
+        snprintf(since, sizeof(since), "for %.1f s, since it %s at %s", (double)(m->snapshot_ts - p->end_ts) / 1e9,
+                 p->end_how == ET_END_KILLED ? "was killed" : "exited", WHEN(m, p->end_ts));
+    } else {
+        /* Not traced: how long is unknown.  A parent blocked in a wait for
+         * it is about to reap it. */
+        for (unsigned k = 0; k < kp->b->thread_count; k++)
+            if (is_wait(kp->threads[k].syscall) && wait_targets(&kp->threads[k], p))
+                return;
         snprintf(since, sizeof(since), "(since when is not recorded)");
+    }
     struct et_finding *f =
         add(m, ET_FK_ZOMBIE, ET_SEV_WARNING, m->snapshot_ts, "%s is a zombie at the snapshot %s: its parent %s has "
                                                              "not reaped it",
-            LABEL(g, z->proc), since, p->parent != ET_NO_PROC ? LABEL(g, p->parent) : "?");
+            LABEL(g, z->proc), since, LABEL(g, parent));
     if (!f)
         return;
     et_finding_add_proc(f, z->proc);
-    et_finding_add_proc(f, p->parent);
+    et_finding_add_proc(f, parent);
     et_finding_add_evidence(f, p->exit_rec);
     et_finding_add_evidence(f, z->rec);
 }
@@ -517,18 +621,17 @@ void et_hang_rules(struct et_model *m)
             }
         }
     }
+    /* Readers next (held pipes, deadlocks in the read direction), then the
+     * waits that none of those explains, then zombies. */
     for (size_t i = 0; i < g.n; i++) {
         const struct live *l = &g.v[i];
         if (l->b->state == 'Z')
-            continue; /* below, once the pipes are judged */
+            continue;
         bool read_blocked = false;
         for (unsigned k = 0; k < l->b->thread_count; k++) {
-            const struct et_snapshot_thread *t = &l->threads[k];
-            if (is_read(t->syscall)) {
-                check_reader(&g, l, t);
+            if (is_read(l->threads[k].syscall)) {
+                check_reader(&g, l, &l->threads[k]);
                 read_blocked = true;
-            } else if (is_wait(t->syscall) && !explained[i]) {
-                check_wait(&g, l, t);
             }
         }
         /* An event loop with every thread idle: count it as the reader of
@@ -540,6 +643,14 @@ void et_hang_rules(struct et_model *m)
             if (all_idle)
                 check_idle_reader(&g, l);
         }
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        const struct live *l = &g.v[i];
+        if (l->b->state == 'Z' || explained[i])
+            continue;
+        for (unsigned k = 0; k < l->b->thread_count; k++)
+            if (is_wait(l->threads[k].syscall))
+                check_wait(&g, l, &l->threads[k]);
     }
     for (size_t i = 0; i < g.n; i++)
         if (g.v[i].b->state == 'Z')

@@ -168,16 +168,17 @@ static char *join_argv(struct et_tail *tail, unsigned count)
         memcpy(buf + used - 3, "...", 3);
     }
     buf[used < sizeof(buf) ? used : sizeof(buf) - 1] = 0;
-    /* Control bytes would garble a report line. */
-    for (char *c = buf; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
     return strdup(buf);
 }
 
 static void add_image(struct et_model *m, struct et_proc *p, uint64_t ts, char *command, const char *exe,
                       size_t exe_len)
 {
+    /* Control bytes would garble a report line (a command name from a
+     * snapshot, say). */
+    for (char *c = command; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     struct et_image *img = calloc(1, sizeof(*img));
     if (!img) {
         free(command);
@@ -781,6 +782,13 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
 {
     if (m->out_of_memory)
         return;
+    /* The state at the latest snapshot is judged once the stream has passed
+     * it, with what was known then: later events (the tree being killed)
+     * must not change what the report printed at the hang said. */
+    if (m->snapshot && !m->hang_judged && r->ts_ns > m->snapshot_ts && m->snapshot >= m->trace->hdr->snapshots) {
+        m->hang_judged = true;
+        et_hang_rules(m);
+    }
     m->records++;
     m->current = r;
     if (!m->first_ts || r->ts_ns < m->first_ts)

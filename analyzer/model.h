@@ -169,7 +169,6 @@ struct et_thresholds {
     uint64_t zombie_ns;    /* --zombie-ms */
     uint64_t held_pipe_ns; /* --held-pipe-ms: a later EOF than this is reported */
     uint64_t orphan_ns;    /* --orphan-ms: outliving a killed ancestor by this */
-    uint64_t stuck_ns;     /* --stuck-ms: a wait blocked this long on a blocked child */
 };
 
 /* held-pipe checks waiting for the last holder to let go (findings.c). */
@@ -213,6 +212,7 @@ struct et_model {
     uint64_t records;
     uint32_t snapshot;    /* the latest snapshot in the trace, 0 if none */
     uint64_t snapshot_ts;
+    bool hang_judged;     /* the snapshot rules have run, at the snapshot */
     bool out_of_memory;
 };
 

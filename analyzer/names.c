@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "names.h"
 
+#include <stdbool.h>
+
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -300,4 +302,13 @@ const char *et_syscall_name(int nr)
     default:
         return NULL;
     }
+}
+
+bool et_syscall_first_arg_is_int(int nr)
+{
+    /* An fd, a pid or an id type: shown as a signed number, not an address. */
+    return nr == SYS_read || nr == SYS_write || nr == SYS_pread64 || nr == SYS_pwrite64 || nr == SYS_readv ||
+           nr == SYS_writev || nr == SYS_wait4 || nr == SYS_waitid || nr == SYS_flock || nr == SYS_epoll_wait ||
+           nr == SYS_epoll_pwait || nr == SYS_accept || nr == SYS_accept4 || nr == SYS_connect ||
+           nr == SYS_recvfrom || nr == SYS_recvmsg || nr == SYS_select || nr == SYS_pselect6;
 }

@@ -2,6 +2,7 @@
 #ifndef EXECTRACE_NAMES_H
 #define EXECTRACE_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +43,7 @@ const char *et_sigchld_call_name(unsigned call);
 const char *et_prctl_option_name(int option);
 /* "read", "wait4", ... or NULL for a call these names do not cover. */
 const char *et_syscall_name(int nr);
+/* Is the call's first argument a number (fd, pid) rather than an address? */
+bool et_syscall_first_arg_is_int(int nr);
 
 #endif

@@ -126,6 +126,12 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
     if (t->hdr->records_dropped)
         fprintf(out, ", %" PRIu64 " dropped (the trace file was full)", (uint64_t)t->hdr->records_dropped);
     fputc('\n', out);
+    if (!m->nfindings && m->snapshot) {
+        fputs("No findings: nothing in the snapshot is blocked on something exectrace recognises. What each process "
+              "was doing is in the snapshot records: exectrace events FILE | grep snapshot\n",
+              out);
+        return;
+    }
     if (!m->nfindings) {
         fputs("No findings: nothing went wrong between the processes of this trace.\n", out);
         return;
@@ -388,7 +394,6 @@ void et_default_thresholds(struct et_thresholds *th)
     th->zombie_ns = 1000ull * 1000000u;
     th->held_pipe_ns = 100ull * 1000000u;
     th->orphan_ns = 100ull * 1000000u;
-    th->stuck_ns = 1000ull * 1000000u;
 }
 
 int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th)

@@ -491,23 +491,31 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
  * were reparented since: a whole-tree kill must not miss one. */
 static int kill_tree(pid_t self)
 {
-    int killed_total = 0;
+    /* Count each process once, however many rounds it takes to die. */
+    pid_t counted[1024];
+    int ncounted = 0;
     for (int round = 0; round < 20; round++) {
         struct et_live_tree tree;
         if (et_live_read_tree("/proc", self, &tree) < 0)
             break;
         int killed = 0;
-        for (size_t i = 0; i < tree.n; i++)
-            if (tree.procs[i].state != 'Z' && kill(tree.procs[i].pid, SIGKILL) == 0)
-                killed++;
+        for (size_t i = 0; i < tree.n; i++) {
+            if (tree.procs[i].state == 'Z' || kill(tree.procs[i].pid, SIGKILL) != 0)
+                continue;
+            killed++;
+            bool seen = false;
+            for (int k = 0; k < ncounted && !seen; k++)
+                seen = counted[k] == tree.procs[i].pid;
+            if (!seen && ncounted < (int)(sizeof(counted) / sizeof(counted[0])))
+                counted[ncounted++] = tree.procs[i].pid;
+        }
         et_live_tree_free(&tree);
-        killed_total += killed;
         if (!killed)
             break;
         /* Something may have forked between the scan and the kill. */
         usleep(10000);
     }
-    return killed_total;
+    return ncounted;
 }
 
 static void take_snapshot(struct launcher *l, uint16_t reason)

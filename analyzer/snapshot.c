@@ -160,15 +160,17 @@ static int read_pipes(const char *proc_root, struct et_live_proc *p)
         }
         /* fdinfo "flags:" is octal: the access mode and O_CLOEXEC. */
         char info[512];
-        unsigned long flags = 0;
         snprintf(path, sizeof(path), "%s/%d/fdinfo/%ld", proc_root, p->pid, fd);
         const char *f = read_text(path, info, sizeof(info)) > 0 ? strstr(info, "flags:") : NULL;
-        if (f)
-            flags = strtoul(f + 6, NULL, 8);
-        int mode = (int)(flags & O_ACCMODE);
-        kind |= (mode == O_RDONLY || mode == O_RDWR) ? ET_PIPE_READ : 0;
-        kind |= (mode == O_WRONLY || mode == O_RDWR) ? ET_PIPE_WRITE : 0;
-        kind |= (flags & O_CLOEXEC) ? ET_PIPE_CLOEXEC : 0;
+        if (f) {
+            /* No fdinfo, no mode: neither end is claimed rather than a
+             * guess that could make a false finding. */
+            unsigned long flags = strtoul(f + 6, NULL, 8);
+            int mode = (int)(flags & O_ACCMODE);
+            kind |= (mode == O_RDONLY || mode == O_RDWR) ? ET_PIPE_READ : 0;
+            kind |= (mode == O_WRONLY || mode == O_RDWR) ? ET_PIPE_WRITE : 0;
+            kind |= (flags & O_CLOEXEC) ? ET_PIPE_CLOEXEC : 0;
+        }
         if (p->npipes == ET_MAX_PIPE_ENDS) {
             p->flags |= ET_SNAP_PIPES_TRUNCATED;
             break;
@@ -352,7 +354,8 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
             memcpy(tail, &t, sizeof(t));
             tail += sizeof(t);
         }
-        memcpy(tail, p->pipes, p->npipes * sizeof(struct et_pipe_end));
+        if (p->npipes)
+            memcpy(tail, p->pipes, p->npipes * sizeof(struct et_pipe_end));
         tail += p->npipes * sizeof(struct et_pipe_end);
         tail += et_put_str(tail, p->comm, sizeof(p->comm), &truncated);
         for (uint32_t k = 0; k < p->nthreads; k++)
