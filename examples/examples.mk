@@ -16,7 +16,7 @@ EXAMPLE_SRC := $(sort $(wildcard examples/*/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 EXAMPLE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror
 EXAMPLE_LIBS := -lpthread
-EXAMPLE_STATIC := $(BUILD)/examples/untraced/untraced
+EXAMPLE_STATIC := $(BUILD)/examples/untraced/untraced $(BUILD)/examples/blocked-on-held-pipe/static_parent
 
 $(BUILD)/examples/%: examples/%.c
 	$(call say,CC,$<)

@@ -245,10 +245,25 @@ static void free_leftover_runs(void)
     nruns = 0;
 }
 
+/* Where the static parent is built, removed by the teardown. */
+static char static_dir[64];
+
+static void remove_static_dir(void)
+{
+    if (!static_dir[0])
+        return;
+    char bin[sizeof(static_dir) + 32];
+    snprintf(bin, sizeof(bin), "%s/static_parent", static_dir);
+    unlink(bin);
+    rmdir(static_dir);
+    static_dir[0] = 0;
+}
+
 static int teardown(void **state)
 {
     (void)state;
     free_leftover_runs();
+    remove_static_dir();
     return 0;
 }
 
@@ -338,6 +353,8 @@ static void run_finish(struct run *r, double started)
     r->pid = 0;
     r->took = now_s() - started;
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    free(r->out); /* what was read while it ran */
+    free(r->err);
     r->out = slurp(r->out_path);
     r->err = slurp(r->err_path);
     assert_int_equal(et_trace_open(&r->t, r->trace), 0);
@@ -454,6 +471,19 @@ static void expect_err(const struct run *r, const char *text)
         fail_msg("exectrace's stderr lacks \"%s\":\n%s", text, r->err);
 }
 
+/* The report exectrace printed when the hang deadline passed (before it
+ * killed the tree) names this kind: "error pipe-deadlock".  That report is
+ * the one the user sees; the model built here afterwards reads the whole
+ * trace, the kill included. */
+static void expect_in_run_report(const struct run *r, const char *severity_and_kind)
+{
+    const char *report = strstr(r->err, "exectrace report: ");
+    const char *killed = strstr(r->err, "exectrace: killed the traced tree");
+    const char *at = report ? strstr(report, severity_and_kind) : NULL;
+    if (!at || (killed && at > killed))
+        fail_msg("the report printed at the hang lacks \"%s\":\n%s", severity_and_kind, r->err);
+}
+
 /* How many snapshot records of this reason the trace holds. */
 static size_t snapshot_records(const struct run *r, uint16_t reason)
 {
@@ -514,6 +544,7 @@ static void pipe_deadlock(void **state)
     struct run *r = run_hang((const char *const[]){example_bin("pipe-deadlock", "pipe_deadlock"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "main, in waitpid");
+    expect_in_run_report(r, "error pipe-deadlock");
     expect_names_pid(r, f, out_pid(r, "child"), "seq, in write");
     expect_says(f, "is blocked in wait4(");
     expect_says(f, "is blocked in write(fd 1, pipe:[");
@@ -535,6 +566,7 @@ static void pipe_deadlock_python(void **state)
     struct run *r = run_hang((const char *const[]){python(), example_script("pipe-deadlock", "python_wait_before_read.py"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "python, in wait()");
+    expect_in_run_report(r, "error pipe-deadlock");
     expect_names_pid(r, f, out_pid(r, "child"), "the child python, in write");
     run_free(r);
 }
@@ -556,6 +588,7 @@ static void blocked_on_held_pipe(void **state)
     struct run *r = run_hang((const char *const[]){example_bin("blocked-on-held-pipe", "blocked_on_held_pipe"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "main, the reader");
+    expect_in_run_report(r, "error blocked-on-held-pipe");
     expect_names_pid(r, f, out_pid(r, "helper"), "the helper holding the write end");
     expect_says(f, "is blocked in read(fd 3, pipe:[");
     expect_says(f, "holds a copy at fd 4");
@@ -580,6 +613,7 @@ static void blocked_on_held_pipe_python(void **state)
                                        NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "python, in communicate()");
+    expect_in_run_report(r, "error blocked-on-held-pipe");
     expect_names_command(r, f, "sleep 30");
     /* ...which inherited the pipe from the shell that was killed. */
     char shell[32];
@@ -607,6 +641,7 @@ static void blocked_on_held_pipe_shell(void **state)
                                        NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "script"), "the script, reading $(...)");
+    expect_in_run_report(r, "error blocked-on-held-pipe");
     expect_names_command(r, f, "sleep 30");
     expect_says(f, "inherited it (fd 1) from");
     run_free(r);
@@ -650,10 +685,10 @@ static bool is_static_elf(const char *path)
 static void blocked_on_held_pipe_static_parent(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/exectrace-static-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char bin[sizeof(dir) + 32];
-    snprintf(bin, sizeof(bin), "%s/static_parent", dir);
+    snprintf(static_dir, sizeof(static_dir), "/tmp/exectrace-static-XXXXXX");
+    assert_non_null(mkdtemp(static_dir));
+    char bin[sizeof(static_dir) + 32];
+    snprintf(bin, sizeof(bin), "%s/static_parent", static_dir);
     char src[PATH_MAX];
     snprintf(src, sizeof(src), "%s/examples/blocked-on-held-pipe/static_parent.c", source_dir());
     struct captured c;
@@ -668,8 +703,7 @@ static void blocked_on_held_pipe_static_parent(void **state)
                           ran == 0 ? c.status : -1, ran == 0 ? c.err : "did not run", built);
             if (ran == 0)
                 captured_free(&c);
-            unlink(bin);
-            rmdir(dir);
+            remove_static_dir();
             skip();
         }
         path = built;
@@ -678,8 +712,7 @@ static void blocked_on_held_pipe_static_parent(void **state)
         captured_free(&c);
 
     struct run *r = run_hang((const char *const[]){path, NULL});
-    unlink(bin);
-    rmdir(dir);
+    remove_static_dir();
     int main_pid = out_pid(r, "main");
     /* The trace has none of its calls... */
     const struct et_finding *u = expect_finding(r, ET_FK_UNTRACED, ET_SEV_INFO);
@@ -687,6 +720,7 @@ static void blocked_on_held_pipe_static_parent(void **state)
     /* ...yet the hang is named, from /proc. */
     const struct et_finding *f = expect_finding(r, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, main_pid, "the static parent, blocked in read");
+    expect_in_run_report(r, "error blocked-on-held-pipe");
     expect_names_command(r, f, "sleep 30");
     expect_says(f, "is blocked in read(fd 3, pipe:[");
     char shell[32];
@@ -703,6 +737,7 @@ static void self_held_pipe(void **state)
     struct run *r = run_hang((const char *const[]){example_bin("self-held-pipe", "self_held_pipe"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "main, reading its own pipe");
+    expect_in_run_report(r, "error self-held-pipe");
     expect_says(f, "(fd 3) whose write end it holds itself (fd 4)");
     /* Its exited child is a zombie main cannot reap while it reads: that
      * is the same hang, not a second finding. */
@@ -724,6 +759,7 @@ static void stuck_wait(void **state)
     struct run *r = run_hang((const char *const[]){example_bin("stuck-wait", "stuck_wait"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_STUCK_WAIT, ET_SEV_WARNING);
     expect_names_pid(r, f, out_pid(r, "main"), "main, in waitpid");
+    expect_in_run_report(r, "warning stuck-wait");
     expect_names_pid(r, f, out_pid(r, "step"), "the step, in flock");
     expect_says(f, "in flock");
     run_free(r);
@@ -738,6 +774,7 @@ static void stuck_wait_fixed(void **state)
 static void check_shell_lock_twice(struct run *r)
 {
     const struct et_finding *f = expect_finding(r, ET_FK_STUCK_WAIT, ET_SEV_WARNING);
+    expect_in_run_report(r, "warning stuck-wait");
     expect_names_pid(r, f, out_pid(r, "script"), "the script, waiting for the step");
     /* The chain runs down to flock(1), blocked in flock(). */
     expect_says(f, "(flock -w 30 . echo");
@@ -761,6 +798,7 @@ static void stuck_wait_shell_after_2s(void **state)
                                (const char *const[]){"/bin/sh", example_script("stuck-wait", "shell_lock_twice.sh"),
                                                      NULL});
     assert_int_equal(r->status, 124);
+    expect_err(r, "has not finished after 2.0 s");
     check_shell_lock_twice(r);
     expect_nothing_left(r);
     run_free(r);
@@ -878,13 +916,61 @@ static void ctrl_c_snapshots_and_reports(void **state)
                 fail_msg("the report printed on Ctrl-C lacks the hang:\n%s", r->err);
         }
     }
-    /* A process that died of the same Ctrl-C is no zombie to report. */
+    expect_nothing_left(r);
+    run_free(r);
+}
+
+/* The interrupt snapshot is taken while the processes the same SIGINT
+ * killed are zombies, not yet reaped by exectrace: they are not zombies to
+ * report (their parent is exectrace, or is dead itself). */
+static void ctrl_c_reports_no_zombie_for_what_it_killed(void **state)
+{
+    (void)state;
+    double started = now_s();
+    struct run *r = run_start(NULL, (const char *const[]){example_bin("self-held-pipe", "self_held_pipe"), NULL});
+    int main_pid;
+    wait_until_blocked(r, "read: hello from echo", "main", 0 /* read */, &main_pid);
+    assert_int_equal(kill(-r->pid, SIGINT), 0);
+    run_finish(r, started);
+    assert_int_equal(r->status, 130);
+    assert_true(snapshot_records(r, ET_SNAP_INTERRUPT) >= 1);
     if (find_kind(r, ET_FK_ZOMBIE)) {
         print_findings(&r->m);
-        fail_msg("Ctrl-C: a process killed by the same SIGINT, not yet reaped by exectrace, is reported as a "
-                 "zombie");
+        fail_msg("Ctrl-C: processes killed by the same SIGINT, not yet reaped, are reported as zombies\nstderr:\n%s",
+                 r->err);
     }
     expect_nothing_left(r);
+    run_free(r);
+}
+
+/* `exectrace report` on the trace after the run must judge the snapshot as
+ * the run did at the hang: the processes were killed and reaped after the
+ * snapshot, but at the snapshot they were blocked in calls the trace
+ * recorded (the pipe's creation, the wait's entry). */
+static void report_after_the_run_sees_the_snapshot_as_the_run_did(void **state)
+{
+    (void)state;
+    struct run *r = run_hang((const char *const[]){example_bin("pipe-deadlock", "pipe_deadlock"), NULL});
+    /* At the hang, the evidence had the pipe and the wait. */
+    expect_in_run_report(r, "] pipe([3 r, 4 w] pipe:[");
+    expect_in_run_report(r, "] waitpid(");
+    const struct et_finding *f = expect_finding(r, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR);
+    bool pipe_rec = false, wait_rec = false;
+    for (uint32_t i = 0; i < f->nevidence; i++) {
+        pipe_rec = pipe_rec || f->evidence[i]->type == ET_REC_PIPE;
+        wait_rec = wait_rec || f->evidence[i]->type == ET_REC_WAIT_ENTER;
+    }
+    if (!pipe_rec || !wait_rec)
+        fail_msg("after the run, the pipe-deadlock finding has lost its evidence:%s%s (the report at the hang had "
+                 "both)\n%s",
+                 pipe_rec ? "" : " the pipe() record", wait_rec ? "" : " the waitpid() entry", r->err);
+    run_free(r);
+
+    /* A traced wait is not "not traced" because its process ended later. */
+    r = run_hang((const char *const[]){example_bin("stuck-wait", "stuck_wait"), NULL});
+    f = expect_finding(r, ET_FK_STUCK_WAIT, ET_SEV_WARNING);
+    if (strstr(f->message, "it is not traced"))
+        fail_msg("after the run, stuck-wait calls the traced waiter untraced: %s", f->message);
     run_free(r);
 }
 
@@ -911,6 +997,8 @@ int main(void)
         cmocka_unit_test_teardown(stuck_wait_shell_fixed, teardown),
         cmocka_unit_test_teardown(snapshot_from_another_terminal, teardown),
         cmocka_unit_test_teardown(ctrl_c_snapshots_and_reports, teardown),
+        cmocka_unit_test_teardown(ctrl_c_reports_no_zombie_for_what_it_killed, teardown),
+        cmocka_unit_test_teardown(report_after_the_run_sees_the_snapshot_as_the_run_did, teardown),
     };
     return cmocka_run_group_tests_name("hangs", tests, NULL, NULL);
 }
