@@ -5,7 +5,7 @@
 #   make fuzz-build     $(BUILD)/fuzz/fuzz_trace, with ASan and UBSan
 #   make fuzz-regress   every file of the seed corpus and of tests/fuzz/crashes, once
 #   make fuzz-short     a minute of fuzzing (FUZZ_SHORT_SECONDS)
-#   make fuzz           a long run (FUZZ_SECONDS, default 1800; FUZZ_JOBS in parallel)
+#   make fuzz           a long run (FUZZ_SECONDS, default 1800; FUZZ_JOBS processes, default 1)
 #
 # The committed corpus is only read: what the fuzzer finds goes to
 # $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/artifacts/.  libFuzzer needs
@@ -62,14 +62,17 @@ fuzz-short: $(FUZZ_BIN)
 	$(FUZZ_BIN) $(FUZZ_OPTIONS) -dict=$(FUZZ_DICT) -max_total_time=$(FUZZ_SHORT_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-short $(FUZZ_CORPUS)
 
-# With FUZZ_JOBS > 1, libFuzzer runs that many fuzzers in parallel and writes
-# their output to fuzz-N.log in the current directory: run from $(FUZZ_DIR).
+# Fork mode: FUZZ_JOBS fuzzing processes at a time, restarted after a crash
+# so that one bug does not end the run; every reproducer found is kept, and
+# the target fails if there is any.
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
-	cd $(FUZZ_DIR) && $(abspath $(FUZZ_BIN)) $(FUZZ_OPTIONS) -dict=$(abspath $(FUZZ_DICT)) \
-	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $(if $(filter-out 1,$(FUZZ_JOBS)),-jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS)) \
-	    -artifact_prefix=$(abspath $(FUZZ_DIR))/artifacts/ corpus $(abspath $(FUZZ_CORPUS))
+	@touch $(FUZZ_DIR)/.fuzz-start
+	$(FUZZ_BIN) $(FUZZ_OPTIONS) -dict=$(FUZZ_DICT) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -fork=$(FUZZ_JOBS) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus $(FUZZ_CORPUS)
+	@found=$$(find $(FUZZ_DIR)/artifacts -type f -newer $(FUZZ_DIR)/.fuzz-start | wc -l); \
+	if [ "$$found" -ne 0 ]; then echo "fuzz: $$found new reproducer(s) in $(FUZZ_DIR)/artifacts"; exit 1; fi
 
 .PHONY: fuzz-build fuzz-regress fuzz-short fuzz
 

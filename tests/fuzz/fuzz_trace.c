@@ -19,6 +19,10 @@
  * of a record's type or size only ever test the skipping), moves records
  * between runs and processes, and builds small traces from scratch.
  *
+ * `exectrace snapshot FILE` and `run` append to a trace: the writer is
+ * attached to a writable copy of each input and appends records, which the
+ * reader then reads back.
+ *
  * Oracles besides the sanitizers (each one an abort with a message):
  * the stream, the event list and the model see exactly the records the scan
  * sees; every record lies inside the buffer; a line of `events` is one line;
@@ -44,7 +48,9 @@
 #include "names.h"
 #include "reader.h"
 #include "report.h"
+#include "snapshot.h"
 #include "stream.h"
+#include "writer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -537,6 +543,10 @@ static void exercise(const uint8_t *buf, size_t size)
                 const struct et_finding *f = &m.findings[i];
                 if (f->kind >= ET_FK_COUNT || f->severity > ET_SEV_ERROR || !f->message)
                     fail("finding %zu: kind %u severity %u", i, f->kind, f->severity);
+                /* One paragraph of text, wrapped by the report: not even a newline. */
+                if (text_oracle && strpbrk(f->message, "\n"))
+                    fail("finding %s: a newline in its message", et_finding_kind_name(f->kind));
+                check_text("finding message", f->message, strlen(f->message), false);
                 for (uint32_t k = 0; k < f->nprocs; k++)
                     if (f->procs[k] < 0 || (size_t)f->procs[k] >= m.nprocs)
                         fail("finding %s: process %d of %zu", et_finding_kind_name(f->kind), f->procs[k], m.nprocs);
@@ -558,6 +568,47 @@ static void exercise(const uint8_t *buf, size_t size)
     cur_len = 0;
 }
 
+/* The writer on a copy: attaching checks the header, and what it appends
+ * must land inside the file whatever the header claims.  A trace cut down
+ * to its claimed chunks is given back the zeros it was cut from, so that
+ * there is room to append. */
+static void exercise_writer(const uint8_t *data, size_t size)
+{
+    size_t full = size;
+    if (size >= ET_HEADER_SIZE) {
+        uint64_t file_size;
+        memcpy(&file_size, data + offsetof(struct et_file_header, file_size), sizeof(file_size));
+        if (file_size > size && file_size <= size + 128 * 1024)
+            full = (size_t)file_size;
+    }
+    uint8_t *copy = calloc(1, full ? full : 1);
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    size = full;
+    struct et_writer w;
+    if (et_writer_attach(&w, copy, size, 4242) == 0) {
+        struct et_identity id = {4242, 4242, 99};
+        char *argv[] = {A("sh"), A("-c"), A("sleep 1 | cat"), NULL};
+        struct et_pipe_end ends[] = {{3, ET_PIPE_READ, 77}, {4, ET_PIPE_WRITE | ET_PIPE_CLOEXEC, 77}};
+        struct et_start_info info = {.origin = ET_ORIGIN_EXEC, .ppid = 1, .pgid = 4242, .sid = 4242, .exe = "/bin/sh",
+                                     .argv = argv, .pipes = ends, .pipe_count = 2};
+        et_write_start(&w, &id, 5, 0, &info);
+        struct et_live_thread threads[] = {{4242, 0, {3, 0, 1}, 'S', "pipe_read"}, {4243, 61, {0, 0, 0}, 'S', ""}};
+        struct et_live_proc proc = {.pid = 4242, .start_time = 99, .ppid = 1, .pgid = 4242, .sid = 4242, .state = 'S',
+                                    .comm = "sh", .threads = threads, .nthreads = 2, .pipes = ends, .npipes = 2};
+        struct et_live_tree tree = {&proc, 1};
+        et_live_write(&w, et_live_next_snapshot_id(&w), ET_SNAP_REQUESTED, 6, &tree);
+        struct et_trace t;
+        if (et_trace_from_buffer(&t, copy, size) == 0) {
+            struct scan_state st = {copy, size, 0};
+            et_trace_scan(&t, on_record, &st);
+            et_trace_close(&t);
+        }
+    }
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Exactly the input's size: the first byte past it is poisoned.
@@ -568,6 +619,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     exercise(buf, size);
     free(buf);
+    exercise_writer(data, size);
     return 0;
 }
 
