@@ -318,7 +318,7 @@ static bool wait_can_reap(const struct et_model *m, const struct et_record *ente
     if (w->id > 0)
         return (uint32_t)w->id == child->pid;
     (void)m;
-    return w->id == 0 || (uint32_t)-w->id == child->pgid;
+    return w->id == 0 || 0u - (uint32_t)w->id == child->pgid;
 }
 
 static void check_kill_after_reap(struct et_model *m, int32_t pi, const struct et_record *r,
@@ -423,7 +423,7 @@ static void check_kill_broadcast(struct et_model *m, int32_t pi, const struct et
     else if (b->target == 0)
         group = m->procs[pi].pgid;
     else if (b->target < -1)
-        group = (uint32_t)-b->target;
+        group = 0u - (uint32_t)b->target; /* INT32_MIN negates without overflow */
     else
         return;
     if (!group)

@@ -103,7 +103,7 @@ static bool wait_targets(const struct et_snapshot_thread *t, const struct et_pro
 {
     if (t->syscall == SYS_wait4) {
         int32_t pid = (int32_t)t->args[0];
-        return pid == -1 || (pid > 0 && (uint32_t)pid == c->pid) || (pid == 0) || (pid < -1 && (uint32_t)-pid == c->pgid);
+        return pid == -1 || (pid > 0 && (uint32_t)pid == c->pid) || (pid == 0) || (pid < -1 && 0u - (uint32_t)pid == c->pgid);
     }
     int idtype = (int)t->args[0];
     uint32_t id = (uint32_t)t->args[1];

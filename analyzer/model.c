@@ -188,6 +188,9 @@ static void add_image(struct et_model *m, struct et_proc *p, uint64_t ts, char *
     img->ts = ts;
     img->command = command;
     img->exe = exe ? strndup(exe, exe_len) : NULL;
+    for (char *c = img->exe; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     if (p->last_image)
         p->last_image->next = img;
     else
@@ -455,6 +458,7 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
             }
             if (parent != ET_NO_PROC)
                 link_child(m, parent, pi);
+            p = &m->procs[pi]; /* proc_new may have moved the table */
         }
     }
     p->pgid = b->pgid;
@@ -570,7 +574,7 @@ static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
     else if (b->target == 0)
         group = m->procs[pi].pgid;
     else if (b->target < -1)
-        group = (uint32_t)-b->target;
+        group = 0u - (uint32_t)b->target;
     for (size_t i = 0; i < m->nprocs; i++) {
         struct et_proc *q = &m->procs[i];
         if (!(q->flags & (ET_PF_ENDED | ET_PF_PLACEHOLDER)) && !(q->flags & ET_PF_LAUNCHER) &&
@@ -609,7 +613,9 @@ static void on_wait_return(struct et_model *m, int32_t pi, const struct et_recor
         if (b->result == 0 && b->info_pid > 0 && !(b->options & WNOWAIT) &&
             (b->info_code == CLD_EXITED || b->info_code == CLD_KILLED || b->info_code == CLD_DUMPED)) {
             child_pid = b->info_pid;
-            status = b->info_code == CLD_EXITED ? W_EXITCODE(b->info_status, 0) : b->info_status & 0x7f;
+            /* Rebuilt as wait(2) would report it; the file's value is untrusted,
+               so only its low byte is shifted. */
+            status = b->info_code == CLD_EXITED ? (b->info_status & 0xff) << 8 : b->info_status & 0x7f;
         }
     } else if (b->result > 0 && status_is_end(b->status)) {
         child_pid = b->result;
@@ -632,12 +638,14 @@ static void on_pipe(struct et_model *m, int32_t pi, const struct et_record *r)
     const struct et_pipe *b = et_body(r);
     if (b->result != 0)
         return;
+    /* Whatever the fds held goes first: if it was this very pipe (a file
+     * that says so), releasing it may free the pipe's slot. */
+    hold_remove_fd(m, pi, b->read_fd, r->ts_ns);
+    hold_remove_fd(m, pi, b->write_fd, r->ts_ns);
     uint32_t pipe = pipe_of(m, b->inode, pi, r);
     if (m->out_of_memory)
         return;
     bool cloexec = (b->flags & 02000000) != 0; /* O_CLOEXEC */
-    hold_remove_fd(m, pi, b->read_fd, r->ts_ns);
-    hold_remove_fd(m, pi, b->write_fd, r->ts_ns);
     hold_add(m, pi, b->read_fd, pipe, true, false, cloexec);
     hold_add(m, pi, b->write_fd, pipe, false, true, cloexec);
 }

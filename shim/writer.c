@@ -84,6 +84,10 @@ static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
     struct et_run_header *run =
         (struct et_run_header *)((uint8_t *)w->hdr + ET_HEADER_SIZE + first * ET_CHUNK_SIZE);
     run->owner_pid = w->owner_pid;
+    /* Zero in a file this writer created; not so in a damaged file that
+     * `exectrace snapshot` appends to, where a stale count would misalign
+     * every record. */
+    run->used = 0;
     /* The tag goes last: a reader that sees it sees a usable run. */
     __atomic_store_n(&run->tag, ET_RUN_TAG(got), __ATOMIC_RELEASE);
     return run;
