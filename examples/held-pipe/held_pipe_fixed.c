@@ -32,6 +32,12 @@ static double now(void)
 /* The starter: forks the daemon, says so on stdout, exits. */
 static void starter(void)
 {
+    /* The daemon says when it has detached, as a real one would with a
+     * readiness notification (sd_notify, a pid file): polling getsid()
+     * would tell the starter before the daemon's own code has gone on. */
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        _exit(1);
     pid_t d = fork();
     if (d == 0) {
         /* The fix: let go of the starter's stdin, stdout and stderr. */
@@ -41,13 +47,16 @@ static void starter(void)
         dup2(null, 2);
         close(null);
         setsid();
+        close(ready[0]);
+        (void)!write(ready[1], "", 1);
+        close(ready[1]);
         sleep(1); /* the service's work, cut short for the example */
         _exit(0);
     }
-    /* Wait until it has detached (a real starter waits for a readiness
-     * notification, a pid file, sd_notify). */
-    for (int i = 0; i < 3000 && getsid(d) != d; i++)
-        usleep(1000);
+    close(ready[1]);
+    char byte;
+    (void)!read(ready[0], &byte, 1);
+    close(ready[0]);
     printf("daemon=%d started\n", d);
     fflush(stdout);
     _exit(0);
