@@ -66,9 +66,16 @@ static char *put_decimal(char *p, unsigned v)
     return p;
 }
 
+/* Room is_setid() needs: a candidate path from PATH, and the name of a
+ * file relative to an fd under /proc/self/fd.  It is taken from the
+ * mapping the environment is built in, not from the stack: exec is called
+ * on small stacks (a clone child's, a thread's of PTHREAD_STACK_MIN). */
+#define ET_SETID_SCRATCH (2 * ET_MAX_PATH_BYTES + 64)
+
 /* Does exec'ing this file run with AT_SECURE: set-user-ID or set-group-ID,
- * or file capabilities (security.capability)? */
-static bool runs_secure(int dirfd, const char *path, int at_flags)
+ * or file capabilities (security.capability)?  `name` has room for
+ * ET_MAX_PATH_BYTES + 32 bytes. */
+static bool runs_secure(int dirfd, const char *path, int at_flags, char *name)
 {
     struct stat st;
     if (et_fstatat(dirfd, path, &st, at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0)
@@ -77,11 +84,10 @@ static bool runs_secure(int dirfd, const char *path, int at_flags)
         return true;
     /* The capability xattr is read by name: relative to an fd, through
      * /proc/self/fd. */
-    char name[ET_MAX_PATH_BYTES + 32];
     const char *xpath = path;
     if (path[0] != '/' && dirfd != AT_FDCWD) {
         size_t len = strlen(path);
-        if (len + 32 > sizeof(name))
+        if (len > ET_MAX_PATH_BYTES)
             return false;
         char *p = name;
         memcpy(p, "/proc/self/fd/", 14);
@@ -100,29 +106,31 @@ static bool runs_secure(int dirfd, const char *path, int at_flags)
 }
 
 /* Programs that run with AT_SECURE: the shim is not to be put into their
- * environment (the loader would ignore it anyway). */
-static bool is_setid(const struct et_exec_target *t)
+ * environment (the loader would ignore it anyway).  `scratch` has
+ * ET_SETID_SCRATCH bytes. */
+static bool is_setid(const struct et_exec_target *t, char *scratch)
 {
     if (!t->path)
         return false;
+    char *name = scratch + ET_MAX_PATH_BYTES + 16;
     if (!t->search_path || strchr(t->path, '/'))
-        return runs_secure(t->dirfd, t->path, t->at_flags);
+        return runs_secure(t->dirfd, t->path, t->at_flags, name);
     const char *dirs = env_value(environ, "PATH", 4);
     if (!dirs)
         dirs = "/bin:/usr/bin";
-    char candidate[ET_MAX_PATH_BYTES];
+    char *candidate = scratch;
     size_t plen = strlen(t->path);
     struct stat st;
     while (1) {
         size_t n = strcspn(dirs, ":");
-        if (n + 1 + plen < sizeof(candidate)) {
+        if (n + 1 + plen < ET_MAX_PATH_BYTES) {
             memcpy(candidate, n ? dirs : ".", n ? n : 1);
             size_t at = n ? n : 1;
             candidate[at] = '/';
             memcpy(candidate + at + 1, t->path, plen + 1);
             if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
                 et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
-                return runs_secure(AT_FDCWD, candidate, 0);
+                return runs_secure(AT_FDCWD, candidate, 0, name);
         }
         if (!dirs[n])
             return false;
@@ -142,10 +150,6 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     bool need_file = !env_value(envp, ET_ENV_FILE, sizeof(ET_ENV_FILE) - 1);
     if (!need_preload && !need_file)
         return;
-    if (is_setid(target)) {
-        fix->flags = ET_ENV_NOT_ADDED_SETUID;
-        return;
-    }
 
     /* "LD_PRELOAD=<us>" or "LD_PRELOAD=<us>:<what was there>". */
     size_t count = 0;
@@ -155,20 +159,22 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     size_t old_len = preload && *preload ? strlen(preload) : 0;
     size_t entry_len = sizeof(ET_ENV_PRELOAD) + lib_len + (old_len ? 1 + old_len : 0) + 1;
     size_t array_bytes = (count + 3) * sizeof(char *);
-    size_t need = array_bytes + (entry_len > sizeof(fix->preload_entry) ? entry_len : 0);
+    size_t need = array_bytes + entry_len + ET_SETID_SCRATCH;
 
-    char **out;
-    char *entry = fix->preload_entry;
     /* mmap rather than malloc: this may be a vfork child, or a child of a
      * multithreaded fork where the allocator's lock is held forever. */
     void *m = et_mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (et_mmap_failed(m))
         return; /* the exec goes ahead unrepaired */
+    char **out = m;
+    char *entry = (char *)m + array_bytes;
+    if (is_setid(target, entry + entry_len)) {
+        et_munmap(m, need);
+        fix->flags = ET_ENV_NOT_ADDED_SETUID;
+        return;
+    }
     fix->mapping = m;
     fix->mapping_len = need;
-    out = m;
-    if (entry_len > sizeof(fix->preload_entry))
-        entry = (char *)m + array_bytes;
 
     size_t j = 0;
     for (size_t i = 0; i < count; i++) {
@@ -301,8 +307,10 @@ ET_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 
 /*
  * The execl variants collect their arguments into an array, as libc does:
- * counted first, on the stack when that is small, otherwise in a private
- * mapping (not malloc: this may be a vfork child).
+ * counted first, then on the stack, sized to fit as glibc's own is (a
+ * fixed array would need kilobytes of stack that a small thread or clone
+ * stack does not have); a very long list goes to a private mapping (not
+ * malloc: this may be a vfork child).
  */
 #define EXECL_STACK_ARGS 1024
 
@@ -321,7 +329,7 @@ static int execl_common(uint16_t kind, const char *path, const char *arg0, va_li
             argc++;
     va_end(count_ap);
 
-    char *stack_argv[EXECL_STACK_ARGS + 1];
+    char *stack_argv[argc <= EXECL_STACK_ARGS ? argc + 1 : 1];
     char **argv = stack_argv;
     size_t map_len = 0;
     if (argc > EXECL_STACK_ARGS) {

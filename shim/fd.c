@@ -90,7 +90,7 @@ ET_EXPORT int close(int fd)
 /* The table entries a close_range/closefrom will affect, taken before the
  * call: afterwards another thread may already have new pipes at those
  * numbers. */
-#define RANGE_MAX_ENTRIES 256
+#define RANGE_MAX_ENTRIES 64
 struct range_entries {
     uint16_t n;
     bool overflow; /* more than fit: fall back to the table after the call */
@@ -121,32 +121,39 @@ static void collect_range(struct range_entries *re, unsigned first, unsigned las
 }
 
 /* Applies a successful close_range/closefrom to the table and records the
- * pipe ends it affected. */
+ * pipe ends it affected, written straight into the record: close_range is
+ * called in children on small stacks. */
 static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned last, int flags, int result, int err,
                          struct range_entries *re)
 {
-    struct et_pipe_end ends[ET_MAX_PIPE_ENDS];
     uint16_t n = 0;
     if (result == 0) {
         if (re->overflow)
             collect_range(re, first, last); /* as good as it gets */
+        for (uint16_t i = 0; i < re->n; i++)
+            if (et_fd_is_pipe(re->v[i].entry) && n < ET_MAX_PIPE_ENDS)
+                n++;
+    }
+    struct et_record *r = et_begin(ET_REC_CLOSE_RANGE,
+                                   (uint32_t)(sizeof(struct et_close_range) + n * sizeof(struct et_pipe_end)), ts,
+                                   result < 0 ? err : 0);
+    struct et_close_range *b = r ? et_record_body(r) : NULL;
+    struct et_pipe_end *ends = b ? (struct et_pipe_end *)(b + 1) : NULL;
+    uint16_t described = 0;
+    if (result == 0) {
         for (uint16_t i = 0; i < re->n; i++) {
             int fd = re->v[i].fd;
             uint64_t e = re->v[i].entry;
-            if (et_fd_is_pipe(e) && n < ET_MAX_PIPE_ENDS)
-                et_fd_describe(fd, e, &ends[n++]);
+            if (ends && et_fd_is_pipe(e) && described < n)
+                et_fd_describe(fd, e, &ends[described++]);
             if (flags & CLOSE_RANGE_CLOEXEC)
                 et_fd_set(fd, e | ET_FDE_CLOEXEC);
             else
                 et_fd_clear_if(fd, e);
         }
     }
-    struct et_record *r = et_begin(ET_REC_CLOSE_RANGE,
-                                   (uint32_t)(sizeof(struct et_close_range) + n * sizeof(struct et_pipe_end)), ts,
-                                   result < 0 ? err : 0);
     if (!r)
         return;
-    struct et_close_range *b = et_record_body(r);
     b->kind = kind;
     b->pipe_count = n;
     b->first = first;
@@ -154,7 +161,6 @@ static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned la
     b->flags = (uint32_t)flags;
     b->result = result;
     b->reserved = 0;
-    memcpy(b + 1, ends, n * sizeof(struct et_pipe_end));
     et_commit(r);
 }
 

@@ -90,8 +90,10 @@ struct et_record *et_begin(uint16_t type, uint32_t body_size, uint64_t ts_ns, in
 }
 
 /* Reads the pipe ends this image was started with from /proc/self/fd, and
- * enters them in the fd table. */
-static void scan_inherited_fds(uint16_t *flags)
+ * enters them in the fd table.  Not inlined: its directory buffer would
+ * otherwise be on the stack of every fork child's start record too, and a
+ * clone child may run on a few kilobytes. */
+static __attribute__((noinline)) void scan_inherited_fds(uint16_t *flags)
 {
     int dirfd = et_openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dirfd < 0) {

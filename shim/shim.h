@@ -142,7 +142,6 @@ struct et_envfix {
     uint16_t flags;  /* ET_ENV_* */
     void *mapping;   /* memory to release if the exec returns */
     unsigned long mapping_len;
-    char preload_entry[ET_ENV_BUF];
 };
 /* The file an exec or spawn will run: path relative to dirfd (AT_FDCWD
  * for the plain calls; fexecve: the fd with an empty path and

@@ -1125,6 +1125,46 @@ static void expect_same_as_untraced(const struct traced_run *r, const char *cons
     captured_free(&c);
 }
 
+/* ---- small stacks ---------------------------------------------------------- */
+
+/* A hooked call on a stack of a few kilobytes (a clone child's, a thread's
+ * of PTHREAD_STACK_MIN) must fit where glibc's own does: it did not when
+ * the exec hook kept an 8 KiB argv array and the fork child's start record
+ * a 4 KiB directory buffer on the stack, and the child died of SIGSEGV. */
+static void check_small_stack(const char *const argv[], bool execs)
+{
+    struct traced_run r;
+    launch_run(&r, (const char *const[]){"-q", NULL}, argv);
+    if (r.status != 0)
+        fail_msg("%s %s %s %s: exit status %d under exectrace; it printed:\n%s%s", argv[0], argv[1], argv[2],
+                 argv[3] ? argv[3] : "", r.status, r.out, r.err);
+    expect_sound_trace(&r);
+    if (execs && !start_by_argv0(&r, "true"))
+        fail_msg("%s %s: the child's exec of true was not traced", argv[1], argv[3] ? argv[3] : "");
+    expect_same_as_untraced(&r, argv);
+    free_preload_run(&r);
+}
+
+static void hooked_calls_in_a_clone_child_on_a_4_KiB_stack_fit(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("hard_small_stack"));
+    static const char *const modes[] = {"exit", "execve", "execl", "execlp", "close_range"};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        check_small_stack((const char *const[]){prog, "clone", "4096", modes[i], NULL}, i > 0);
+}
+
+static void fork_and_execl_in_a_thread_with_the_smallest_stack_fit(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("hard_small_stack"));
+    check_small_stack((const char *const[]){prog, "thread", "0", NULL}, true);
+}
+
+/* ---- 6. fd exhaustion, continued ------------------------------------------- */
+
 static void fd_exhaustion_is_seen_exactly_as_without_the_shim(void **state)
 {
     (void)state;
@@ -1789,6 +1829,8 @@ int main(void)
         cmocka_unit_test(preloaded_shim_that_cannot_create_its_trace_changes_nothing),
         cmocka_unit_test(preloaded_shim_whose_trace_is_a_terminal_does_not_make_it_the_controlling_terminal),
         cmocka_unit_test(writer_killed_at_random_moments_leaves_a_sound_trace),
+        cmocka_unit_test(hooked_calls_in_a_clone_child_on_a_4_KiB_stack_fit),
+        cmocka_unit_test(fork_and_execl_in_a_thread_with_the_smallest_stack_fit),
     };
     const char *only = getenv("HARD_TEST");
     if (only && *only)
