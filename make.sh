@@ -16,6 +16,9 @@ required=(
     "procps     ps"
     "python3-jsonschema py:jsonschema"
     "libcap2-bin setcap"
+    "libpython3.11-testsuite py:test.support"
+    "clang      clang"
+    "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 
 missing=()

@@ -60,7 +60,20 @@ check: check-run
 	@$(MAKE) --no-print-directory install-check
 	@echo "== the same tests, built with ASan and UBSan, in $(BUILD)/sanitize"
 	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD)/sanitize check-run
+	@echo "== the fuzz corpus and every past crash, then $(FUZZ_SHORT_SECONDS) s of fuzzing"
+	@$(MAKE) --no-print-directory fuzz-regress
+	@$(MAKE) --no-print-directory fuzz-short
+	@echo "== transparency: other people's tests with and without the shim (the fast part)"
+	@$(MAKE) --no-print-directory transparency-fast
 	@echo "check: all test programs passed"
+
+# Other people's test suites (CPython's, a bash workload) run plainly and
+# under exectrace: the same tests must pass (tests/transparency/README.md).
+transparency: all
+	python3 tests/transparency/compare.py --exectrace $(CMD)
+
+transparency-fast: all
+	python3 tests/transparency/compare.py --fast --exectrace $(CMD)
 
 # An installed tree, moved under DESTDIR, finds its shim and traces.
 INSTALL_TEST := $(abspath $(BUILD))/install-test
@@ -75,4 +88,4 @@ install-check: all
 	$(Q)rm -rf $(INSTALL_TEST)
 	@echo "install: the installed exectrace found its shim and traced"
 
-.PHONY: tests check check-run install-check
+.PHONY: tests check check-run install-check transparency transparency-fast

@@ -59,8 +59,10 @@ fuzz-regress: $(FUZZ_BIN)
 # committed corpus after it is read only.
 fuzz-short: $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_DIR)/corpus-short $(FUZZ_DIR)/artifacts
-	$(FUZZ_BIN) $(FUZZ_OPTIONS) -dict=$(FUZZ_DICT) -max_total_time=$(FUZZ_SHORT_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-short $(FUZZ_CORPUS)
+	$(Q)$(FUZZ_BIN) $(FUZZ_OPTIONS) -dict=$(FUZZ_DICT) -max_total_time=$(FUZZ_SHORT_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-short $(FUZZ_CORPUS) >$(FUZZ_DIR)/short.log 2>&1 \
+	    || { tail -n 60 $(FUZZ_DIR)/short.log; echo "fuzz-short: failed, see $(FUZZ_DIR)/short.log"; exit 1; }
+	@echo "fuzz-short: $$(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_DIR)/short.log | grep -o '[0-9]*$$') inputs in $(FUZZ_SHORT_SECONDS) s, no failure"
 
 # Fork mode: FUZZ_JOBS fuzzing processes at a time, restarted after a crash
 # so that one bug does not end the run; every reproducer found is kept, and

@@ -90,7 +90,9 @@ step_procsubst() {
     check procsubst.wait_status "$(: > >(exit 6); wait $!; echo $?)" 6
     check procsubst.read_loop "$(n=0; while read -r l; do n=$((n + l)); done < <(seq 10); echo $n)" 55
     check procsubst.devfd "$(cat <(echo via-devfd))" via-devfd
-    check procsubst.tee "$(seq 3 | tee >(wc -l >count.txt) >/dev/null; wait $!; cat count.txt)" 3
+    # (not `seq 3 | tee >(...)`: there tee runs in a subshell of the
+    # pipeline, and $! is not the process substitution's)
+    check procsubst.tee "$(seq 3 >in.txt; tee >(wc -l >count.txt) <in.txt >/dev/null; wait $!; cat count.txt)" 3
 }
 
 step_bgjobs() {
@@ -106,7 +108,7 @@ step_bgjobs() {
     done
     check bgjobs.wait_each "$got" "1 2 3 4 5 "
     (exit 3) &
-    (sleep 0.3; exit 4) &
+    (sleep 1; exit 4) &
     wait -n
     check bgjobs.wait_n $? 3
     wait
@@ -124,12 +126,12 @@ step_bgjobs() {
     check bgjobs.sigkill $? 137
     wait 999999 2>/dev/null
     check bgjobs.wait_unknown $? 127
-    check bgjobs.jobs "$(sleep 0.2 & sleep 0.2 & jobs -p | wc -l; wait)" 2
+    check bgjobs.jobs "$(sleep 5 & sleep 5 & jobs -p | wc -l; kill $(jobs -p); wait)" 2
     check bgjobs.bang "$(true & echo $(( $! > 0 )); wait)" 1
     check bgjobs.many "$(ps=(); for i in $(seq 1 40); do (exit $((i % 7))) & ps+=($!); done; s=0; for j in "${ps[@]}"; do wait $j; s=$((s + $?)); done; echo $s)" 120
     local out
     out=$(for i in 1 2 3; do (sleep "0.$i"; echo "$i") & done; wait)
-    check bgjobs.output "$(echo $out)" "1 2 3"
+    check bgjobs.output "$(sort <<<"$out" | tr '\n' ' ')" "1 2 3 "
 }
 
 step_traps() {
@@ -138,7 +140,7 @@ step_traps() {
     check traps.exit_on_signal "$(bash -c 'trap "echo cleanup" EXIT; kill -TERM $$; sleep 5'; echo rc=$?)" $'cleanup\nrc=143'
     check traps.term_handler "$(bash -c 'trap "echo got-term; exit 12" TERM; kill -TERM $$; sleep 5'; echo rc=$?)" $'got-term\nrc=12'
     check traps.err "$(bash -c 'trap "echo err-trap" ERR; false; echo after')" $'err-trap\nafter'
-    check traps.usr1_wait "$(bash -c 'trap "echo usr1" USR1; (sleep 0.2; kill -USR1 $$) & sleep 2 & wait $!; echo wait=$?; wait')" $'usr1\nwait=138'
+    check traps.usr1_wait "$(bash -c 'trap "echo usr1" USR1; (sleep 0.2; kill -USR1 $$) & sleep 10 & wait $!; echo wait=$?; kill $!; wait')" $'usr1\nwait=138'
     check traps.ignored_inherited "$(bash -c 'trap "" INT; bash -c "kill -INT \$\$; echo survived"')" survived
     # SIGCHLD: with job control on, bash runs the trap once for every child
     # that exits.
@@ -146,6 +148,15 @@ step_traps() {
     check traps.chld_async "$(bash -c 'set -m; n=0; trap "n=\$((n + 1))" CHLD; for i in 1 2 3; do sleep 0.0$i & done; wait; echo $n' 2>/dev/null)" 3
     check traps.chld_ignore_then_wait "$(bash -c 'trap "" CHLD; (exit 4) & wait $!; echo $?')" 4
     check traps.return "$(bash -c 'f() { trap "echo ret" RETURN; return 2; }; f; echo rc=$?')" $'ret\nrc=2'
+}
+
+# Waits up to 10 s for `jobs -l` to show a job in STATE.
+poll_jobs() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        jobs -l | grep -q "$1" && return
+        sleep 0.1
+    done
 }
 
 step_jobcontrol() {
@@ -157,10 +168,10 @@ step_jobcontrol() {
     local p=$!
     check jobcontrol.own_group "$(ps -o pgid= -p "$p" | tr -d ' ')" "$p"
     kill -STOP "$p"
-    sleep 0.2
+    poll_jobs Stopped
     check jobcontrol.stopped "$(jobs -l | grep -c Stopped)" 1
     bg %1 >/dev/null
-    sleep 0.2
+    poll_jobs Running
     check jobcontrol.resumed "$(jobs -l | grep -c Running)" 1
     kill %1
     wait "$p"
