@@ -21,6 +21,9 @@
 #include "names.h"
 
 #define CHAIN_MAX 6
+/* A zombie at a snapshot, whose parent is not in a wait for it, is
+ * reported once it has been one this long. */
+#define LIVE_ZOMBIE_NS 100000000ull
 
 /* One process's state in the latest snapshot. */
 struct live {
@@ -564,20 +567,22 @@ static void check_live_zombie(struct graph *g, const struct live *z)
              m->findings[i].kind == ET_FK_SELF_HELD_PIPE) &&
             m->findings[i].nprocs && m->findings[i].procs[0] == parent)
             return;
+    /* A parent blocked in a wait for it is about to reap it. */
+    for (unsigned k = 0; k < kp->b->thread_count; k++)
+        if (is_wait(kp->threads[k].syscall) && wait_targets(&kp->threads[k], p))
+            return;
     char since[112];
     if (p->flags & ET_PF_ENDED) {
-        /* How long it has been a zombie; shorter than --zombie-ms is a reap
-         * still to come. */
-        if (p->end_ts > m->snapshot_ts || m->snapshot_ts - p->end_ts < m->thresholds.zombie_ns)
+        /* How long it has been a zombie.  The snapshot shows the parent is
+         * not reaping it, so a tenth of a second is enough (less, when
+         * --zombie-ms says so): a reap still to come would have come. */
+        uint64_t enough = m->thresholds.zombie_ns < LIVE_ZOMBIE_NS ? m->thresholds.zombie_ns : LIVE_ZOMBIE_NS;
+        if (p->end_ts > m->snapshot_ts || m->snapshot_ts - p->end_ts < enough)
             return;
         snprintf(since, sizeof(since), "for %.1f s, since it %s at %s", (double)(m->snapshot_ts - p->end_ts) / 1e9,
                  p->end_how == ET_END_KILLED ? "was killed" : "exited", WHEN(m, p->end_ts));
     } else {
-        /* Not traced: how long is unknown.  A parent blocked in a wait for
-         * it is about to reap it. */
-        for (unsigned k = 0; k < kp->b->thread_count; k++)
-            if (is_wait(kp->threads[k].syscall) && wait_targets(&kp->threads[k], p))
-                return;
+        /* Not traced: how long is unknown. */
         snprintf(since, sizeof(since), "(since when is not recorded)");
     }
     struct et_finding *f =

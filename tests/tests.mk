@@ -36,12 +36,17 @@ $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -lpthread
 
+# A static build, which does not load the shim.
+$(BUILD)/tests/progs/hang_zombie_static: tests/progs/hang_zombie.c | $(BUILD)/tests/progs
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -static -o $@ $<
+
 # A library whose constructor makes hooked calls before the shim's has run.
 $(BUILD)/tests/progs/libearly.so: tests/progs/lib/libearly.c | $(BUILD)/tests/progs
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -shared -fPIC -o $@ $<
 
-tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(BUILD)/tests/progs/libearly.so
+tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(BUILD)/tests/progs/libearly.so $(BUILD)/tests/progs/hang_zombie_static
 
 # Each test program runs on its own; a failure does not hide the others.
 check-run: tests

@@ -751,6 +751,37 @@ static void self_held_pipe_fixed(void **state)
     run_twin((const char *const[]){example_bin("self-held-pipe", "self_held_pipe_fixed"), NULL}, 0);
 }
 
+/* ---- zombie ------------------------------------------------------------------------ */
+
+/* A parent that never reaps: its exited child is a zombie at the snapshot.
+ * Traced, the report says for how long; exec'd into a static program,
+ * whose exit is not recorded, only the snapshot knows. */
+static void check_live_zombie(const char *mode, const char *says)
+{
+    char prog[PATH_MAX], statik[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("hang_zombie"));
+    snprintf(statik, sizeof(statik), "%s", test_prog("hang_zombie_static"));
+    struct run *r = run_hang((const char *const[]){prog, mode, statik, NULL});
+    const struct et_finding *f = expect_finding(r, ET_FK_ZOMBIE, ET_SEV_WARNING);
+    expect_names_pid(r, f, out_pid(r, "job"), "the zombie");
+    expect_names_pid(r, f, out_pid(r, "main"), "its parent, which never reaps it");
+    expect_says(f, says);
+    expect_in_run_report(r, "warning zombie");
+    run_free(r);
+}
+
+static void zombie_traced(void **state)
+{
+    (void)state;
+    check_live_zombie("traced", "since it exited at");
+}
+
+static void zombie_untraced(void **state)
+{
+    (void)state;
+    check_live_zombie("untraced", "(since when is not recorded)");
+}
+
 /* ---- stuck-wait ------------------------------------------------------------------- */
 
 static void stuck_wait(void **state)
@@ -990,6 +1021,8 @@ int main(void)
         cmocka_unit_test_teardown(blocked_on_held_pipe_static_parent, teardown),
         cmocka_unit_test_teardown(self_held_pipe, teardown),
         cmocka_unit_test_teardown(self_held_pipe_fixed, teardown),
+        cmocka_unit_test_teardown(zombie_traced, teardown),
+        cmocka_unit_test_teardown(zombie_untraced, teardown),
         cmocka_unit_test_teardown(stuck_wait, teardown),
         cmocka_unit_test_teardown(stuck_wait_fixed, teardown),
         cmocka_unit_test_teardown(stuck_wait_shell, teardown),
