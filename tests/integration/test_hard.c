@@ -1566,6 +1566,31 @@ struct crash_shared {
     } thread[CRASH_CALLERS];
 };
 
+/* One pass over /proc: SIGKILLs every live process of the group but its
+ * leader; returns how many were killed, and how many were found. */
+static int kill_group_pass(pid_t leader, int *found)
+{
+    int killed = 0;
+    *found = 0;
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == leader)
+            continue;
+        struct et_proc_stat st;
+        if (et_proc_stat_read((int)pid, &st) != 0 || st.pgid != (uint32_t)leader || st.state == 'Z')
+            continue;
+        (*found)++;
+        if (kill((pid_t)pid, SIGKILL) == 0)
+            killed++;
+    }
+    closedir(d);
+    return killed;
+}
+
 /* SIGKILLs every process of the group but its leader (the launcher), over
  * and over until none is left: those it forks meanwhile go too.  Waits for
  * the first member to exist.  Returns how many were killed. */
@@ -1575,23 +1600,8 @@ static int kill_group_but_leader(pid_t leader)
     clock_gettime(CLOCK_MONOTONIC, &start);
     int killed = 0;
     for (;;) {
-        int found = 0;
-        DIR *d = opendir("/proc");
-        assert_non_null(d);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == leader)
-                continue;
-            struct et_proc_stat st;
-            if (et_proc_stat_read((int)pid, &st) != 0 || st.pgid != (uint32_t)leader || st.state == 'Z')
-                continue;
-            found++;
-            if (kill((pid_t)pid, SIGKILL) == 0)
-                killed++;
-        }
-        closedir(d);
+        int found;
+        killed += kill_group_pass(leader, &found);
         if (found == 0 && killed > 0)
             return killed;
         if (seconds_since(&start) > CRASH_LIMIT_SECONDS)
@@ -1732,14 +1742,36 @@ static void writer_killed_at_random_moments_leaves_a_sound_trace(void **state)
         int killed = kill_group_but_leader(launcher);
 
         int status = 0;
+        unsigned waited = 0;
         for (;;) {
             pid_t got = waitpid(launcher, &status, WNOHANG);
             if (got == launcher)
                 break;
             if (seconds_since(&start) > 2 * CRASH_LIMIT_SECONDS) {
+                /* What it was waiting for: its state, and what is left of
+                 * the group. */
+                char stat_path[64], line[512] = "";
+                snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", (int)launcher);
+                FILE *f = fopen(stat_path, "r");
+                if (f) {
+                    if (!fgets(line, sizeof(line), f))
+                        line[0] = 0;
+                    fclose(f);
+                }
+                int left;
+                int late = kill_group_pass(launcher, &left);
                 kill(-launcher, SIGKILL);
                 waitpid(launcher, &status, 0);
-                fail_msg("seed %u run %d: exectrace run did not finish after its command was killed", seed, run);
+                fail_msg("seed %u run %d: exectrace run did not finish after its command was killed (%d of its group "
+                         "still alive, %d killed now; its stat: %s)",
+                         seed, run, left, late, line);
+            }
+            /* A child whose fork completed as the scan passed it, or whose
+             * /proc entry could not be read just then, is still running,
+             * and exectrace rightly waits for it: kill it too. */
+            if (++waited % 200 == 0) {
+                int found;
+                killed += kill_group_pass(launcher, &found);
             }
             usleep(500);
         }
