@@ -65,6 +65,7 @@ struct launcher {
     int command_status;
     bool command_done;
     uint32_t orphans_reaped;
+    bool reap_retry; /* a child peeked at could not be taken yet: look again soon */
     sigset_t old_mask;
 };
 
@@ -321,6 +322,7 @@ static int list_children(pid_t self, int32_t *out, int max)
 /* Reaps every child that has ended; false when no children are left. */
 static bool reap_ready(struct launcher *l)
 {
+    l->reap_retry = false;
     for (;;) {
         siginfo_t si;
         memset(&si, 0, sizeof(si));
@@ -332,9 +334,18 @@ static bool reap_ready(struct launcher *l)
             return true;
         struct et_proc_stat st;
         uint64_t start_time = et_proc_stat_read(si.si_pid, &st) == 0 ? st.start_time : 0;
-        int status;
-        if (waitpid(si.si_pid, &status, WNOHANG) <= 0)
-            continue;
+        /* Taken with the same call that peeked, so that what the peek saw
+         * is what is reaped.  If it still cannot be taken, wait for the next
+         * SIGCHLD rather than peek again at once: looping here spun the
+         * launcher at full CPU after a group kill. */
+        siginfo_t taken;
+        memset(&taken, 0, sizeof(taken));
+        if (waitid(P_PID, (id_t)si.si_pid, &taken, WEXITED | WNOHANG) < 0 || taken.si_pid != si.si_pid) {
+            l->reap_retry = true;
+            return true;
+        }
+        int status = taken.si_code == CLD_EXITED ? (taken.si_status & 0xff) << 8
+                                                 : (taken.si_status & 0x7f) | (taken.si_code == CLD_DUMPED ? 0x80 : 0);
         bool is_command = si.si_pid == l->command_pid;
         record_reaped(l, si.si_pid, status, start_time, is_command ? ET_REAPED_COMMAND : ET_REAPED_ORPHAN);
         if (is_command) {
@@ -621,10 +632,14 @@ int et_cmd_run(int argc, char **argv)
             uint64_t now = et_now_ns();
             timeout_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
         }
+        if (l.reap_retry && (timeout_ms < 0 || timeout_ms > 10))
+            timeout_ms = 10;
         struct pollfd pfd = {sfd, POLLIN, 0};
         int ready = poll(&pfd, 1, timeout_ms);
         if (ready < 0 && errno == EINTR)
             continue;
+        if (ready == 0 && (!deadline || hang_reported || l.command_done || et_now_ns() < deadline))
+            continue; /* only to look at the children again */
         if (ready == 0) {
             hang_reported = true;
             report_hang(&l);
