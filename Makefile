@@ -29,7 +29,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 endif
 
 SHIM_C := shim/real.c shim/writer.c shim/procstat.c shim/life.c shim/pipe_table.c shim/fork.c \
-          shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/group.c
+          shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/group.c shim/stack.c
 SHIM_S := shim/vfork_x86_64.S
 SHIM_OBJ := $(SHIM_C:%.c=$(BUILD)/%.o) $(SHIM_S:%.S=$(BUILD)/%.o)
 SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
@@ -39,9 +39,11 @@ COMMON_C := shim/writer.c shim/procstat.c
 ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
-              analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c
+              analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c analyzer/symbols.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
 ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
+# Symbols and lines for call sites: elfutils.
+ANALYZER_LIBS := -ldw -lelf
 # Everything but main(), for the tests.
 ANALYZER_LIB_OBJ := $(filter-out $(BUILD)/cmd/analyzer/main.o,$(ANALYZER_OBJ))
 
@@ -68,7 +70,7 @@ $(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h include/exectrace/*.h | $(BUILD)/cmd
 
 $(CMD): $(ANALYZER_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ) $(ANALYZER_LIBS)
 
 $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@

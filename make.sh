@@ -18,6 +18,8 @@ required=(
     "libcap2-bin setcap"
     "libpython3.11-testsuite py:test.support"
     "clang      clang"
+    "libunwind8 /usr/lib/x86_64-linux-gnu/libunwind.so.8"
+    "libdw-dev  /usr/include/elfutils/libdwfl.h"
     "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 

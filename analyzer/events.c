@@ -16,6 +16,7 @@
 #include "names.h"
 #include "output.h"
 #include "procmap.h"
+#include "symbols.h"
 
 struct collect {
     struct et_event_list *list;
@@ -148,6 +149,7 @@ struct printer {
     const struct et_trace *t;
     const struct et_event_list *list;
     bool json;
+    struct et_symbols *symbols; /* --stacks */
     char buf[256];
     char buf2[256];
 };
@@ -373,6 +375,28 @@ static void text_wait_result(struct printer *p, const struct et_record *r)
     } else if (b->result > 0) {
         fprintf(p->out, " %s", et_wait_status_string(b->status, p->buf, sizeof(p->buf)));
     }
+}
+
+/* Under an event, with --stacks: its call site, a frame a line. */
+static void text_stack(struct printer *p, const struct et_record *r)
+{
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    if (!et_record_stack(r, &pc, &trailer))
+        return;
+    if (trailer.frames == 0) {
+        fprintf(p->out, "      (%s)\n", et_stack_missing_reason(r));
+        return;
+    }
+    for (unsigned i = 0; i < trailer.frames; i++) {
+        struct et_frame f;
+        et_symbols_resolve(p->symbols, r, i, pc[i], &f);
+        fputs(i ? "        called from " : "      at ", p->out);
+        et_frame_print(p->out, &f);
+        fputc('\n', p->out);
+    }
+    if (trailer.flags & ET_STACK_TRUNCATED)
+        fputs("        ... (deeper frames not kept: EXECTRACE_STACK_DEPTH)\n", p->out);
 }
 
 /* One line for one record.  An exec is shown with its outcome (NULL: not
@@ -622,11 +646,32 @@ static void text_record(struct printer *p, const struct et_record *r, const stru
     case ET_REC_SNAPSHOT:
         text_snapshot(p, r);
         break;
+    case ET_REC_MODULE: {
+        const struct et_module *b = body;
+        struct et_tail tail = et_tail_of(r);
+        const uint8_t *id = et_tail_array(&tail, b->build_id_len, 1);
+        const char *path;
+        uint16_t len;
+        et_tail_str(&tail, &path, &len);
+        fputs("loaded ", p->out);
+        et_print_quoted(p->out, path, len);
+        fprintf(p->out, " at 0x%" PRIx64 "-0x%" PRIx64, b->start, b->end);
+        if (b->flags & ET_MODULE_MAIN)
+            fputs(" (the program)", p->out);
+        if (id && b->build_id_len) {
+            fputs(" build-id ", p->out);
+            for (unsigned k = 0; k < b->build_id_len; k++)
+                fprintf(p->out, "%02x", id[k]);
+        }
+        break;
+    }
     default:
         fprintf(p->out, "unknown record type %u (%u bytes)", r->type, r->size);
         break;
     }
     fputc('\n', p->out);
+    if (p->symbols)
+        text_stack(p, r);
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -1025,10 +1070,36 @@ static void json_record(struct printer *p, const struct et_event *e)
         json_pipe_list(p, "pipes", pipes, pipes ? b->pipe_count : 0);
         break;
     }
+    case ET_REC_MODULE: {
+        const struct et_module *b = body;
+        struct et_tail tail = et_tail_of(r);
+        const uint8_t *id = et_tail_array(&tail, b->build_id_len, 1);
+        const char *path;
+        uint16_t len;
+        et_tail_str(&tail, &path, &len);
+        json_str(p, "path", path, len);
+        json_int(p, "start", (long long)b->start);
+        json_int(p, "end", (long long)b->end);
+        json_int(p, "load_bias", (long long)b->load_bias);
+        json_bool(p, "main", b->flags & ET_MODULE_MAIN);
+        json_key(p, "build_id");
+        fputc('"', p->out);
+        for (unsigned k = 0; id && k < b->build_id_len; k++)
+            fprintf(p->out, "%02x", id[k]);
+        fputc('"', p->out);
+        break;
+    }
     default:
         json_int(p, "type", r->type);
         json_int(p, "size", r->size);
         break;
+    }
+    if (p->symbols && (r->flags & ET_RF_STACK)) {
+        json_key(p, "stack");
+        et_print_stack_json(p->out, p->symbols, r);
+        const char *why = et_stack_missing_reason(r);
+        if (why)
+            json_cstr(p, "stack_missing", why);
     }
     fputs("}\n", p->out);
 }
@@ -1044,20 +1115,23 @@ void et_print_event_line(FILE *out, const struct et_trace *t, const struct et_re
 
 static void events_usage(FILE *f)
 {
-    fputs("usage: exectrace events [--pid PID] [--json] FILE\n"
+    fputs("usage: exectrace events [--pid PID] [--json] [--stacks] FILE\n"
           "Prints every event of a trace, merged across processes in time order.\n"
           "  --pid PID   only the events of processes with this pid\n"
-          "  --json      one JSON object per line\n",
+          "  --json      one JSON object per line\n"
+          "  --stacks    each event's call site, resolved to function, file and\n"
+          "              line, and the objects each program loaded\n",
           f);
 }
 
 int et_cmd_events(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"pid", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {"pid", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
+        {"stacks", no_argument, NULL, 's'},    {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     long pid = -1;
-    bool json = false;
+    bool json = false, stacks = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+p:jh", options, NULL)) != -1) {
@@ -1068,6 +1142,9 @@ int et_cmd_events(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 's':
+            stacks = true;
             break;
         case 'h':
             events_usage(stdout);
@@ -1096,11 +1173,20 @@ int et_cmd_events(int argc, char **argv)
     }
 
     struct printer p = {.out = stdout, .t = &t, .list = &list, .json = json};
+    if (stacks && !(p.symbols = et_symbols_load(&t))) {
+        fprintf(stderr, "exectrace: %s: out of memory\n", path);
+        et_events_free(&list);
+        et_trace_close(&t);
+        return ET_EXIT_BAD_TRACE;
+    }
     for (size_t i = 0; i < list.n; i++) {
         const struct et_record *r = list.v[i].r;
         if (pid >= 0 && r->pid != (uint32_t)pid)
             continue;
         if (list.v[i].merged)
+            continue;
+        /* The map of loaded objects is for resolving stacks. */
+        if (r->type == ET_REC_MODULE && !stacks)
             continue;
         if (json) {
             json_record(&p, &list.v[i]);
@@ -1121,6 +1207,7 @@ int et_cmd_events(int argc, char **argv)
             i++;
     }
     fflush(stdout);
+    et_symbols_free(p.symbols);
     et_events_free(&list);
     return et_finish_trace_command(path, &t, 0);
 }

@@ -173,7 +173,7 @@ const char *et_record_type_name(unsigned type)
         [ET_REC_SETPGID] = "setpgid",         [ET_REC_SETSID] = "setsid",
         [ET_REC_PRCTL] = "prctl",             [ET_REC_SIGCHLD_ACTION] = "sigchld_action",
         [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end",
-        [ET_REC_SNAPSHOT] = "snapshot"};
+        [ET_REC_SNAPSHOT] = "snapshot", [ET_REC_MODULE] = "module"};
     return NAME_OF(names, type);
 }
 

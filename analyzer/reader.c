@@ -35,6 +35,7 @@ static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {
     [ET_REC_REAPED] = sizeof(struct et_reaped),
     [ET_REC_RUN_END] = sizeof(struct et_run_end),
     [ET_REC_SNAPSHOT] = sizeof(struct et_snapshot),
+    [ET_REC_MODULE] = sizeof(struct et_module),
 };
 
 uint32_t et_body_size(uint16_t type)
@@ -205,6 +206,8 @@ static const uint8_t *resync(const uint8_t *p, const uint8_t *end)
     return q < end ? q : end;
 }
 
+static uint32_t stack_bytes(const struct et_record *r);
+
 const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
 {
     while ((size_t)(c->end - c->p) >= 8) {
@@ -249,6 +252,8 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
             problem(t, offset, "record of reserved type %u", r->type);
         } else if (size < sizeof(struct et_record) + et_body_size(r->type)) {
             problem(t, offset, "record of type %u is %u bytes, too short for its fields", r->type, size);
+        } else if ((r->flags & ET_RF_STACK) && r->type < ET_REC_TYPE_COUNT && !stack_bytes(r)) {
+            problem(t, offset, "record of type %u has a stack that does not fit in it", r->type);
         } else {
             t->records++;
             return r;
@@ -334,11 +339,38 @@ int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
     return et_trace_runs(t, scan_run, &s);
 }
 
+/* The bytes a valid stack takes at the end of the record, or 0. */
+static uint32_t stack_bytes(const struct et_record *r)
+{
+    if (!(r->flags & ET_RF_STACK))
+        return 0;
+    uint32_t fixed = (uint32_t)sizeof(struct et_record) + et_body_size(r->type);
+    if (r->size < fixed || r->size - fixed < sizeof(struct et_stack_trailer))
+        return 0;
+    const struct et_stack_trailer *trailer =
+        (const void *)((const uint8_t *)r + r->size - sizeof(struct et_stack_trailer));
+    uint32_t bytes = (uint32_t)sizeof(*trailer) + 8u * trailer->frames;
+    if (trailer->frames > ET_MAX_STACK_FRAMES || bytes > r->size - fixed)
+        return 0;
+    return bytes;
+}
+
+bool et_record_stack(const struct et_record *r, const uint64_t **pc, struct et_stack_trailer *trailer)
+{
+    uint32_t bytes = stack_bytes(r);
+    if (!bytes)
+        return false;
+    const uint8_t *end = (const uint8_t *)r + r->size;
+    memcpy(trailer, end - sizeof(*trailer), sizeof(*trailer));
+    *pc = (const void *)(end - bytes);
+    return true;
+}
+
 struct et_tail et_tail_of(const struct et_record *r)
 {
     struct et_tail t;
     t.p = (const uint8_t *)(r + 1) + et_body_size(r->type);
-    t.end = (const uint8_t *)r + r->size;
+    t.end = (const uint8_t *)r + r->size - stack_bytes(r);
     t.bad = t.p > t.end;
     return t;
 }

@@ -64,6 +64,10 @@ static inline const void *et_body(const struct et_record *r)
     return r + 1;
 }
 
+/* The caller's stack a record ends with: false when it has none (or one
+ * that does not fit, which the reader counts as a problem). */
+bool et_record_stack(const struct et_record *r, const uint64_t **pc, struct et_stack_trailer *trailer);
+
 /* Bounds-checked reading of a record's variable-length tail. */
 struct et_tail {
     const uint8_t *p;

@@ -22,6 +22,7 @@
 #include "model.h"
 #include "names.h"
 #include "output.h"
+#include "symbols.h"
 
 #define WRAP_WIDTH 78
 
@@ -112,7 +113,24 @@ static const char *severity_color(unsigned severity)
     return severity == ET_SEV_ERROR ? "\033[1;31m" : severity == ET_SEV_WARNING ? "\033[1;33m" : "\033[1;36m";
 }
 
-static void print_text(FILE *out, const char *path, struct et_model *m, const struct et_trace *t, bool color)
+/* Call sites, loaded only when a finding's evidence has one to show. */
+static struct et_symbols *symbols_for_evidence(const struct et_model *m, struct et_trace *t)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        for (uint32_t k = 0; k < m->findings[i].nevidence; k++) {
+            const uint64_t *pc;
+            struct et_stack_trailer trailer;
+            if (et_record_stack(m->findings[i].evidence[k], &pc, &trailer) && trailer.frames)
+                return et_symbols_load(t);
+        }
+    return NULL;
+}
+
+/* How many frames of a call site the text report shows. */
+#define CALL_SITE_FRAMES 3
+
+static void print_text(FILE *out, const char *path, struct et_model *m, const struct et_trace *t, bool color,
+                       struct et_symbols *symbols)
 {
     size_t counts[3] = {0};
     for (size_t i = 0; i < m->nfindings; i++)
@@ -167,6 +185,8 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
             for (uint32_t k = 0; k < f->nevidence; k++) {
                 fputs("    ", out);
                 et_print_event_line(out, t, f->evidence[k], NULL, NULL);
+                if (symbols)
+                    et_print_call_site(out, symbols, f->evidence[k], CALL_SITE_FRAMES);
             }
         }
         wrap(out, "why: ", et_finding_explanation(f->kind), 2);
@@ -249,7 +269,8 @@ static void print_json_process(FILE *out, const struct et_model *m, const struct
     fputc('}', out);
 }
 
-static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_trace *t)
+static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_trace *t,
+                       struct et_symbols *symbols)
 {
     const struct et_file_header *h = t->hdr;
     fputs("{\"version\":1,\"trace\":{\"path\":", out);
@@ -312,6 +333,11 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
             size_t tl = strlen(text);
             et_print_json_string(out, text, tl && text[tl - 1] == '\n' ? tl - 1 : tl);
             free(line);
+            fputs(",\"stack\":", out);
+            if (symbols)
+                et_print_stack_json(out, symbols, r);
+            else
+                fputs("[]", out);
             fputc('}', out);
         }
         fputs("]}", out);
@@ -426,11 +452,13 @@ int et_cmd_report(int argc, char **argv)
         return ret;
     sort_findings(&m);
     bool color = o.color == 1 || (o.color == -1 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+    struct et_symbols *symbols = symbols_for_evidence(&m, &t);
     if (o.json)
-        print_json(stdout, path, &m, &t);
+        print_json(stdout, path, &m, &t, symbols);
     else
-        print_text(stdout, path, &m, &t, color);
+        print_text(stdout, path, &m, &t, color, symbols);
     fflush(stdout);
+    et_symbols_free(symbols);
 
     int status = 0;
     for (size_t i = 0; i < m.nfindings; i++)
@@ -450,8 +478,10 @@ int et_report_to(FILE *out, const char *path, int fail_on)
     if (ret)
         return ret;
     sort_findings(&m);
-    print_text(out, path, &m, &t, isatty(fileno(out)) && !getenv("NO_COLOR"));
+    struct et_symbols *symbols = symbols_for_evidence(&m, &t);
+    print_text(out, path, &m, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
     fflush(out);
+    et_symbols_free(symbols);
     int status = 0;
     for (size_t i = 0; i < m.nfindings; i++)
         if (fail_on <= 2 && m.findings[i].severity >= fail_on)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 #include "sys.h"
 
 extern char **environ;
@@ -243,6 +244,16 @@ static int call_real(const struct exec_call *c, char *const envp[])
     return -1;
 }
 
+static __attribute__((noinline)) void write_exec_unwound(const struct et_identity *id, uint64_t ts, uint16_t rflags,
+                                                        struct et_exec_info *info)
+{
+    uint64_t pc[ET_MAX_STACK_FRAMES];
+    struct et_stack stack;
+    et_stack_unwind(&stack, pc);
+    info->stack = &stack;
+    et_write_exec(&et_proc.writer, id, ts, rflags, info);
+}
+
 static int do_exec(const struct exec_call *c)
 {
     if (!et_active())
@@ -259,8 +270,18 @@ static int do_exec(const struct exec_call *c)
     struct et_identity id;
     uint16_t rflags;
     et_self_checked(&id, &rflags);
-    struct et_exec_info info = {c->kind, fix.flags, c->fd, c->at_flags, c->path, c->argv};
-    et_write_exec(&et_proc.writer, &id, ts, rflags, &info);
+    /* A clone(CLONE_VM) child runs on borrowed memory and another
+     * thread's TLS, like a vfork child: no unwinding there. */
+    unsigned skip = et_stack_skip_reason();
+    if (skip == 0 && id.pid != et_proc.pid)
+        skip = ET_STACK_SKIP_CLONE;
+    struct et_stack none = {0, (uint16_t)skip, NULL};
+    struct et_exec_info info = {c->kind, fix.flags, c->fd, c->at_flags, c->path, c->argv,
+                                skip == ET_STACK_OFF ? NULL : &none};
+    if (skip == 0)
+        write_exec_unwound(&id, ts, rflags, &info);
+    else
+        et_write_exec(&et_proc.writer, &id, ts, rflags, &info);
     int ret = call_real(c, fix.envp);
     int saved = errno;
     et_envfix_release(&fix);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 #include "sys.h"
 
 static int pipe_common(uint16_t kind, int fds[2], int flags)
@@ -32,7 +33,7 @@ static int pipe_common(uint16_t kind, int fds[2], int flags)
         et_fd_set(fds[0], common | ET_FDE_READ);
         et_fd_set(fds[1], common | ET_FDE_WRITE);
     }
-    struct et_record *r = et_begin(ET_REC_PIPE, sizeof(struct et_pipe), ts, ret < 0 ? saved : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_PIPE, sizeof(struct et_pipe), ts, ret < 0 ? saved : 0);
     if (r) {
         struct et_pipe *b = et_record_body(r);
         b->kind = kind;
@@ -56,6 +57,10 @@ ET_EXPORT int pipe(int fds[2])
 
 ET_EXPORT int pipe2(int fds[2], int flags)
 {
+    /* libunwind checks addresses by writing them to a pipe of its own
+     * (stack.c): that pipe is not the program's business. */
+    if (ET_UNLIKELY(et_thread.in_stack_capture) && et_stack_is_unwinder(__builtin_return_address(0)))
+        return et_stack_unwinder_pipe(fds, flags);
     return pipe_common(ET_PIPE_PIPE2, fds, flags);
 }
 

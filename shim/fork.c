@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 #include "sys.h"
 
 static void record_fork(uint16_t kind, uint64_t ts, pid_t result, int err, uint64_t clone_flags)
 {
-    struct et_record *r = et_begin(ET_REC_FORK, sizeof(struct et_fork), ts, result < 0 ? err : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_FORK, sizeof(struct et_fork), ts, result < 0 ? err : 0);
     if (!r)
         return;
     struct et_fork *b = et_record_body(r);
@@ -61,6 +62,7 @@ struct clone_start {
 static int clone_child_start(void *p)
 {
     struct clone_start *start = p;
+    et_stack_on_clone_child();
     et_fork_child_begin(ET_ORIGIN_CLONE);
     return start->fn(start->arg);
 }
@@ -87,6 +89,11 @@ ET_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 
     uint64_t ts = et_now_ns();
     struct clone_start start = {fn, arg};
+    if (flags & CLONE_VM) {
+        if (et_thread.tid == 0)
+            et_thread.tid = (uint32_t)et_gettid();
+        et_proc.made_clone_vm_child = true;
+    }
     int pid;
     if (flags & CLONE_VM)
         pid = real(fn, stack, flags, arg, parent_tid, tls, child_tid);

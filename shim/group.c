@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 
 /* Declared by <signal.h> only in some modes; the shim defines them all. */
 sighandler_t __sysv_signal(int sig, sighandler_t handler);
@@ -19,7 +20,7 @@ sighandler_t bsd_signal(int sig, sighandler_t handler);
 
 static void record_setpgid(uint16_t kind, uint64_t ts, pid_t pid, pid_t pgid, int result, int err)
 {
-    struct et_record *r = et_begin(ET_REC_SETPGID, sizeof(struct et_setpgid), ts, result < 0 ? err : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_SETPGID, sizeof(struct et_setpgid), ts, result < 0 ? err : 0);
     if (!r)
         return;
     struct et_setpgid *b = et_record_body(r);
@@ -62,7 +63,7 @@ ET_EXPORT pid_t setsid(void)
     uint64_t ts = et_now_ns();
     pid_t ret = et_real.setsid();
     int saved = errno;
-    struct et_record *r = et_begin(ET_REC_SETSID, sizeof(struct et_setsid), ts, ret < 0 ? saved : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_SETSID, sizeof(struct et_setsid), ts, ret < 0 ? saved : 0);
     if (r) {
         struct et_setsid *b = et_record_body(r);
         b->result = ret;
@@ -91,7 +92,7 @@ ET_EXPORT int prctl(int option, ...)
     uint64_t ts = et_now_ns();
     int ret = et_real.prctl(option, arg2, arg3, arg4, arg5);
     int saved = errno;
-    struct et_record *r = et_begin(ET_REC_PRCTL, sizeof(struct et_prctl), ts, ret < 0 ? saved : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_PRCTL, sizeof(struct et_prctl), ts, ret < 0 ? saved : 0);
     if (r) {
         struct et_prctl *b = et_record_body(r);
         b->option = option;
@@ -117,7 +118,7 @@ static uint16_t disposition_of(sighandler_t handler)
 static void record_sigchld(uint16_t call, uint64_t ts, uint16_t disposition, uint32_t sa_flags, int result, int err)
 {
     struct et_record *r =
-        et_begin(ET_REC_SIGCHLD_ACTION, sizeof(struct et_sigchld_action), ts, result < 0 ? err : 0);
+        et_begin_stacked(ET_REC_SIGCHLD_ACTION, sizeof(struct et_sigchld_action), ts, result < 0 ? err : 0);
     if (!r)
         return;
     struct et_sigchld_action *b = et_record_body(r);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 #include "sys.h"
 
 struct et_process et_proc;
@@ -353,6 +354,13 @@ __attribute__((constructor)) static void exectrace_constructor(int argc, char **
     (void)envp;
     if (__atomic_load_n(&et_proc.state, __ATOMIC_ACQUIRE) == ET_STATE_UNINIT)
         init_process(argv);
+    /* Here, even when a hook ran first: loading the unwinder needs dlopen,
+     * which is not for the middle of another library's constructor. */
+    if (__atomic_load_n(&et_proc.state, __ATOMIC_ACQUIRE) == ET_STATE_ACTIVE) {
+        int saved = errno;
+        et_stack_init();
+        errno = saved;
+    }
 }
 
 ET_EXPORT void _exit(int status)

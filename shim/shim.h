@@ -43,6 +43,12 @@ struct et_process {
      * ready to be put back into an environment that lost them. */
     char library_path[ET_MAX_PATH_BYTES];
     char env_file_entry[ET_ENV_BUF];
+    /* A clone() child on a stack of unknown size: its records take no
+     * stack (stack.c). */
+    bool on_foreign_stack;
+    /* It made a clone(CLONE_VM) child, which may run hooks on this
+     * process's memory and a thread's TLS (stack.c). */
+    bool made_clone_vm_child;
 };
 extern struct et_process et_proc;
 
@@ -68,9 +74,13 @@ struct et_thread {
      * records are the child's.  Set on the child's path out of vfork, reset
      * on the parent's, so nothing the child does survives in the parent. */
     uint32_t vfork_depth;
+    /* Set while this thread runs the unwinder: a hook reached from inside
+     * it (libunwind's own pipe, a signal handler) does not unwind again. */
+    uint32_t in_stack_capture; /* 1, or ET_LOADING_UNWINDER */
     struct et_vfork_child vfork_child[ET_VFORK_NEST_MAX];
 };
 extern ET_TLS struct et_thread et_thread;
+#define ET_LOADING_UNWINDER 2
 
 bool et_init_lazily(void);
 

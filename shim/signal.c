@@ -10,11 +10,12 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "stack.h"
 
 static struct et_record *record_signal(uint16_t kind, uint64_t ts, int target, int target_tid, int sig, int result,
                                        int err, int pidfd)
 {
-    struct et_record *r = et_begin(ET_REC_SIGNAL, sizeof(struct et_signal), ts, result < 0 ? err : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_SIGNAL, sizeof(struct et_signal), ts, result < 0 ? err : 0);
     if (!r)
         return NULL;
     struct et_signal *b = et_record_body(r);
@@ -124,7 +125,7 @@ ET_EXPORT int pidfd_open(pid_t pid, unsigned int flags)
     int saved = errno;
     if (fd >= 0)
         et_fd_set(fd, ET_FDE_VALID | ET_FDE_PIDFD | ET_FDE_CLOEXEC | ((uint64_t)(uint32_t)pid & ET_FDE_VALUE_MASK));
-    struct et_record *r = et_begin(ET_REC_PIDFD_OPEN, sizeof(struct et_pidfd_open), ts, fd < 0 ? saved : 0);
+    struct et_record *r = et_begin_stacked(ET_REC_PIDFD_OPEN, sizeof(struct et_pidfd_open), ts, fd < 0 ? saved : 0);
     if (r) {
         struct et_pidfd_open *b = et_record_body(r);
         b->pid = pid;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "stack.h"
 
 static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
@@ -41,7 +42,7 @@ static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spa
     uint32_t path_bytes = et_put_str(NULL, path, ET_MAX_PATH_BYTES, &path_truncated);
     uint32_t argv_bytes = et_put_argv(NULL, argv, &args);
     struct et_record *r =
-        et_begin(ET_REC_SPAWN, (uint32_t)sizeof(struct et_spawn) + path_bytes + argv_bytes, ts, ret);
+        et_begin_stacked(ET_REC_SPAWN, (uint32_t)sizeof(struct et_spawn) + path_bytes + argv_bytes, ts, ret);
     if (r) {
         struct et_spawn *b = et_record_body(r);
         memset(b, 0, sizeof(*b));

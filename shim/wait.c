@@ -8,10 +8,11 @@
 #include <sys/wait.h>
 
 #include "shim.h"
+#include "stack.h"
 
 static void record_enter(uint16_t kind, int idtype, int64_t id, int options)
 {
-    struct et_record *r = et_begin(ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), et_now_ns(), 0);
+    struct et_record *r = et_begin_stacked(ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), et_now_ns(), 0);
     if (!r)
         return;
     struct et_wait_enter *b = et_record_body(r);

@@ -240,11 +240,14 @@ void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t t
     struct et_argv_summary args;
     uint32_t path_bytes = et_put_str(NULL, info->path, ET_MAX_PATH_BYTES, &path_truncated);
     uint32_t argv_bytes = et_put_argv(NULL, info->argv, &args);
+    uint32_t body_bytes = (uint32_t)sizeof(struct et_exec) + path_bytes + argv_bytes;
     struct et_record *r =
-        et_record_reserve(w, ET_REC_EXEC, (uint32_t)sizeof(struct et_exec) + path_bytes + argv_bytes, id, ts_ns, 0);
+        et_record_reserve(w, ET_REC_EXEC, body_bytes + et_stack_extra(body_bytes, info->stack), id, ts_ns, 0);
     if (!r)
         return;
     r->flags = record_flags;
+    if (info->stack)
+        et_stack_put(r, info->stack);
     struct et_exec *b = et_record_body(r);
     b->kind = info->kind;
     b->flags = info->env_flags | (path_truncated ? ET_EXEC_PATH_TRUNCATED : 0) |
@@ -259,6 +262,19 @@ void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t t
     tail += et_put_str(tail, info->path, ET_MAX_PATH_BYTES, &path_truncated);
     et_put_argv(tail, info->argv, &args);
     et_commit(r);
+}
+
+void et_stack_put(struct et_record *r, const struct et_stack *stack)
+{
+    uint8_t *end = (uint8_t *)r + r->size;
+    struct et_stack_trailer *trailer = (struct et_stack_trailer *)(void *)(end - sizeof(*trailer));
+    uint64_t *pc = (uint64_t *)(void *)trailer - stack->frames;
+    for (unsigned i = 0; i < stack->frames; i++)
+        pc[i] = stack->pc[i];
+    trailer->frames = stack->frames;
+    trailer->flags = stack->flags;
+    trailer->reserved = 0;
+    r->flags |= ET_RF_STACK;
 }
 
 void et_write_exec_failed(struct et_writer *w, const struct et_identity *id, uint16_t record_flags, uint16_t kind,

@@ -89,6 +89,26 @@ struct et_argv_summary {
 };
 uint32_t et_put_argv(uint8_t *dst, char *const argv[], struct et_argv_summary *sum);
 
+/* A caller's stack, to end a record with (trace_format.h, "Call-site
+ * stacks"). */
+struct et_stack {
+    uint16_t frames;
+    uint16_t flags;    /* ET_STACK_* */
+    const uint64_t *pc; /* frames addresses, innermost first */
+};
+
+/* The bytes a record's body grows by to carry `stack` after a body of
+ * body_size bytes; 0 for no stack. */
+static inline uint32_t et_stack_extra(uint32_t body_size, const struct et_stack *stack)
+{
+    return stack ? et_align8(body_size) - body_size + 8u * stack->frames + (uint32_t)sizeof(struct et_stack_trailer)
+                 : 0;
+}
+
+/* Writes `stack` at the end of a record reserved with et_stack_extra()
+ * more bytes, and flags the record. */
+void et_stack_put(struct et_record *r, const struct et_stack *stack);
+
 /* Records with variable-length tails that both the shim and the launcher
  * write. */
 struct et_start_info {
@@ -110,6 +130,7 @@ struct et_exec_info {
     int at_flags;
     const char *path;
     char *const *argv;
+    const struct et_stack *stack; /* NULL: none */
 };
 void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
                    const struct et_exec_info *info);

@@ -20,7 +20,7 @@ $(BUILD)/tests/unit $(BUILD)/tests/integration:
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/unit
 	$(call say,CC,$<)
-	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 $(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h | $(BUILD)/tests/integration
 	$(call say,CC,$<)
@@ -28,7 +28,7 @@ $(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h | $(BUIL
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/integration
 	$(call say,CC,$<)
-	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 # The programs run under the shim: plain C, no sanitizers (they would
 # interpose on the same functions as the shim).

@@ -37,7 +37,7 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 1 /* 1.1: snapshot records */
+#define ET_VERSION_MINOR 2 /* 1.1: snapshot records; 1.2: call-site stacks, module records */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -143,11 +143,13 @@ enum et_record_type {
     ET_REC_REAPED = 21,      /* the launcher reaped a process */
     ET_REC_RUN_END = 22,     /* the launcher stopped */
     ET_REC_SNAPSHOT = 23,    /* a live process's state, read from /proc (1.1) */
+    ET_REC_MODULE = 24,      /* an object loaded in a process image (1.2) */
     ET_REC_TYPE_COUNT
 };
 
 /* Header flags of a record. */
 #define ET_RF_VFORK_CHILD 0x1u /* written by a vfork child, before its exec */
+#define ET_RF_STACK 0x2u       /* ends with the caller's stack (1.2), see below */
 
 struct et_record {
     uint32_t size;       /* whole record in bytes, multiple of 8 */
@@ -179,6 +181,31 @@ static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
 {
     return 0xc3a5c85cu ^ size ^ ((uint32_t)type << 16);
 }
+
+/*
+ * Call-site stacks (1.2).  A record with ET_RF_STACK ends with `frames`
+ * return addresses, innermost first (the caller of the hooked function),
+ * followed by struct et_stack_trailer as the record's last 8 bytes.  The
+ * record's variable-length tail ends where the addresses begin.  frames may
+ * be 0: the trailer then says why no stack was taken.  Addresses are
+ * resolved offline through the ET_REC_MODULE records of the image.
+ */
+#define ET_MAX_STACK_FRAMES 32u
+#define ET_DEFAULT_STACK_DEPTH 8u
+
+#define ET_STACK_TRUNCATED 0x1u     /* the stack was deeper than the depth asked for */
+#define ET_STACK_SKIP_VFORK 0x2u    /* a vfork child: it runs on its parent's stack */
+#define ET_STACK_SKIP_EARLY 0x4u    /* before the shim's constructor set up the unwinder */
+#define ET_STACK_SKIP_CLONE 0x8u    /* a clone() child, on a stack of unknown size */
+#define ET_STACK_SKIP_NESTED 0x10u  /* a signal handler interrupted a capture in this thread */
+#define ET_STACK_NO_UNWINDER 0x20u  /* libunwind could not be loaded */
+
+struct et_stack_trailer {
+    uint16_t frames;
+    uint16_t flags; /* ET_STACK_* */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct et_stack_trailer) == 8, "stack trailer size");
 
 /*
  * Variable-length tails.  Strings are stored as a uint16_t length followed by
@@ -565,5 +592,26 @@ struct et_snapshot_thread {
     uint8_t reserved[7];
 };
 _Static_assert(sizeof(struct et_snapshot_thread) == 40, "snapshot thread size");
+
+/* ET_REC_MODULE (1.2): an object mapped in a process image, so that stack
+ * addresses can be resolved after the process is gone.  Written when the
+ * image starts (every object loaded then) and when a stack first shows an
+ * address outside every object recorded so far (dlopen).  A fork child has
+ * its parent's objects.  Tail: build_id_len bytes of GNU build id, then the
+ * object's path (the program's own path for the main object). */
+#define ET_MODULE_MAIN 0x1u /* the program itself */
+#define ET_MODULE_VDSO 0x2u /* the kernel's vDSO: no file */
+#define ET_MAX_BUILD_ID 64u
+
+struct et_module {
+    uint64_t load_bias; /* address in memory = address in the file + load_bias */
+    uint64_t start;     /* lowest address of its loadable segments, in memory */
+    uint64_t end;       /* end of the highest one */
+    uint16_t build_id_len;
+    uint16_t flags;       /* ET_MODULE_* */
+    uint16_t stack_depth; /* frames the image's stacks keep (EXECTRACE_STACK_DEPTH) */
+    uint16_t reserved;
+};
+_Static_assert(sizeof(struct et_module) == 32, "module size");
 
 #endif

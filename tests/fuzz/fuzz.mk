@@ -39,7 +39,7 @@ FUZZ_SRC := tests/fuzz/fuzz_trace.c $(FUZZ_LIB_C)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -Wall -Wextra -Wno-missing-field-initializers \
                -Iinclude -Ishim -Ianalyzer -DEXECTRACE_LIBDIR='"$(LIBDIR)"'
-FUZZ_LDFLAGS := -Wl,--wrap=et_trace_open
+FUZZ_LDFLAGS := -Wl,--wrap=et_trace_open -ldw -lelf
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -522,6 +522,7 @@ static void sigchld_handler_reaping_inside_hooked_calls_loses_and_tears_nothing(
         case ET_REC_IMAGE_EXIT:
         case ET_REC_EXEC: /* the launcher's, before the program started */
         case ET_REC_SIGCHLD_ACTION:
+        case ET_REC_MODULE:
             break;
         default:
             other++;
@@ -596,12 +597,12 @@ static const char *init_call(const char *err, const char *lib)
     return strstr(err, needle);
 }
 
-/* The records of pid, in time order. */
+/* The records of pid, in time order, but for its map of loaded objects. */
 static size_t records_of(const struct traced_run *r, int pid, const struct et_record **out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->events.n; i++)
-        if (r->events.v[i].r->pid == (uint32_t)pid) {
+        if (r->events.v[i].r->pid == (uint32_t)pid && r->events.v[i].r->type != ET_REC_MODULE) {
             assert_true(n < max);
             out[n++] = r->events.v[i].r;
         }

@@ -1,0 +1,475 @@
+/*
+ * Resolving call-site stacks offline (see symbols.h).
+ */
+#define _GNU_SOURCE
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "symbols.h"
+
+/* A process image's start, for finding which objects a record's process had:
+ * its own since its last exec, or, before any exec, its parent's at the fork. */
+struct image {
+    uint32_t pid;
+    uint64_t start_time;
+    uint64_t ts;
+    uint32_t ppid;
+    bool exec; /* a new program (or the launcher); false for a fork child */
+};
+
+struct module {
+    uint32_t pid;
+    uint64_t start_time;
+    uint64_t ts;
+    uint64_t start, end, bias;
+    const uint8_t *build_id;
+    uint16_t build_id_len;
+    uint16_t flags;
+    char *path;
+};
+
+/* An object file opened for symbols, shared by every image that loaded it. */
+struct object {
+    char *path;
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    const unsigned char *build_id;
+    int build_id_len;
+    bool missing;
+};
+
+struct et_symbols {
+    struct image *images;
+    size_t nimages, cap_images;
+    struct module *modules;
+    size_t nmodules, cap_modules;
+    struct object *objects;
+    size_t nobjects, cap_objects;
+    char *cwd;
+    /* Strings handed out by et_symbols_resolve. */
+    char **strings;
+    size_t nstrings, cap_strings;
+};
+
+static bool grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 64;
+    void *p = realloc(*v, c * elem);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = c;
+    return true;
+}
+
+static int collect(const struct et_record *r, uint64_t offset, void *ctx)
+{
+    (void)offset;
+    struct et_symbols *s = ctx;
+    if (r->type == ET_REC_IMAGE_START) {
+        const struct et_image_start *b = et_body(r);
+        if (!grow((void **)&s->images, &s->cap_images, s->nimages, sizeof(struct image)))
+            return -ENOMEM;
+        s->images[s->nimages++] = (struct image){r->pid, r->start_time, r->ts_ns, b->ppid,
+                                                 b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER};
+    } else if (r->type == ET_REC_MODULE) {
+        const struct et_module *b = et_body(r);
+        struct et_tail tail = et_tail_of(r);
+        const uint8_t *id = et_tail_array(&tail, b->build_id_len, 1);
+        const char *path;
+        uint16_t len;
+        if (!id || b->build_id_len > ET_MAX_BUILD_ID || !et_tail_str(&tail, &path, &len) || b->end <= b->start)
+            return 0;
+        char *copy = strndup(path, len);
+        if (!copy || !grow((void **)&s->modules, &s->cap_modules, s->nmodules, sizeof(struct module))) {
+            free(copy);
+            return -ENOMEM;
+        }
+        s->modules[s->nmodules++] = (struct module){r->pid, r->start_time, r->ts_ns, b->start, b->end, b->load_bias,
+                                                    id, b->build_id_len, b->flags, copy};
+    }
+    return 0;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int image_order(const void *pa, const void *pb)
+{
+    const struct image *a = pa, *b = pb;
+    int c = cmp_u64(a->pid, b->pid);
+    if (!c)
+        c = cmp_u64(a->start_time, b->start_time);
+    return c ? c : cmp_u64(a->ts, b->ts);
+}
+
+static int module_order(const void *pa, const void *pb)
+{
+    const struct module *a = pa, *b = pb;
+    int c = cmp_u64(a->pid, b->pid);
+    if (!c)
+        c = cmp_u64(a->start_time, b->start_time);
+    return c ? c : cmp_u64(a->ts, b->ts);
+}
+
+struct et_symbols *et_symbols_load(struct et_trace *t)
+{
+    struct et_symbols *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    /* A scan counts the trace's records again: keep the counts it had. */
+    uint64_t records = t->records, incomplete = t->incomplete, problems = t->problems;
+    int ret = et_trace_scan(t, collect, s);
+    t->records = records;
+    t->incomplete = incomplete;
+    t->problems = problems;
+    if (ret < 0) {
+        et_symbols_free(s);
+        return NULL;
+    }
+    qsort(s->images, s->nimages, sizeof(*s->images), image_order);
+    qsort(s->modules, s->nmodules, sizeof(*s->modules), module_order);
+    s->cwd = getcwd(NULL, 0);
+    return s;
+}
+
+void et_symbols_free(struct et_symbols *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nmodules; i++)
+        free(s->modules[i].path);
+    for (size_t i = 0; i < s->nobjects; i++) {
+        free(s->objects[i].path);
+        if (s->objects[i].dwfl)
+            dwfl_end(s->objects[i].dwfl);
+    }
+    for (size_t i = 0; i < s->nstrings; i++)
+        free(s->strings[i]);
+    free(s->images);
+    free(s->modules);
+    free(s->objects);
+    free(s->strings);
+    free(s->cwd);
+    free(s);
+}
+
+/* The latest image of (pid, start_time) that began at or before ts; NULL
+ * when none is in the trace. */
+static const struct image *image_at(const struct et_symbols *s, uint32_t pid, uint64_t start_time, uint64_t ts)
+{
+    size_t lo = 0, hi = s->nimages;
+    struct image key = {pid, start_time, ts, 0, false};
+    while (lo < hi) { /* first image after key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (image_order(&s->images[mid], &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct image *im = &s->images[lo - 1];
+    return im->pid == pid && im->start_time == start_time ? im : NULL;
+}
+
+/* The latest exec image of the same process at or before `im`, and the
+ * time its image ends (the next exec), UINT64_MAX when none. */
+static const struct image *exec_image_of(const struct et_symbols *s, const struct image *im, uint64_t *until)
+{
+    const struct image *first = s->images;
+    const struct image *e = im;
+    while (e > first && !e->exec && e[-1].pid == im->pid && e[-1].start_time == im->start_time)
+        e--;
+    *until = UINT64_MAX;
+    for (const struct image *n = im + 1; n < s->images + s->nimages; n++) {
+        if (n->pid != im->pid || n->start_time != im->start_time)
+            break;
+        if (n->exec) {
+            *until = n->ts;
+            break;
+        }
+    }
+    return e;
+}
+
+/* A module of (pid, start_time) recorded in [from, until) that covers pc. */
+static const struct module *module_covering(const struct et_symbols *s, uint32_t pid, uint64_t start_time,
+                                            uint64_t from, uint64_t until, uint64_t pc)
+{
+    size_t lo = 0, hi = s->nmodules;
+    struct module key = {.pid = pid, .start_time = start_time, .ts = from};
+    while (lo < hi) { /* first module at or after key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (module_order(&s->modules[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct module *found = NULL;
+    for (size_t i = lo; i < s->nmodules; i++) {
+        const struct module *m = &s->modules[i];
+        if (m->pid != pid || m->start_time != start_time || m->ts >= until)
+            break;
+        if (pc >= m->start && pc < m->end)
+            found = m; /* the latest one wins: an object loaded again */
+    }
+    return found;
+}
+
+static const struct module *find_module(const struct et_symbols *s, const struct et_record *r, uint64_t pc)
+{
+    uint32_t pid = r->pid;
+    uint64_t start_time = r->start_time, ts = r->ts_ns;
+    for (int hops = 0; hops < 64; hops++) {
+        const struct image *im = image_at(s, pid, start_time, ts);
+        if (!im)
+            return NULL;
+        uint64_t until;
+        const struct image *e = exec_image_of(s, im, &until);
+        const struct module *m = module_covering(s, pid, start_time, e->exec ? e->ts : 0, until, pc);
+        if (m || e->exec)
+            return m;
+        /* A fork child that has not exec'd: its parent's objects, as they
+         * were when it was forked. */
+        const struct image *parent = NULL;
+        for (size_t i = 0; i < s->nimages; i++) {
+            const struct image *p = &s->images[i];
+            if (p->pid == e->ppid && p->ts <= e->ts && (!parent || p->ts > parent->ts))
+                parent = p;
+        }
+        if (!parent)
+            return NULL;
+        pid = parent->pid;
+        start_time = parent->start_time;
+        ts = e->ts;
+    }
+    return NULL;
+}
+
+static struct object *object_for(struct et_symbols *s, const char *path)
+{
+    for (size_t i = 0; i < s->nobjects; i++)
+        if (strcmp(s->objects[i].path, path) == 0)
+            return &s->objects[i];
+    if (!grow((void **)&s->objects, &s->cap_objects, s->nobjects, sizeof(struct object)))
+        return NULL;
+    struct object *o = &s->objects[s->nobjects];
+    *o = (struct object){.path = strdup(path), .missing = true};
+    if (!o->path)
+        return NULL;
+    s->nobjects++;
+
+    static char *debuginfo_path = NULL;
+    static const Dwfl_Callbacks callbacks = {
+        .find_elf = dwfl_build_id_find_elf,
+        .find_debuginfo = dwfl_standard_find_debuginfo,
+        .section_address = dwfl_offline_section_address,
+        .debuginfo_path = &debuginfo_path,
+    };
+    /* The path comes from the trace: only a regular file is read (a FIFO
+     * or a device named there must not block or be read from). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0)
+        return o;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return o;
+    }
+    o->dwfl = dwfl_begin(&callbacks);
+    if (!o->dwfl) {
+        close(fd);
+        return o;
+    }
+    /* At bias 0, module addresses are the file's own: pc - load bias.
+     * libdw owns fd from here. */
+    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, false);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod)
+        return o;
+    GElf_Addr vaddr;
+    o->build_id_len = dwfl_module_build_id(o->mod, &o->build_id, &vaddr);
+    o->missing = false;
+    return o;
+}
+
+static const char *keep(struct et_symbols *s, const char *str)
+{
+    if (!str || !grow((void **)&s->strings, &s->cap_strings, s->nstrings, sizeof(char *)))
+        return NULL;
+    char *copy = strdup(str);
+    if (copy)
+        s->strings[s->nstrings++] = copy;
+    return copy;
+}
+
+void et_symbols_resolve(struct et_symbols *s, const struct et_record *r, unsigned index, uint64_t pc,
+                        struct et_frame *out)
+{
+    (void)index;
+    *out = (struct et_frame){.pc = pc};
+    const struct module *m = find_module(s, r, pc);
+    if (!m)
+        return;
+    out->module = m->path;
+    out->offset = pc - m->bias;
+    if (m->flags & ET_MODULE_VDSO)
+        return;
+    struct object *o = object_for(s, m->path);
+    if (!o || o->missing) {
+        out->missing = true;
+        return;
+    }
+    if (o->build_id_len != (int)m->build_id_len || memcmp(o->build_id, m->build_id, m->build_id_len) != 0) {
+        out->changed = true;
+        return;
+    }
+    /* Return addresses point after the call: its line is the one before. */
+    Dwarf_Addr addr = out->offset ? out->offset - 1 : 0;
+    GElf_Off function_offset;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(o->mod, addr, &function_offset, &sym, NULL, NULL, NULL);
+    if (name) {
+        /* "__libc_start_main@@GLIBC_2.34": the version is noise here. */
+        const char *at = strchr(name, '@');
+        if (at) {
+            char *plain = strndup(name, (size_t)(at - name));
+            name = plain ? keep(s, plain) : name;
+            free(plain);
+        }
+        out->function = name;
+        out->function_offset = function_offset + 1;
+    }
+    Dwfl_Line *line = dwfl_module_getsrc(o->mod, addr);
+    int lineno = 0;
+    const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    if (file && lineno > 0) {
+        size_t n = s->cwd ? strlen(s->cwd) : 0;
+        if (n && strncmp(file, s->cwd, n) == 0 && file[n] == '/')
+            file += n + 1;
+        out->file = keep(s, file);
+        out->line = lineno;
+    }
+}
+
+/* Names from a trace or a binary, printed without control bytes. */
+static void print_name(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
+void et_frame_print(FILE *out, const struct et_frame *f)
+{
+    if (f->file) {
+        print_name(out, f->file);
+        fprintf(out, ":%d", f->line);
+        if (f->function) {
+            fputs(" in ", out);
+            print_name(out, f->function);
+            fputs("()", out);
+        }
+        return;
+    }
+    if (f->function) {
+        print_name(out, f->function);
+        fprintf(out, "+0x%" PRIx64 " in ", f->function_offset);
+        print_name(out, f->module);
+        return;
+    }
+    if (f->module) {
+        print_name(out, f->module);
+        fprintf(out, "+0x%" PRIx64, f->offset);
+        if (f->changed)
+            fputs(" (the file changed since the trace: build id differs)", out);
+        else if (f->missing)
+            fputs(" (file not readable)", out);
+        return;
+    }
+    fprintf(out, "0x%" PRIx64, f->pc);
+}
+
+const char *et_stack_missing_reason(const struct et_record *r)
+{
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    if (!et_record_stack(r, &pc, &trailer))
+        return "no stack recorded";
+    if (trailer.frames)
+        return NULL;
+    if (trailer.flags & ET_STACK_SKIP_VFORK)
+        return "no stack: a vfork child, which runs on its parent's stack";
+    if (trailer.flags & ET_STACK_SKIP_CLONE)
+        return "no stack: a clone() child, on a stack of unknown size";
+    if (trailer.flags & ET_STACK_SKIP_EARLY)
+        return "no stack: before the shim had set up its unwinder";
+    if (trailer.flags & ET_STACK_SKIP_NESTED)
+        return "no stack: a signal handler interrupted another capture";
+    if (trailer.flags & ET_STACK_NO_UNWINDER)
+        return "no stack: libunwind (libunwind.so.8) could not be loaded";
+    return "no stack: the unwinder found no frame";
+}
+
+void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames)
+{
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    if (!et_record_stack(r, &pc, &trailer) || trailer.frames == 0)
+        return;
+    unsigned n = trailer.frames < frames ? trailer.frames : frames;
+    fputs("      at ", out);
+    for (unsigned i = 0; i < n; i++) {
+        struct et_frame f;
+        et_symbols_resolve(s, r, i, pc[i], &f);
+        if (i)
+            fputs(", called from ", out);
+        et_frame_print(out, &f);
+    }
+    fputc('\n', out);
+}
+
+static void json_opt_str(FILE *out, const char *key, const char *v)
+{
+    fprintf(out, ",\"%s\":", key);
+    if (v)
+        et_print_json_string(out, v, strlen(v));
+    else
+        fputs("null", out);
+}
+
+void et_print_stack_json(FILE *out, struct et_symbols *s, const struct et_record *r)
+{
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    fputc('[', out);
+    if (et_record_stack(r, &pc, &trailer)) {
+        for (unsigned i = 0; i < trailer.frames; i++) {
+            struct et_frame f;
+            et_symbols_resolve(s, r, i, pc[i], &f);
+            fprintf(out, "%s{\"pc\":%" PRIu64, i ? "," : "", f.pc);
+            json_opt_str(out, "module", f.module);
+            fprintf(out, ",\"offset\":%" PRIu64, f.offset);
+            json_opt_str(out, "function", f.function);
+            json_opt_str(out, "file", f.file);
+            fprintf(out, ",\"line\":%d,\"build_id_changed\":%s}", f.line, f.changed ? "true" : "false");
+        }
+    }
+    fputc(']', out);
+}

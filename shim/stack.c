@@ -1,0 +1,359 @@
+/*
+ * Call sites: the caller's stack on the records that start, replace, signal
+ * and wait for processes, create pipes and change groups or SIGCHLD, and the
+ * map of loaded objects that lets the analyzer resolve those addresses after
+ * the process is gone.
+ *
+ * libunwind is loaded with dlopen(RTLD_LOCAL) by the constructor rather than
+ * linked: linked, its exported backtrace() and _Unwind_Backtrace would take
+ * the place of glibc's and libgcc's in every traced program, and a program
+ * that brings LLVM's libunwind (same unw_* names, another ABI) would call
+ * ours.  Local, nobody but the shim sees it, and EXECTRACE_STACK_DEPTH=0
+ * does not load it at all.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/resource.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+#include "stack.h"
+#include "sys.h"
+
+/* libunwind's local-only API, by its exported names (libunwind.h maps
+ * unw_set_caching_policy and unw_local_addr_space to these on x86_64). */
+#define ET_UNW_CACHE_PER_THREAD 2
+typedef int (*unw_backtrace_fn)(void **buffer, int size);
+typedef int (*unw_set_caching_policy_fn)(void *as, int policy);
+
+static unw_backtrace_fn unwind_backtrace;
+static unsigned stack_depth = ET_DEFAULT_STACK_DEPTH;
+static bool unwinder_failed;
+
+/* Frames of the shim and of libunwind itself, dropped from the top. */
+struct text_range {
+    uintptr_t start, end;
+};
+static struct text_range own_text[2];
+
+/* The objects already recorded, so that an address outside all of them
+ * (something dlopen'ed since) triggers a new look at the loaded objects. */
+#define KNOWN_MODULES_MAX 512
+static struct text_range known_modules[KNOWN_MODULES_MAX];
+static uint32_t known_module_count;
+static int module_scan_busy;
+
+unsigned et_stack_depth(void)
+{
+    return stack_depth;
+}
+
+static bool in_range(const struct text_range *r, uintptr_t pc)
+{
+    return pc >= r->start && pc < r->end;
+}
+
+/* The extent of the loaded object that contains `address`. */
+struct find_object {
+    uintptr_t address;
+    struct text_range found;
+};
+
+static int find_object_cb(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct find_object *f = p;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (f->address >= start && f->address < start + ph->p_memsz) {
+            f->found.start = start;
+            f->found.end = start + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static struct text_range text_of(const void *address)
+{
+    struct find_object f = {(uintptr_t)address, {0, 0}};
+    dl_iterate_phdr(find_object_cb, &f);
+    return f.found;
+}
+
+/* The GNU build id from the object's notes, as mapped. */
+static uint16_t build_id_of(const struct dl_phdr_info *info, const uint8_t **id)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = p + ph->p_memsz;
+        while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+            const ElfW(Nhdr) *n = (const void *)p;
+            size_t name = (n->n_namesz + 3u) & ~3u, desc = (n->n_descsz + 3u) & ~3u;
+            const uint8_t *data = p + sizeof(*n);
+            if ((size_t)(end - data) < name + desc)
+                break;
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(data, "GNU", 4) == 0 &&
+                n->n_descsz <= ET_MAX_BUILD_ID) {
+                *id = data + name;
+                return (uint16_t)n->n_descsz;
+            }
+            p = data + name + desc;
+        }
+    }
+    return 0;
+}
+
+static void record_module(const struct dl_phdr_info *info, uintptr_t start, uintptr_t end, bool main_object)
+{
+    const uint8_t *build_id = NULL;
+    uint16_t build_id_len = build_id_of(info, &build_id);
+    uint16_t flags = 0;
+    char exe[ET_MAX_PATH_BYTES];
+    const char *path = info->dlpi_name;
+    if (main_object) {
+        flags |= ET_MODULE_MAIN;
+        long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = 0;
+        path = exe;
+    } else if (strncmp(path, "linux-vdso.so", 13) == 0 || strncmp(path, "linux-gate.so", 13) == 0) {
+        flags |= ET_MODULE_VDSO;
+    }
+    bool truncated;
+    uint32_t path_bytes = et_put_str(NULL, path, ET_MAX_PATH_BYTES, &truncated);
+    struct et_record *r =
+        et_begin(ET_REC_MODULE, (uint32_t)sizeof(struct et_module) + build_id_len + path_bytes, et_now_ns(), 0);
+    if (!r)
+        return;
+    struct et_module *b = et_record_body(r);
+    b->load_bias = info->dlpi_addr;
+    b->start = start;
+    b->end = end;
+    b->build_id_len = build_id_len;
+    b->flags = flags;
+    b->stack_depth = (uint16_t)stack_depth;
+    b->reserved = 0;
+    uint8_t *tail = (uint8_t *)(b + 1);
+    memcpy(tail, build_id, build_id_len);
+    et_put_str(tail + build_id_len, path, ET_MAX_PATH_BYTES, &truncated);
+    et_commit(r);
+}
+
+static bool module_known(uintptr_t pc)
+{
+    uint32_t n = __atomic_load_n(&known_module_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (in_range(&known_modules[i], pc))
+            return true;
+    return false;
+}
+
+static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    bool *first = p;
+    bool main_object = *first;
+    *first = false;
+    uintptr_t start = UINTPTR_MAX, end = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < start)
+            start = s;
+        if (e > end)
+            end = e;
+    }
+    if (end == 0 || module_known(start))
+        return 0;
+    record_module(info, start, end, main_object);
+    uint32_t n = known_module_count;
+    if (n < KNOWN_MODULES_MAX) {
+        known_modules[n].start = start;
+        known_modules[n].end = end;
+        __atomic_store_n(&known_module_count, n + 1, __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
+/* Records every loaded object not recorded yet.  One thread at a time; a
+ * thread that finds another at it goes on without waiting (that one is
+ * recording the same objects). */
+static void record_new_modules(void)
+{
+    if (__atomic_exchange_n(&module_scan_busy, 1, __ATOMIC_ACQUIRE))
+        return;
+    bool first = true; /* dl_iterate_phdr reports the program first */
+    dl_iterate_phdr(record_new_modules_cb, &first);
+    __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
+}
+
+void et_stack_init(void)
+{
+    const char *depth = getenv("EXECTRACE_STACK_DEPTH");
+    if (depth && *depth) {
+        char *end;
+        unsigned long v = strtoul(depth, &end, 10);
+        if (*end == 0)
+            stack_depth = v > ET_MAX_STACK_FRAMES ? ET_MAX_STACK_FRAMES : (unsigned)v;
+    }
+    if (stack_depth == 0)
+        return;
+    own_text[0] = text_of((const void *)&et_stack_init);
+    record_new_modules();
+
+    /* libunwind sets itself up in its constructor or at its first
+     * backtrace, and opens a pipe to check addresses with then: the pipe
+     * hook refuses it while in_stack_capture is set, so that the program's
+     * fds stay its own (local unwinding never checks addresses). */
+    et_thread.in_stack_capture = ET_LOADING_UNWINDER;
+    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    unw_backtrace_fn backtrace_fn = lib ? (unw_backtrace_fn)dlsym(lib, "unw_backtrace") : NULL;
+    unw_set_caching_policy_fn set_policy =
+        lib ? (unw_set_caching_policy_fn)dlsym(lib, "_ULx86_64_set_caching_policy") : NULL;
+    void **local_space = lib ? dlsym(lib, "_ULx86_64_local_addr_space") : NULL;
+    if (!backtrace_fn || !set_policy || !local_space) {
+        et_thread.in_stack_capture = 0;
+        unwinder_failed = true;
+        return;
+    }
+    /* Per-thread caches: the global one is guarded by a mutex, which a fork
+     * taken while another thread held it would leave locked forever in the
+     * child. */
+    set_policy(*local_space, ET_UNW_CACHE_PER_THREAD);
+    own_text[1] = text_of((const void *)backtrace_fn);
+    /* A first backtrace finishes setting up here, where that is safe,
+     * rather than in a signal handler or a fork child. */
+    void *warm[4];
+    backtrace_fn(warm, 4);
+    et_thread.in_stack_capture = 0;
+    __atomic_store_n(&unwind_backtrace, backtrace_fn, __ATOMIC_RELEASE);
+}
+
+bool et_stack_is_unwinder(const void *code)
+{
+    return et_thread.in_stack_capture == ET_LOADING_UNWINDER || in_range(&own_text[1], (uintptr_t)code);
+}
+
+/* The pipe goes high in the fd table, where the program does not expect
+ * its next fds: the lowest free numbers stay what they would have been.
+ * Below 1024 (select's limit, and the kernel's table need not grow), or
+ * just under a lower fd limit.  If the program closes it (close_range),
+ * libunwind opens another at its next check. */
+int et_stack_unwinder_pipe(int fds[2], int flags)
+{
+    long ret = et_sys2(SYS_pipe2, (long)fds, flags | O_CLOEXEC);
+    if (ret < 0) {
+        errno = (int)-ret;
+        return -1;
+    }
+    struct rlimit rl;
+    long floor = 3;
+    if (et_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&rl) == 0) {
+        uint64_t top = rl.rlim_cur < 1024 ? rl.rlim_cur : 1024;
+        if (top > 3 + 32)
+            floor = (long)top - 32;
+    }
+    for (int i = 0; i < 2; i++) {
+        int high = et_fcntl(fds[i], F_DUPFD_CLOEXEC, floor);
+        if (high >= 0) {
+            et_close(fds[i]);
+            fds[i] = high;
+        }
+    }
+    return 0;
+}
+
+void et_stack_on_clone_child(void)
+{
+    et_proc.on_foreign_stack = true;
+}
+
+unsigned et_stack_skip_reason(void)
+{
+    if (stack_depth == 0)
+        return ET_STACK_OFF;
+    if (et_thread.vfork_depth != 0)
+        return ET_STACK_SKIP_VFORK;
+    if (et_proc.on_foreign_stack)
+        return ET_STACK_SKIP_CLONE;
+    /* A clone(CLONE_VM) child shares this thread's TLS with its parent:
+     * only the thread's own tid tells them apart. */
+    if (ET_UNLIKELY(et_proc.made_clone_vm_child) && (uint32_t)et_gettid() != et_thread.tid)
+        return ET_STACK_SKIP_CLONE;
+    if (et_thread.in_stack_capture)
+        return ET_STACK_SKIP_NESTED;
+    if (!__atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE))
+        return unwinder_failed ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
+    return 0;
+}
+
+__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
+{
+    unw_backtrace_fn backtrace_fn = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
+    s->frames = 0;
+    s->flags = 0;
+    s->pc = pc;
+    /* Room for the shim's and libunwind's own frames above the caller. */
+    enum { OWN_FRAMES_MAX = 8 };
+    void *frames[ET_MAX_STACK_FRAMES + OWN_FRAMES_MAX];
+    int want = (int)stack_depth + OWN_FRAMES_MAX;
+    et_thread.in_stack_capture = 1;
+    int n = backtrace_fn(frames, want);
+    et_thread.in_stack_capture = 0;
+    int first = 0;
+    while (first < n && (in_range(&own_text[0], (uintptr_t)frames[first]) ||
+                         in_range(&own_text[1], (uintptr_t)frames[first])))
+        first++;
+    bool unknown = false;
+    for (int i = first; i < n && s->frames < stack_depth; i++) {
+        pc[s->frames++] = (uintptr_t)frames[i];
+        if (!module_known((uintptr_t)frames[i]))
+            unknown = true;
+    }
+    if (n == want)
+        s->flags |= ET_STACK_TRUNCATED;
+    if (unknown)
+        record_new_modules();
+}
+
+static struct et_record *begin_with_stack(uint16_t type, uint32_t body_size, uint64_t ts_ns, int err,
+                                          const struct et_stack *stack)
+{
+    struct et_record *r = et_begin(type, body_size + et_stack_extra(body_size, stack), ts_ns, err);
+    if (r)
+        et_stack_put(r, stack);
+    return r;
+}
+
+static __attribute__((noinline)) struct et_record *begin_unwound(uint16_t type, uint32_t body_size, uint64_t ts_ns,
+                                                                 int err)
+{
+    uint64_t pc[ET_MAX_STACK_FRAMES];
+    struct et_stack stack;
+    et_stack_unwind(&stack, pc);
+    return begin_with_stack(type, body_size, ts_ns, err, &stack);
+}
+
+struct et_record *et_begin_stacked(uint16_t type, uint32_t body_size, uint64_t ts_ns, int err)
+{
+    unsigned skip = et_stack_skip_reason();
+    if (skip == ET_STACK_OFF)
+        return et_begin(type, body_size, ts_ns, err);
+    if (skip) {
+        struct et_stack none = {0, (uint16_t)skip, NULL};
+        return begin_with_stack(type, body_size, ts_ns, err, &none);
+    }
+    return begin_unwound(type, body_size, ts_ns, err);
+}
