@@ -120,7 +120,8 @@ static struct et_symbols *symbols_for_evidence(const struct et_model *m, struct 
         for (uint32_t k = 0; k < m->findings[i].nevidence; k++) {
             const uint64_t *pc;
             struct et_stack_trailer trailer;
-            if (et_record_stack(m->findings[i].evidence[k], &pc, &trailer) && trailer.frames)
+            const struct et_record *r = m->findings[i].evidence[k];
+            if ((et_record_stack(r, &pc, &trailer) && trailer.frames) || r->type == ET_REC_WAIT_RETURN)
                 return et_symbols_load(t);
         }
     return NULL;

@@ -45,7 +45,17 @@ struct object {
     bool missing;
 };
 
+/* A wait's call site is on its entry: its return points back to it. */
+struct wait_entry {
+    uint32_t pid, tid;
+    uint64_t start_time;
+    uint64_t ts;
+    const struct et_record *r;
+};
+
 struct et_symbols {
+    struct wait_entry *waits;
+    size_t nwaits, cap_waits;
     struct image *images;
     size_t nimages, cap_images;
     struct module *modules;
@@ -81,6 +91,10 @@ static int collect(const struct et_record *r, uint64_t offset, void *ctx)
             return -ENOMEM;
         s->images[s->nimages++] = (struct image){r->pid, r->start_time, r->ts_ns, b->ppid,
                                                  b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER};
+    } else if (r->type == ET_REC_WAIT_ENTER && (r->flags & ET_RF_STACK)) {
+        if (!grow((void **)&s->waits, &s->cap_waits, s->nwaits, sizeof(struct wait_entry)))
+            return -ENOMEM;
+        s->waits[s->nwaits++] = (struct wait_entry){r->pid, r->tid, r->start_time, r->ts_ns, r};
     } else if (r->type == ET_REC_MODULE) {
         const struct et_module *b = et_body(r);
         struct et_tail tail = et_tail_of(r);
@@ -114,6 +128,17 @@ static int image_order(const void *pa, const void *pb)
     return c ? c : cmp_u64(a->ts, b->ts);
 }
 
+static int wait_order(const void *pa, const void *pb)
+{
+    const struct wait_entry *a = pa, *b = pb;
+    int c = cmp_u64(a->pid, b->pid);
+    if (!c)
+        c = cmp_u64(a->tid, b->tid);
+    if (!c)
+        c = cmp_u64(a->start_time, b->start_time);
+    return c ? c : cmp_u64(a->ts, b->ts);
+}
+
 static int module_order(const void *pa, const void *pb)
 {
     const struct module *a = pa, *b = pb;
@@ -140,6 +165,7 @@ struct et_symbols *et_symbols_load(struct et_trace *t)
     }
     qsort(s->images, s->nimages, sizeof(*s->images), image_order);
     qsort(s->modules, s->nmodules, sizeof(*s->modules), module_order);
+    qsort(s->waits, s->nwaits, sizeof(*s->waits), wait_order);
     s->cwd = getcwd(NULL, 0);
     return s;
 }
@@ -157,6 +183,7 @@ void et_symbols_free(struct et_symbols *s)
     }
     for (size_t i = 0; i < s->nstrings; i++)
         free(s->strings[i]);
+    free(s->waits);
     free(s->images);
     free(s->modules);
     free(s->objects);
@@ -427,8 +454,34 @@ const char *et_stack_missing_reason(const struct et_record *r)
     return "no stack: the unwinder found no frame";
 }
 
+const struct et_record *et_symbols_call_record(const struct et_symbols *s, const struct et_record *r)
+{
+    if (r->type != ET_REC_WAIT_RETURN)
+        return r;
+    struct wait_entry key = {r->pid, r->tid, r->start_time, r->ts_ns, NULL};
+    size_t lo = 0, hi = s->nwaits;
+    while (lo < hi) { /* first entry after key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (wait_order(&s->waits[mid], &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return r;
+    const struct wait_entry *w = &s->waits[lo - 1];
+    return w->pid == r->pid && w->tid == r->tid && w->start_time == r->start_time ? w->r : r;
+}
+
+/* Frames past these are the C runtime starting the program. */
+static bool is_program_entry(const struct et_frame *f)
+{
+    return f->function && strcmp(f->function, "main") == 0;
+}
+
 void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames)
 {
+    r = et_symbols_call_record(s, r);
     const uint64_t *pc;
     struct et_stack_trailer trailer;
     if (!et_record_stack(r, &pc, &trailer) || trailer.frames == 0)
@@ -441,6 +494,8 @@ void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record 
         if (i)
             fputs(", called from ", out);
         et_frame_print(out, &f);
+        if (is_program_entry(&f))
+            break;
     }
     fputc('\n', out);
 }
@@ -456,6 +511,7 @@ static void json_opt_str(FILE *out, const char *key, const char *v)
 
 void et_print_stack_json(FILE *out, struct et_symbols *s, const struct et_record *r)
 {
+    r = et_symbols_call_record(s, r);
     const uint64_t *pc;
     struct et_stack_trailer trailer;
     fputc('[', out);

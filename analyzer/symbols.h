@@ -45,6 +45,10 @@ void et_frame_print(FILE *out, const struct et_frame *f);
 /* Why a record has no frames, in a few words, or NULL when it has some. */
 const char *et_stack_missing_reason(const struct et_record *r);
 
+/* The record that holds r's call site: r, or for a wait's return, the
+ * wait's entry. */
+const struct et_record *et_symbols_call_record(const struct et_symbols *s, const struct et_record *r);
+
 /* Prints a record's call site on one line: "      at A, called from B,
  * called from C\n" (at most `frames` frames), or nothing when it has none. */
 void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,14 +247,18 @@ bool et_stack_is_unwinder(const void *code)
     return et_thread.in_stack_capture == ET_LOADING_UNWINDER || in_range(&own_text[1], (uintptr_t)code);
 }
 
-/* The pipe goes high in the fd table, where the program does not expect
- * its next fds: the lowest free numbers stay what they would have been.
- * Below 1024 (select's limit, and the kernel's table need not grow), or
- * just under a lower fd limit.  If the program closes it (close_range),
- * libunwind opens another at its next check. */
+/* libunwind only writes a byte from the address it checks and reads it
+ * back: a socket pair does that as well as a pipe (the kernel copies from
+ * the address, or fails with EFAULT), and is not a pipe end that a snapshot
+ * of the process would list.  It goes high in the fd table, where the
+ * program does not expect its next fds: the lowest free numbers stay what
+ * they would have been.  Below 1024 (select's limit, and the kernel's table
+ * need not grow), or just under a lower fd limit.  If the program closes it
+ * (close_range), libunwind opens another at its next check. */
 int et_stack_unwinder_pipe(int fds[2], int flags)
 {
-    long ret = et_sys2(SYS_pipe2, (long)fds, flags | O_CLOEXEC);
+    (void)flags;
+    long ret = et_sys4(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, (long)fds);
     if (ret < 0) {
         errno = (int)-ret;
         return -1;

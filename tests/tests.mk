@@ -46,7 +46,18 @@ $(BUILD)/tests/progs/libearly.so: tests/progs/lib/libearly.c | $(BUILD)/tests/pr
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -shared -fPIC -o $@ $<
 
-tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(BUILD)/tests/progs/libearly.so $(BUILD)/tests/progs/hang_zombie_static
+# Call sites across a library boundary (test_stacks.c): stack_sites links
+# libsites.so, and loads the same code again with dlopen as libsites_dl.so.
+$(BUILD)/tests/progs/libsites.so $(BUILD)/tests/progs/libsites_dl.so: tests/progs/lib/libsites.c | $(BUILD)/tests/progs
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -shared -fPIC -o $@ $<
+
+$(BUILD)/tests/progs/stack_sites: tests/progs/stack_sites.c $(BUILD)/tests/progs/libsites.so | $(BUILD)/tests/progs
+	$(call say,CC,$<)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -L$(BUILD)/tests/progs -lsites '-Wl,-rpath,$$ORIGIN' -ldl
+
+tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(BUILD)/tests/progs/libearly.so $(BUILD)/tests/progs/hang_zombie_static \
+       $(BUILD)/tests/progs/libsites_dl.so
 
 # Each test program runs on its own; a failure does not hide the others.
 check-run: tests

@@ -22,6 +22,7 @@
 #include "harness.h"
 #include "model.h"
 #include "report.h"
+#include "symbols.h"
 
 /* Every example ends on its own within ~4 s; this leaves room for a loaded
  * machine while still catching one that hangs until the harness's limit. */
@@ -98,6 +99,7 @@ static const char *python(void)
 struct example {
     struct traced_run r;
     struct et_model m;
+    char source[PATH_MAX]; /* a C example's source file, "" for the others */
 };
 
 static double now_s(void)
@@ -128,6 +130,104 @@ static void run_example(struct example *x, const char *const argv[])
     struct et_thresholds th;
     et_default_thresholds(&th);
     assert_int_equal(et_model_build(&x->m, &x->r.trace, &th), 0);
+    /* $(BUILD)/examples/KIND/NAME comes from examples/KIND/NAME.c. */
+    const char *built = EXECTRACE_BUILD_DIR "/examples/";
+    x->source[0] = 0;
+    if (strncmp(argv[0], built, strlen(built)) == 0)
+        snprintf(x->source, sizeof(x->source), "%s/examples/%s.c", source_dir(), argv[0] + strlen(built));
+}
+
+/* The example's binary: the program the launcher ran. */
+static const char *example_path_of(const struct example *x)
+{
+    const struct et_record *start = start_of(&x->r, command_pid(&x->r), ET_ORIGIN_EXEC);
+    return start ? start_exe(start) : "";
+}
+
+/* The text of line `n` of a file, or "" when it has none. */
+static const char *source_line(const char *path, int n)
+{
+    static char line[512];
+    line[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    for (int i = 1; i <= n && fgets(line, sizeof(line), f); i++)
+        if (i == n) {
+            fclose(f);
+            return line;
+        }
+    fclose(f);
+    return "";
+}
+
+/* What the source calls to make a record of this type. */
+static const char *call_name(const struct et_record *r)
+{
+    switch (r->type) {
+    case ET_REC_SIGNAL:
+        return BODY(r, et_signal)->kind == ET_SIGNAL_KILLPG ? "killpg" : "kill";
+    case ET_REC_FORK:
+        return "fork";
+    case ET_REC_SPAWN:
+        return "posix_spawn";
+    case ET_REC_EXEC:
+        return "exec";
+    case ET_REC_WAIT_ENTER:
+    case ET_REC_WAIT_RETURN:
+        return "wait";
+    case ET_REC_PIPE:
+        return "pipe";
+    case ET_REC_SETPGID:
+        return "setpg";
+    case ET_REC_SETSID:
+        return "setsid";
+    case ET_REC_SIGCHLD_ACTION:
+        return "sig";
+    default:
+        return NULL;
+    }
+}
+
+/* A C example's finding names, for the events it cites, the file and line of
+ * the call in the example's source: the frame of the call that lies in the
+ * example is its source file, on a line that makes that call.  At least one
+ * cited event must have such a call site. */
+static void expect_call_sites(struct example *x, const struct et_finding *f)
+{
+    if (!x->source[0])
+        return;
+    struct et_symbols *symbols = et_symbols_load(&x->r.trace);
+    assert_non_null(symbols);
+    const char *base = strrchr(x->source, '/') + 1;
+    int named = 0;
+    for (uint32_t k = 0; k < f->nevidence; k++) {
+        const struct et_record *call = et_symbols_call_record(symbols, f->evidence[k]);
+        const uint64_t *pc;
+        struct et_stack_trailer trailer;
+        const char *name = call_name(call);
+        if (!name || !et_record_stack(call, &pc, &trailer))
+            continue;
+        for (unsigned i = 0; i < trailer.frames; i++) {
+            struct et_frame fr;
+            et_symbols_resolve(symbols, call, i, pc[i], &fr);
+            if (!fr.module || strcmp(fr.module, example_path_of(x)) != 0)
+                continue;
+            size_t flen = fr.file ? strlen(fr.file) : 0, blen = strlen(base);
+            if (flen < blen || strcmp(fr.file + flen - blen, base) != 0)
+                fail_msg("the %s finding cites a %s at %s:%d, not in %s", et_finding_kind_name(f->kind), name,
+                         fr.file ? fr.file : "(no file)", fr.line, base);
+            const char *text = source_line(x->source, fr.line);
+            if (!strstr(text, name))
+                fail_msg("the %s finding cites a %s at %s:%d, a line without one: %s", et_finding_kind_name(f->kind),
+                         name, base, fr.line, text);
+            named++;
+            break;
+        }
+    }
+    if (!named)
+        fail_msg("the %s finding names no line of %s", et_finding_kind_name(f->kind), base);
+    et_symbols_free(symbols);
 }
 
 static void example_free(struct example *x)
@@ -166,8 +266,9 @@ static void expect_output(const struct example *x, const char *text)
 
 /* ---- what the report says ------------------------------------------------------ */
 
-/* The first finding of this kind, which must have this severity. */
-static const struct et_finding *expect_finding(const struct example *x, unsigned kind, unsigned severity)
+/* The first finding of this kind, which must have this severity (and, for
+ * a C example, name its call sites). */
+static const struct et_finding *expect_finding(struct example *x, unsigned kind, unsigned severity)
 {
     const struct et_finding *f = NULL;
     for (size_t i = 0; i < x->m.nfindings && !f; i++)
@@ -181,6 +282,9 @@ static const struct et_finding *expect_finding(const struct example *x, unsigned
     if (f->severity != severity)
         fail_msg("%s is reported as %s, not %s: %s", et_finding_kind_name(kind), et_severity_name(f->severity),
                  et_severity_name(severity), f->message);
+    /* A static program loads no shim: its finding has no call of its own. */
+    if (kind != ET_FK_UNTRACED)
+        expect_call_sites(x, f);
     return f;
 }
 

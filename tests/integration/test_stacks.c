@@ -1,0 +1,380 @@
+/* Call sites: the stacks the shim takes and the analyzer resolves name the
+ * file and line each hooked call is on.  tests/progs/stack_sites.c and
+ * tests/progs/lib/libsites.c mark their calls with "SITE name" comments;
+ * the expected lines are read from there, so the sources may change. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "symbols.h"
+
+#define PROG_SOURCE "tests/progs/stack_sites.c"
+#define LIB_SOURCE "tests/progs/lib/libsites.c"
+
+/* The line of `file` (relative to the source tree) that carries "SITE name". */
+static int site_line(const char *file, const char *name)
+{
+    char path[PATH_MAX], marker[128], line[512];
+    snprintf(path, sizeof(path), "%s/%s", EXECTRACE_SOURCE_DIR, file);
+    snprintf(marker, sizeof(marker), "SITE %s */", name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    int n = 0, found = 0;
+    while (fgets(line, sizeof(line), f)) {
+        n++;
+        if (strstr(line, marker)) {
+            found = n;
+            break;
+        }
+    }
+    fclose(f);
+    if (!found)
+        fail_msg("%s has no \"SITE %s\" marker", path, name);
+    return found;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+    return s && a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+struct sites_run {
+    struct traced_run r;
+    int pid;
+    struct et_symbols *symbols;
+};
+
+static void run_sites(struct sites_run *s, const char *prog_path, const char *const *env)
+{
+    char prog[PATH_MAX], dl[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", prog_path); /* test_prog's buffer is reused */
+    snprintf(dl, sizeof(dl), "%s", test_prog("libsites_dl.so"));
+    assert_int_equal(traced_run(&s->r, (const char *const[]){"-q", NULL}, env, (const char *const[]){prog, dl, NULL}),
+                     0);
+    if (s->r.status != 0)
+        fail_msg("stack_sites exited %d:\n%s%s", s->r.status, s->r.out, s->r.err);
+    assert_true(s->r.loaded);
+    assert_int_equal(s->r.trace.problems, 0);
+    s->pid = command_pid(&s->r);
+    s->symbols = et_symbols_load(&s->r.trace);
+    assert_non_null(s->symbols);
+}
+
+static void free_sites(struct sites_run *s)
+{
+    et_symbols_free(s->symbols);
+    traced_run_free(&s->r);
+}
+
+static bool signal_is(const struct et_record *rec, const void *arg)
+{
+    return BODY(rec, et_signal)->sig == *(const int *)arg;
+}
+
+static const struct et_record *kill_with(const struct sites_run *s, int pid, int sig)
+{
+    const struct et_record *rec = find_record(&s->r, ET_REC_SIGNAL, pid, signal_is, &sig);
+    if (!rec)
+        fail_msg("no kill(..., %d) recorded for pid %d", sig, pid);
+    return rec;
+}
+
+/* Frame `index` of rec's stack, resolved; fails if the stack is shorter. */
+static struct et_frame frame_of(const struct sites_run *s, const struct et_record *rec, unsigned index)
+{
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    if (!et_record_stack(rec, &pc, &trailer))
+        fail_msg("record of type %u has no stack", rec->type);
+    if (trailer.frames <= index)
+        fail_msg("record of type %u has %u frames (flags 0x%x), wanted frame %u", rec->type, trailer.frames,
+                 trailer.flags, index);
+    struct et_frame f;
+    et_symbols_resolve(s->symbols, rec, index, pc[index], &f);
+    return f;
+}
+
+static void expect_site(const struct et_frame *f, const char *file, const char *site, const char *function)
+{
+    int want = site_line(file, site);
+    if (!ends_with(f->file, strrchr(file, '/')) || f->line != want ||
+        (function && (!f->function || strcmp(f->function, function) != 0)))
+        fail_msg("expected %s:%d in %s(), got %s:%d in %s() (module %s+0x%llx)", file, want,
+                 function ? function : "?", f->file ? f->file : "(no file)", f->line,
+                 f->function ? f->function : "?", f->module ? f->module : "(none)", (unsigned long long)f->offset);
+}
+
+static void hooked_calls_name_the_file_and_line_they_are_on(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    struct et_frame f = frame_of(&s, kill_with(&s, s.pid, 0), 0);
+    expect_site(&f, PROG_SOURCE, "main_kill", "main");
+
+    const struct et_record *fork_rec = find_record(&s.r, ET_REC_FORK, s.pid, NULL, NULL);
+    assert_non_null(fork_rec);
+    f = frame_of(&s, fork_rec, 0);
+    expect_site(&f, PROG_SOURCE, "fork", "start_child");
+    f = frame_of(&s, fork_rec, 1);
+    expect_site(&f, PROG_SOURCE, "call_start_child", "main");
+
+    const struct et_record *wait_rec = find_record(&s.r, ET_REC_WAIT_ENTER, s.pid, NULL, NULL);
+    assert_non_null(wait_rec);
+    f = frame_of(&s, wait_rec, 0);
+    expect_site(&f, PROG_SOURCE, "waitpid", "main");
+    free_sites(&s);
+}
+
+static void a_call_inside_a_shared_library_names_its_line_then_the_callers(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    const struct et_record *rec = kill_with(&s, s.pid, SIGUSR2);
+    struct et_frame f = frame_of(&s, rec, 0);
+    expect_site(&f, LIB_SOURCE, "lib_kill", "sites_lib_signal");
+    assert_true(ends_with(f.module, "/libsites.so"));
+    f = frame_of(&s, rec, 1);
+    expect_site(&f, PROG_SOURCE, "call_lib", "main");
+    free_sites(&s);
+}
+
+static void a_call_from_a_signal_handler_unwinds_through_the_signal_frame(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    const struct et_record *rec = kill_with(&s, s.pid, SIGWINCH);
+    struct et_frame f = frame_of(&s, rec, 0);
+    expect_site(&f, PROG_SOURCE, "handler_kill", "on_usr1");
+    /* Past the kernel's signal frame and raise(), the line that raised it. */
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    assert_true(et_record_stack(rec, &pc, &trailer));
+    int raise_line = site_line(PROG_SOURCE, "raise");
+    bool found = false;
+    for (unsigned i = 1; i < trailer.frames && !found; i++) {
+        f = frame_of(&s, rec, i);
+        found = ends_with(f.file, "/stack_sites.c") && f.line == raise_line;
+    }
+    if (!found)
+        fail_msg("no frame of the handler's stack (%u frames) is the raise() on line %d", trailer.frames, raise_line);
+    free_sites(&s);
+}
+
+static void a_fork_child_resolves_through_its_parents_objects(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    const struct et_record *fork_rec = find_record(&s.r, ET_REC_FORK, s.pid, NULL, NULL);
+    assert_non_null(fork_rec);
+    int child = BODY(fork_rec, et_fork)->result;
+    assert_true(child > 0);
+    /* The child loaded nothing of its own: its objects are its parent's. */
+    assert_int_equal(count_records(&s.r, ET_REC_MODULE, child, NULL, NULL), 0);
+    struct et_frame f = frame_of(&s, kill_with(&s, child, SIGURG), 0);
+    expect_site(&f, PROG_SOURCE, "child_kill", "start_child");
+    free_sites(&s);
+}
+
+static bool module_path_ends_with(const struct et_record *rec, const void *arg)
+{
+    const struct et_module *b = et_body(rec);
+    struct et_tail tail = et_tail_of(rec);
+    const char *path;
+    uint16_t len;
+    if (!et_tail_array(&tail, b->build_id_len, 1) || !et_tail_str(&tail, &path, &len))
+        return false;
+    size_t n = strlen(arg);
+    return len >= n && memcmp(path + len - n, arg, n) == 0;
+}
+
+static void a_library_loaded_with_dlopen_is_recorded_and_resolved(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    const struct et_record *rec = kill_with(&s, s.pid, SIGCONT);
+    const struct et_record *mod = find_record(&s.r, ET_REC_MODULE, s.pid, module_path_ends_with, "/libsites_dl.so");
+    assert_non_null(mod);
+    assert_true(BODY(mod, et_module)->build_id_len > 0);
+    const struct et_record *start = start_of(&s.r, s.pid, ET_ORIGIN_EXEC);
+    assert_non_null(start);
+    assert_true(mod->ts_ns > start->ts_ns);
+    struct et_frame f = frame_of(&s, rec, 0);
+    expect_site(&f, LIB_SOURCE, "lib_kill", "sites_lib_signal");
+    assert_true(ends_with(f.module, "/libsites_dl.so"));
+    f = frame_of(&s, rec, 1);
+    expect_site(&f, PROG_SOURCE, "call_dl", "main");
+    free_sites(&s);
+}
+
+static void the_program_keeps_its_fd_numbers(void **state)
+{
+    (void)state;
+    /* libunwind's own pipe must not take any of the program's low fds:
+     * it holds below 900 exactly what it holds with stacks off. */
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("stack_sites"));
+    struct traced_run off, on;
+    assert_int_equal(traced_run(&off, (const char *const[]){"-q", NULL},
+                                (const char *const[]){"EXECTRACE_STACK_DEPTH=0", NULL},
+                                (const char *const[]){prog, "--fds", NULL}),
+                     0);
+    assert_int_equal(off.status, 0);
+    assert_int_equal(count_records(&off, ET_REC_MODULE, -1, NULL, NULL), 0);
+    assert_int_equal(traced_run(&on, (const char *const[]){"-q", NULL}, NULL, (const char *const[]){prog, "--fds", NULL}),
+                     0);
+    assert_int_equal(on.status, 0);
+    assert_true(count_records(&on, ET_REC_MODULE, -1, NULL, NULL) > 0); /* the unwinder was set up */
+    assert_string_equal(on.out, off.out);
+    traced_run_free(&off);
+    traced_run_free(&on);
+}
+
+static bool has_stack(const struct et_record *rec, const void *arg)
+{
+    (void)arg;
+    return (rec->flags & ET_RF_STACK) != 0;
+}
+
+static void stack_depth_bounds_the_frames_and_zero_turns_stacks_off(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), (const char *const[]){"EXECTRACE_STACK_DEPTH=2", NULL});
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    const struct et_record *rec = kill_with(&s, s.pid, SIGWINCH);
+    assert_true(et_record_stack(rec, &pc, &trailer));
+    assert_int_equal(trailer.frames, 2);
+    assert_true(trailer.flags & ET_STACK_TRUNCATED);
+    struct et_frame f = frame_of(&s, rec, 0);
+    expect_site(&f, PROG_SOURCE, "handler_kill", "on_usr1");
+    free_sites(&s);
+
+    run_sites(&s, test_prog("stack_sites"), (const char *const[]){"EXECTRACE_STACK_DEPTH=0", NULL});
+    assert_int_equal(count_records(&s.r, ET_REC_SIGNAL, s.pid, NULL, NULL), 4);
+    assert_int_equal(count_records(&s.r, ET_REC_SIGNAL, -1, has_stack, NULL), 0);
+    assert_int_equal(count_records(&s.r, ET_REC_FORK, -1, has_stack, NULL), 0);
+    assert_int_equal(count_records(&s.r, ET_REC_MODULE, -1, NULL, NULL), 0);
+    free_sites(&s);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void a_binary_changed_since_the_trace_is_named_by_module_and_offset(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/exectrace-stacks-XXXXXX", prog[PATH_MAX], lib[PATH_MAX];
+    assert_non_null(mkdtemp(dir));
+    snprintf(prog, sizeof(prog), "%s/stack_sites", dir);
+    snprintf(lib, sizeof(lib), "%s/libsites.so", dir);
+    copy_file(test_prog("stack_sites"), prog);
+    copy_file(test_prog("libsites.so"), lib);
+
+    struct sites_run s;
+    run_sites(&s, prog, NULL);
+    const struct et_record *rec = kill_with(&s, s.pid, 0);
+    struct et_frame f = frame_of(&s, rec, 0);
+    expect_site(&f, PROG_SOURCE, "main_kill", "main");
+    et_symbols_free(s.symbols);
+
+    /* Rebuilt since: another binary at the same path. */
+    assert_int_equal(unlink(prog), 0);
+    copy_file(test_prog("hard_early"), prog);
+    s.symbols = et_symbols_load(&s.r.trace);
+    assert_non_null(s.symbols);
+    f = frame_of(&s, rec, 0);
+    assert_true(f.changed);
+    assert_null(f.file);
+    assert_null(f.function);
+    assert_string_equal(f.module, prog);
+
+    struct captured c;
+    const char *argv[] = {exectrace_bin(), "events", "--stacks", s.r.trace_path, NULL};
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    assert_int_equal(c.status, 0);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof(want), "at %s+0x%llx (the file changed since the trace: build id differs)", prog,
+             (unsigned long long)f.offset);
+    if (!strstr(c.out, want))
+        fail_msg("events --stacks does not say \"%s\":\n%s", want, c.out);
+    captured_free(&c);
+    free_sites(&s);
+    unlink(prog);
+    unlink(lib);
+    rmdir(dir);
+}
+
+static void events_stacks_prints_each_call_site_and_the_loaded_objects(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    struct captured c;
+    const char *argv[] = {exectrace_bin(), "events", "--stacks", s.r.trace_path, NULL};
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    assert_int_equal(c.status, 0);
+    char want[256];
+    snprintf(want, sizeof(want), "stack_sites.c:%d in main()\n", site_line(PROG_SOURCE, "main_kill"));
+    if (!strstr(c.out, want))
+        fail_msg("events --stacks does not show \"%s\":\n%s", want, c.out);
+    snprintf(want, sizeof(want), "called from tests/progs/stack_sites.c:%d in main()\n",
+             site_line(PROG_SOURCE, "call_start_child"));
+    if (!strstr(c.out, want))
+        fail_msg("events --stacks does not show \"%s\":\n%s", want, c.out);
+    assert_non_null(strstr(c.out, "/libsites_dl.so\" at 0x"));
+    captured_free(&c);
+
+    /* Without --stacks, neither frames nor the objects. */
+    const char *plain[] = {exectrace_bin(), "events", s.r.trace_path, NULL};
+    assert_int_equal(run_captured(plain, NULL, &c), 0);
+    assert_null(strstr(c.out, "stack_sites.c:"));
+    assert_null(strstr(c.out, " loaded "));
+    captured_free(&c);
+
+    const char *json[] = {exectrace_bin(), "events", "--stacks", "--json", s.r.trace_path, NULL};
+    assert_int_equal(run_captured(json, NULL, &c), 0);
+    snprintf(want, sizeof(want), "\"file\":\"tests/progs/stack_sites.c\",\"line\":%d,",
+             site_line(PROG_SOURCE, "main_kill"));
+    if (!strstr(c.out, want))
+        fail_msg("events --stacks --json has no frame with %s", want);
+    captured_free(&c);
+    free_sites(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hooked_calls_name_the_file_and_line_they_are_on),
+        cmocka_unit_test(a_call_inside_a_shared_library_names_its_line_then_the_callers),
+        cmocka_unit_test(a_call_from_a_signal_handler_unwinds_through_the_signal_frame),
+        cmocka_unit_test(a_fork_child_resolves_through_its_parents_objects),
+        cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
+        cmocka_unit_test(the_program_keeps_its_fd_numbers),
+        cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),
+        cmocka_unit_test(a_binary_changed_since_the_trace_is_named_by_module_and_offset),
+        cmocka_unit_test(events_stacks_prints_each_call_site_and_the_loaded_objects),
+    };
+    return cmocka_run_group_tests_name("stacks", tests, NULL, NULL);
+}

@@ -1,0 +1,86 @@
+/*
+ * Hooked calls on known lines, for test_stacks.c: each call carries a
+ * SITE marker, and the test reads this file to learn the line it is on.
+ *
+ *   stack_sites DLOPEN_LIBRARY
+ *   stack_sites --fds      prints the fds below 900 it holds, and exits
+ *
+ * Prints the fd that its first open() got (3 when the shim keeps out of
+ * the way), then makes the calls: in main, in a function it calls, in a
+ * shared library, in a signal handler, in a fork child, and in a library
+ * loaded with dlopen after the program started.  Signals sent are 0 or a
+ * SIGUSR2 that is ignored, so nothing dies; each call's signal number tells
+ * the test which one it is.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sites_lib_signal(int sig);
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    kill(getpid(), SIGWINCH); /* SITE handler_kill */
+}
+
+__attribute__((noinline)) static pid_t start_child(void)
+{
+    pid_t pid = fork(); /* SITE fork */
+    if (pid == 0) {
+        kill(getpid(), SIGURG); /* SITE child_kill */
+        _exit(0);
+    }
+    return pid;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: stack_sites DLOPEN_LIBRARY | --fds\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "--fds") == 0) {
+        for (int fd = 0; fd < 900; fd++)
+            if (fcntl(fd, F_GETFD) >= 0)
+                printf("%d ", fd);
+        printf("\n");
+        return 0;
+    }
+    int fd = open("/dev/null", O_RDONLY);
+    printf("first fd %d\n", fd);
+    fflush(stdout);
+    close(fd);
+
+    signal(SIGWINCH, SIG_IGN);
+    signal(SIGURG, SIG_IGN);
+    signal(SIGUSR2, SIG_IGN);
+    kill(getpid(), 0); /* SITE main_kill */
+
+    sites_lib_signal(SIGUSR2); /* SITE call_lib */
+
+    signal(SIGUSR1, on_usr1);
+    raise(SIGUSR1); /* SITE raise */
+
+    pid_t pid = start_child(); /* SITE call_start_child */
+    waitpid(pid, NULL, 0); /* SITE waitpid */
+
+    void *lib = dlopen(argv[1], RTLD_NOW);
+    if (!lib) {
+        fprintf(stderr, "stack_sites: %s\n", dlerror());
+        return 1;
+    }
+    int (*dl_signal)(int) = (int (*)(int))dlsym(lib, "sites_lib_signal");
+    if (!dl_signal) {
+        fprintf(stderr, "stack_sites: %s\n", dlerror());
+        return 1;
+    }
+    dl_signal(SIGCONT); /* SITE call_dl */
+    return 0;
+}
