@@ -163,9 +163,13 @@ struct et_symbols *et_symbols_load(struct et_trace *t)
         et_symbols_free(s);
         return NULL;
     }
-    qsort(s->images, s->nimages, sizeof(*s->images), image_order);
-    qsort(s->modules, s->nmodules, sizeof(*s->modules), module_order);
-    qsort(s->waits, s->nwaits, sizeof(*s->waits), wait_order);
+    /* qsort wants an array even for no elements. */
+    if (s->nimages)
+        qsort(s->images, s->nimages, sizeof(*s->images), image_order);
+    if (s->nmodules)
+        qsort(s->modules, s->nmodules, sizeof(*s->modules), module_order);
+    if (s->nwaits)
+        qsort(s->waits, s->nwaits, sizeof(*s->waits), wait_order);
     s->cwd = getcwd(NULL, 0);
     return s;
 }

@@ -6,8 +6,8 @@
  * size (so that AddressSanitizer sees the first byte past it) and read the
  * way every command reads it: the reader (scan, runs, the time-ordered
  * stream), the event list and its text lines, the model and its findings,
- * and then the commands themselves, `events`, `events --json`, `report`,
- * `report --json` and `tree`, with their output captured and checked:
+ * and then the commands themselves, `events` (plain, --json, --stacks),
+ * `report`, `report --json` and `tree`, with their output captured and checked:
  * text with no control bytes but the newline, JSON that parses.  The
  * commands open their file with et_trace_open; the fuzz build links with
  * -Wl,--wrap=et_trace_open, and the wrapper below hands them the fuzzer's
@@ -393,6 +393,17 @@ static void run_commands(bool readable)
     char *events_json[] = {A("events"), A("--json"), A(FUZZ_PATH), NULL};
     run_command(et_cmd_events, events_json, &out, &len);
     check_json_lines("events --json", out, len);
+    free(out);
+
+    /* Module records name files: only regular ones may be opened. */
+    char *events_stacks[] = {A("events"), A("--stacks"), A(FUZZ_PATH), NULL};
+    run_command(et_cmd_events, events_stacks, &out, &len);
+    check_text("events --stacks", out, len, false);
+    free(out);
+
+    char *events_stacks_json[] = {A("events"), A("--stacks"), A("--json"), A(FUZZ_PATH), NULL};
+    run_command(et_cmd_events, events_stacks_json, &out, &len);
+    check_json_lines("events --stacks --json", out, len);
     free(out);
 
     if (!readable)

@@ -67,6 +67,10 @@ rec() {
 # ---- real runs ------------------------------------------------------------------
 
 rec shell-sleep-pipe-cat -- bash -c 'sleep 0.1 | cat'
+# Call-site stacks and module records (format 1.2), and the same with a
+# depth of 2.
+rec stacks-sites -- "$PROGS/stack_sites" "$PROGS/libsites_dl.so"
+EXECTRACE_STACK_DEPTH=2 rec stacks-depth-2 -- "$PROGS/stack_sites" "$PROGS/libsites_dl.so"
 rec python-subprocess-pipe -- "$PY" -c 'import subprocess; subprocess.run(["echo", "hi"], stdout=subprocess.PIPE, check=True)'
 rec python-subprocess-communicate -- "$PY" -c '
 import subprocess
