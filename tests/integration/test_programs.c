@@ -151,7 +151,13 @@ static void python_subprocess_vforks_sh_which_runs_the_pipeline(void **state)
 
     const struct et_record *vfork_rec = find_record(&r, ET_REC_FORK, py, is_vfork, NULL);
     assert_non_null(vfork_rec);
-    assert_int_equal(vfork_rec->flags, 0);
+    /* The interpreter's vfork carries its call site; the child's exec,
+     * made on borrowed memory, says why it has none. */
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    assert_int_equal(vfork_rec->flags, ET_RF_STACK);
+    assert_true(et_record_stack(vfork_rec, &pc, &trailer));
+    assert_true(trailer.frames > 0);
     int sh = BODY(vfork_rec, et_fork)->result;
     assert_true(sh > 0);
 
@@ -161,7 +167,10 @@ static void python_subprocess_vforks_sh_which_runs_the_pipeline(void **state)
     assert_int_equal(BODY(child, et_image_start)->ppid, py);
     const struct et_record *exec = find_record(&r, ET_REC_EXEC, sh, NULL, NULL);
     assert_non_null(exec);
-    assert_int_equal(exec->flags, ET_RF_VFORK_CHILD);
+    assert_int_equal(exec->flags, ET_RF_VFORK_CHILD | ET_RF_STACK);
+    assert_true(et_record_stack(exec, &pc, &trailer));
+    assert_int_equal(trailer.frames, 0);
+    assert_int_equal(trailer.flags, ET_STACK_SKIP_VFORK);
     assert_string_equal(exec_path(exec), "/bin/sh");
     assert_string_equal(exec_argv(exec, 0), "/bin/sh");
     assert_string_equal(exec_argv(exec, 1), "-c");
