@@ -209,10 +209,13 @@ static void text_argv(struct printer *p, struct et_tail *tail, unsigned count, u
 
 static void text_env(struct printer *p, unsigned flags)
 {
-    if (flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE))
-        fprintf(p->out, " [put back into the environment: %s%s%s]", (flags & ET_ENV_ADDED_PRELOAD) ? "LD_PRELOAD" : "",
+    if (flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE | ET_ENV_ADDED_STACK_DEPTH))
+        fprintf(p->out, " [put back into the environment: %s%s%s%s%s]",
+                (flags & ET_ENV_ADDED_PRELOAD) ? "LD_PRELOAD" : "",
                 (flags & ET_ENV_ADDED_PRELOAD) && (flags & ET_ENV_ADDED_FILE) ? ", " : "",
-                (flags & ET_ENV_ADDED_FILE) ? "EXECTRACE_FILE" : "");
+                (flags & ET_ENV_ADDED_FILE) ? "EXECTRACE_FILE" : "",
+                (flags & ET_ENV_ADDED_STACK_DEPTH) && (flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE)) ? ", " : "",
+                (flags & ET_ENV_ADDED_STACK_DEPTH) ? "EXECTRACE_STACK_DEPTH" : "");
     if (flags & ET_ENV_NOT_ADDED_SETUID)
         fputs(" [environment lacks the shim; not put back: set-id program]", p->out);
 }
@@ -759,9 +762,11 @@ static void json_argv(struct printer *p, struct et_tail *tail, unsigned count, u
 static void json_env(struct printer *p, unsigned flags)
 {
     json_key(p, "env_added");
-    fprintf(p->out, "[%s%s%s]", (flags & ET_ENV_ADDED_PRELOAD) ? "\"LD_PRELOAD\"" : "",
+    fprintf(p->out, "[%s%s%s%s%s]", (flags & ET_ENV_ADDED_PRELOAD) ? "\"LD_PRELOAD\"" : "",
             (flags & ET_ENV_ADDED_PRELOAD) && (flags & ET_ENV_ADDED_FILE) ? "," : "",
-            (flags & ET_ENV_ADDED_FILE) ? "\"EXECTRACE_FILE\"" : "");
+            (flags & ET_ENV_ADDED_FILE) ? "\"EXECTRACE_FILE\"" : "",
+            (flags & ET_ENV_ADDED_STACK_DEPTH) && (flags & (ET_ENV_ADDED_PRELOAD | ET_ENV_ADDED_FILE)) ? "," : "",
+            (flags & ET_ENV_ADDED_STACK_DEPTH) ? "\"EXECTRACE_STACK_DEPTH\"" : "");
     if (flags & ET_ENV_NOT_ADDED_SETUID)
         json_bool(p, "env_not_added_setid", true);
 }

@@ -151,6 +151,9 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     bool need_file = !env_value(envp, ET_ENV_FILE, sizeof(ET_ENV_FILE) - 1);
     if (!need_preload && !need_file)
         return;
+    /* An environment that lost the shim lost the depth asked for too. */
+    bool need_depth = et_proc.env_depth_entry[0] &&
+                      !env_value(envp, ET_ENV_STACK_DEPTH, sizeof(ET_ENV_STACK_DEPTH) - 1);
 
     /* "LD_PRELOAD=<us>" or "LD_PRELOAD=<us>:<what was there>". */
     size_t count = 0;
@@ -159,7 +162,7 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     size_t lib_len = strlen(et_proc.library_path);
     size_t old_len = preload && *preload ? strlen(preload) : 0;
     size_t entry_len = sizeof(ET_ENV_PRELOAD) + lib_len + (old_len ? 1 + old_len : 0) + 1;
-    size_t array_bytes = (count + 3) * sizeof(char *);
+    size_t array_bytes = (count + 4) * sizeof(char *);
     size_t need = array_bytes + entry_len + ET_SETID_SCRATCH;
 
     /* mmap rather than malloc: this may be a vfork child, or a child of a
@@ -201,6 +204,10 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     if (need_file) {
         out[j++] = et_proc.env_file_entry;
         fix->flags |= ET_ENV_ADDED_FILE;
+    }
+    if (need_depth) {
+        out[j++] = et_proc.env_depth_entry;
+        fix->flags |= ET_ENV_ADDED_STACK_DEPTH;
     }
     out[j] = NULL;
     fix->envp = out;

@@ -30,6 +30,7 @@ enum et_state {
 
 /* The environment variables that carry tracing across exec. */
 #define ET_ENV_FILE "EXECTRACE_FILE"
+#define ET_ENV_STACK_DEPTH "EXECTRACE_STACK_DEPTH"
 #define ET_ENV_PRELOAD "LD_PRELOAD"
 #define ET_ENV_BUF (ET_MAX_PATH_BYTES + 32)
 
@@ -43,6 +44,8 @@ struct et_process {
      * ready to be put back into an environment that lost them. */
     char library_path[ET_MAX_PATH_BYTES];
     char env_file_entry[ET_ENV_BUF];
+    /* "EXECTRACE_STACK_DEPTH=N" when it was set, "" otherwise (stack.c). */
+    char env_depth_entry[48];
     /* A clone() child on a stack of unknown size: its records take no
      * stack (stack.c). */
     bool on_foreign_stack;

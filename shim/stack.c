@@ -13,11 +13,13 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,9 @@
 #define ET_UNW_CACHE_PER_THREAD 2
 typedef int (*unw_backtrace_fn)(void **buffer, int size);
 typedef int (*unw_set_caching_policy_fn)(void *as, int policy);
+typedef int (*unw_getcontext_fn)(ucontext_t *context);
+typedef int (*unw_init_local_fn)(void *cursor, ucontext_t *context);
+#define ET_UNW_CURSOR_WORDS 127 /* UNW_TDEP_CURSOR_LEN */
 
 static unw_backtrace_fn unwind_backtrace;
 static unsigned stack_depth = ET_DEFAULT_STACK_DEPTH;
@@ -202,12 +207,20 @@ static void record_new_modules(void)
 
 void et_stack_init(void)
 {
-    const char *depth = getenv("EXECTRACE_STACK_DEPTH");
+    const char *depth = getenv(ET_ENV_STACK_DEPTH);
     if (depth && *depth) {
         char *end;
         unsigned long v = strtoul(depth, &end, 10);
-        if (*end == 0)
+        if (*end == 0) {
             stack_depth = v > ET_MAX_STACK_FRAMES ? ET_MAX_STACK_FRAMES : (unsigned)v;
+            /* For the exec hooks, to put back into an environment that
+             * lost it. */
+            char *p = stpcpy(et_proc.env_depth_entry, ET_ENV_STACK_DEPTH "=");
+            if (stack_depth >= 10)
+                *p++ = (char)('0' + stack_depth / 10);
+            *p++ = (char)('0' + stack_depth % 10);
+            *p = 0;
+        }
     }
     if (stack_depth == 0)
         return;
@@ -224,7 +237,9 @@ void et_stack_init(void)
     unw_set_caching_policy_fn set_policy =
         lib ? (unw_set_caching_policy_fn)dlsym(lib, "_ULx86_64_set_caching_policy") : NULL;
     void **local_space = lib ? dlsym(lib, "_ULx86_64_local_addr_space") : NULL;
-    if (!backtrace_fn || !set_policy || !local_space) {
+    unw_getcontext_fn getcontext_fn = lib ? (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext") : NULL;
+    unw_init_local_fn init_local = lib ? (unw_init_local_fn)dlsym(lib, "_ULx86_64_init_local") : NULL;
+    if (!backtrace_fn || !set_policy || !local_space || !getcontext_fn || !init_local) {
         et_thread.in_stack_capture = 0;
         unwinder_failed = true;
         return;
@@ -234,10 +249,15 @@ void et_stack_init(void)
      * child. */
     set_policy(*local_space, ET_UNW_CACHE_PER_THREAD);
     own_text[1] = text_of((const void *)backtrace_fn);
-    /* A first backtrace finishes setting up here, where that is safe,
-     * rather than in a signal handler or a fork child. */
-    void *warm[4];
-    backtrace_fn(warm, 4);
+    /* libunwind's one-time setup (and its address-checking pipe) happens
+     * here, where that is safe, rather than in a signal handler or a fork
+     * child.  Not a whole backtrace: its first one in a thread fills a
+     * 256 KiB frame cache, which only a process that records a stack
+     * should pay for. */
+    ucontext_t context;
+    uint64_t cursor[ET_UNW_CURSOR_WORDS];
+    if (getcontext_fn(&context) == 0)
+        init_local(cursor, &context);
     et_thread.in_stack_capture = 0;
     __atomic_store_n(&unwind_backtrace, backtrace_fn, __ATOMIC_RELEASE);
 }
@@ -314,9 +334,13 @@ __attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
     enum { OWN_FRAMES_MAX = 8 };
     void *frames[ET_MAX_STACK_FRAMES + OWN_FRAMES_MAX];
     int want = (int)stack_depth + OWN_FRAMES_MAX;
+    /* libunwind's address checks leave errno behind (EAGAIN from its
+     * socket): the caller's errno is the program's. */
+    int saved = errno;
     et_thread.in_stack_capture = 1;
     int n = backtrace_fn(frames, want);
     et_thread.in_stack_capture = 0;
+    errno = saved;
     int first = 0;
     while (first < n && (in_range(&own_text[0], (uintptr_t)frames[first]) ||
                          in_range(&own_text[1], (uintptr_t)frames[first])))

@@ -292,6 +292,7 @@ enum et_spawn_kind { ET_SPAWN_POSIX_SPAWN = 1, ET_SPAWN_POSIX_SPAWNP = 2 };
 #define ET_ENV_ADDED_PRELOAD 0x100u
 #define ET_ENV_ADDED_FILE 0x200u
 #define ET_ENV_NOT_ADDED_SETUID 0x400u
+#define ET_ENV_ADDED_STACK_DEPTH 0x800u /* 1.2: EXECTRACE_STACK_DEPTH, when it was set */
 
 struct et_spawn {
     uint16_t kind;

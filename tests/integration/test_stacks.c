@@ -275,6 +275,39 @@ static void stack_depth_bounds_the_frames_and_zero_turns_stacks_off(void **state
     free_sites(&s);
 }
 
+static bool is_env_exec(const struct et_record *rec, const void *arg)
+{
+    (void)arg;
+    return strcmp(exec_path(rec), "/usr/bin/env") != 0 && strstr(exec_path(rec), "stack_sites") != NULL;
+}
+
+static void the_depth_survives_an_environment_cleared_at_exec(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX], dl[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("stack_sites"));
+    snprintf(dl, sizeof(dl), "%s", test_prog("libsites_dl.so"));
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, (const char *const[]){"-q", NULL},
+                                (const char *const[]){"EXECTRACE_STACK_DEPTH=2", NULL},
+                                (const char *const[]){"/usr/bin/env", "-i", prog, dl, NULL}),
+                     0);
+    assert_int_equal(r.status, 0);
+    const struct et_record *exec = find_record(&r, ET_REC_EXEC, -1, is_env_exec, NULL);
+    assert_non_null(exec);
+    unsigned flags = BODY(exec, et_exec)->flags;
+    assert_true(flags & ET_ENV_ADDED_PRELOAD);
+    assert_true(flags & ET_ENV_ADDED_STACK_DEPTH);
+    int sig = SIGWINCH;
+    const struct et_record *rec = find_record(&r, ET_REC_SIGNAL, -1, signal_is, &sig);
+    assert_non_null(rec);
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    assert_true(et_record_stack(rec, &pc, &trailer));
+    assert_int_equal(trailer.frames, 2);
+    traced_run_free(&r);
+}
+
 static void copy_file(const char *from, const char *to)
 {
     char cmd[3 * PATH_MAX];
@@ -373,6 +406,7 @@ int main(void)
         cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
         cmocka_unit_test(the_program_keeps_its_fd_numbers),
         cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),
+        cmocka_unit_test(the_depth_survives_an_environment_cleared_at_exec),
         cmocka_unit_test(a_binary_changed_since_the_trace_is_named_by_module_and_offset),
         cmocka_unit_test(events_stacks_prints_each_call_site_and_the_loaded_objects),
     };
