@@ -262,11 +262,11 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
     return NULL;
 }
 
-int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
+int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cursor *out)
 {
     if (!t->hdr)
         return 0;
-    for (uint32_t i = 0; i < t->chunks;) {
+    for (uint32_t i = *next_chunk; i < t->chunks;) {
         uint64_t off = ET_HEADER_SIZE + (uint64_t)i * ET_CHUNK_SIZE;
         if (off + sizeof(struct et_run_header) > t->len)
             break;
@@ -304,11 +304,22 @@ int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
             data_end = run_end; /* writers overshoot when the run fills */
         if (data_end > t->len)
             data_end = t->len;
-        struct et_run_cursor c = {t->data + off + sizeof(*run), t->data + data_end};
+        *out = (struct et_run_cursor){t->data + off + sizeof(*run), t->data + data_end};
+        *next_chunk = i + n;
+        return 1;
+    }
+    *next_chunk = t->chunks;
+    return 0;
+}
+
+int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
+{
+    uint32_t next = 0;
+    struct et_run_cursor c;
+    while (et_trace_next_run(t, &next, &c)) {
         int ret = fn(c, ctx);
         if (ret)
             return ret;
-        i += n;
     }
     return 0;
 }

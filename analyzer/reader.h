@@ -52,6 +52,10 @@ struct et_run_cursor {
 /* Calls fn for each run in file order; stops when fn returns nonzero. */
 typedef int (*et_run_fn)(struct et_run_cursor run, void *ctx);
 int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx);
+/* The same one run at a time: fills *out with the run at or after chunk
+ * *next_chunk and moves *next_chunk past it; 0 when there is none left.
+ * Start with *next_chunk = 0. */
+int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cursor *out);
 /* The run's next complete record, or NULL at its end.  Counts records,
  * incomplete records and problems in t as it goes. */
 const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c);

@@ -2,15 +2,35 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Runs join the merge in file order (the order they were claimed in), once
+ * the merge has come within this much of their first record: a record's
+ * time is when its call began, so a run's first record can be older than
+ * runs claimed before it by as long as that call took (a vfork parent's
+ * record waits for the child's exec). */
+#define RUN_JOIN_SLACK_NS 1000000000ull
 
 struct cursor {
     struct et_run_cursor run;
+    uint64_t joined;              /* its number in join (file) order */
     const struct et_record *head; /* next record of the run, NULL when done */
+    uint64_t head_ts;             /* head->ts_ns, kept here: the heap is compared often */
+};
+
+/* The runs joined and not yet read to their end, in file order: once every
+ * run below an offset is done, the pages below it can go. */
+struct joined_run {
+    const uint8_t *start;
+    bool done;
 };
 
 struct pending {
     const struct et_record *r;
     uint64_t offset;
+    uint64_t ts; /* r->ts_ns */
 };
 
 struct et_stream {
@@ -18,6 +38,17 @@ struct et_stream {
     struct cursor *cursors; /* a min-heap on head timestamp */
     size_t ncursors;
     size_t cursors_cap;
+    /* The next run in the file, not merged yet. */
+    uint32_t next_chunk;
+    struct cursor staged;
+    bool have_staged;
+    size_t page_size;
+    /* A queue: joined[jhead] is run number joined_base, joined[jtail - 1]
+     * the last joined. */
+    struct joined_run *joined;
+    size_t jhead, jtail, joined_cap;
+    uint64_t joined_base, joined_total;
+    const uint8_t *released; /* the mapping below this has been let go */
     struct pending *window; /* a min-heap on (timestamp, offset) */
     size_t nwindow;
     size_t window_cap;
@@ -30,20 +61,23 @@ static uint64_t offset_of(const struct et_stream *s, const struct et_record *r)
 
 /* Orders by time, then by position in the file: records of one run with
  * equal times stay in the order they were written. */
-static int before(const struct et_stream *s, const struct et_record *a, const struct et_record *b)
+static int before(uint64_t ts_a, const struct et_record *a, uint64_t ts_b, const struct et_record *b)
 {
-    if (a->ts_ns != b->ts_ns)
-        return a->ts_ns < b->ts_ns;
-    return offset_of(s, a) < offset_of(s, b);
+    if (ts_a != ts_b)
+        return ts_a < ts_b;
+    return a < b;
 }
+
+#define CURSOR_BEFORE(x, y) before((x).head_ts, (x).head, (y).head_ts, (y).head)
+#define PENDING_BEFORE(x, y) before((x).ts, (x).r, (y).ts, (y).r)
 
 static void cursor_sift_down(struct et_stream *s, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->ncursors && before(s, s->cursors[l].head, s->cursors[m].head))
+        if (l < s->ncursors && CURSOR_BEFORE(s->cursors[l], s->cursors[m]))
             m = l;
-        if (r < s->ncursors && before(s, s->cursors[r].head, s->cursors[m].head))
+        if (r < s->ncursors && CURSOR_BEFORE(s->cursors[r], s->cursors[m]))
             m = r;
         if (m == i)
             return;
@@ -58,7 +92,7 @@ static void window_sift_up(struct et_stream *s, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!before(s, s->window[i].r, s->window[parent].r))
+        if (!PENDING_BEFORE(s->window[i], s->window[parent]))
             return;
         struct pending tmp = s->window[i];
         s->window[i] = s->window[parent];
@@ -71,9 +105,9 @@ static void window_sift_down(struct et_stream *s, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->nwindow && before(s, s->window[l].r, s->window[m].r))
+        if (l < s->nwindow && PENDING_BEFORE(s->window[l], s->window[m]))
             m = l;
-        if (r < s->nwindow && before(s, s->window[r].r, s->window[m].r))
+        if (r < s->nwindow && PENDING_BEFORE(s->window[r], s->window[m]))
             m = r;
         if (m == i)
             return;
@@ -84,13 +118,48 @@ static void window_sift_down(struct et_stream *s, size_t i)
     }
 }
 
-static int add_run(struct et_run_cursor run, void *ctx)
+static void cursor_sift_up(struct et_stream *s, size_t i)
 {
-    struct et_stream *s = ctx;
-    struct cursor c = {run, NULL};
-    c.head = et_run_next(s->t, &c.run);
-    if (!c.head)
-        return 0;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!CURSOR_BEFORE(s->cursors[i], s->cursors[parent]))
+            return;
+        struct cursor tmp = s->cursors[i];
+        s->cursors[i] = s->cursors[parent];
+        s->cursors[parent] = tmp;
+        i = parent;
+    }
+}
+
+/* Reads ahead to the next run that has a record. */
+static void stage_next_run(struct et_stream *s)
+{
+    s->have_staged = false;
+    struct et_run_cursor run;
+    while (et_trace_next_run(s->t, &s->next_chunk, &run)) {
+        struct cursor c = {run, 0, NULL};
+        c.head = et_run_next(s->t, &c.run);
+        if (c.head) {
+            c.head_ts = c.head->ts_ns;
+            s->staged = c;
+            s->have_staged = true;
+            return;
+        }
+    }
+}
+
+static int join_staged_run(struct et_stream *s)
+{
+    if (s->jtail == s->joined_cap) {
+        size_t cap = s->joined_cap ? s->joined_cap * 2 : 64;
+        struct joined_run *v = realloc(s->joined, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        s->joined = v;
+        s->joined_cap = cap;
+    }
+    s->joined[s->jtail++] = (struct joined_run){s->staged.run.p, false};
+    s->staged.joined = s->joined_total++;
     if (s->ncursors == s->cursors_cap) {
         size_t cap = s->cursors_cap ? s->cursors_cap * 2 : 64;
         struct cursor *v = realloc(s->cursors, cap * sizeof(*v));
@@ -99,8 +168,62 @@ static int add_run(struct et_run_cursor run, void *ctx)
         s->cursors = v;
         s->cursors_cap = cap;
     }
-    s->cursors[s->ncursors++] = c;
+    s->cursors[s->ncursors] = s->staged;
+    cursor_sift_up(s, s->ncursors++);
+    stage_next_run(s);
     return 0;
+}
+
+/* Every run whose first record the merge has come near. */
+static int join_runs(struct et_stream *s)
+{
+    while (s->have_staged &&
+           (s->ncursors == 0 || s->staged.head_ts <= s->cursors[0].head_ts + RUN_JOIN_SLACK_NS ||
+            s->staged.head_ts < s->cursors[0].head_ts))
+        if (join_staged_run(s) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* A run read to its end.  When it was the oldest run still being read,
+ * the mapped file below the oldest one left leaves this process's memory
+ * (the pages stay in the page cache, and come back if a finding's evidence
+ * is read again): memory does not grow with the length of the trace. */
+#define RELEASE_STEP (1u << 20)
+static void run_done(struct et_stream *s, const struct cursor *c)
+{
+    s->joined[s->jhead + (c->joined - s->joined_base)].done = true;
+    if (s->jhead + (c->joined - s->joined_base) != s->jhead)
+        return; /* an older run is still being read */
+    while (s->jhead < s->jtail && s->joined[s->jhead].done) {
+        s->jhead++;
+        s->joined_base++;
+    }
+    /* Moved down once the finished ones fill half of it: each entry moves
+     * a bounded number of times. */
+    if (s->jhead * 2 >= s->jtail) {
+        memmove(s->joined, s->joined + s->jhead, (s->jtail - s->jhead) * sizeof(*s->joined));
+        s->jtail -= s->jhead;
+        s->jhead = 0;
+    }
+    if (!s->t->mapped)
+        return;
+    const uint8_t *low = s->jhead < s->jtail ? s->joined[s->jhead].start
+                         : s->have_staged ? s->staged.run.p
+                                          : s->t->data + s->t->len;
+    /* Records already merged but not yet handed out are still to be read. */
+    for (size_t i = 0; i < s->nwindow; i++)
+        if ((const uint8_t *)s->window[i].r < low)
+            low = (const uint8_t *)s->window[i].r;
+    if (!s->released)
+        s->released = s->t->data;
+    if (low < s->released || (size_t)(low - s->released) < RELEASE_STEP)
+        return;
+    uintptr_t from = (uintptr_t)s->released & ~(s->page_size - 1);
+    uintptr_t to = (uintptr_t)low & ~(s->page_size - 1);
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED);
+    s->released = (const uint8_t *)to;
 }
 
 int et_stream_open(struct et_stream **out, struct et_trace *t, size_t window)
@@ -109,36 +232,49 @@ int et_stream_open(struct et_stream **out, struct et_trace *t, size_t window)
     if (!s)
         return -ENOMEM;
     s->t = t;
+    long page = sysconf(_SC_PAGESIZE);
+    s->page_size = page > 0 ? (size_t)page : 4096;
     s->window_cap = window ? window : 1;
     s->window = malloc(s->window_cap * sizeof(*s->window));
     t->records = 0;
     t->incomplete = 0;
-    if (!s->window || et_trace_runs(t, add_run, s) < 0) {
+    if (!s->window) {
         et_stream_close(s);
         return -ENOMEM;
     }
-    for (size_t i = s->ncursors / 2; i-- > 0;)
-        cursor_sift_down(s, i);
+    stage_next_run(s);
+    if (join_runs(s) < 0) {
+        et_stream_close(s);
+        return -ENOMEM;
+    }
     *out = s;
     return 0;
 }
 
 /* The earliest head among the runs, moved into the window. */
-static void pull_one(struct et_stream *s)
+static int pull_one(struct et_stream *s)
 {
+    if (join_runs(s) < 0)
+        return -ENOMEM;
     struct cursor *top = &s->cursors[0];
-    s->window[s->nwindow] = (struct pending){top->head, offset_of(s, top->head)};
+    s->window[s->nwindow] = (struct pending){top->head, offset_of(s, top->head), top->head_ts};
     window_sift_up(s, s->nwindow++);
     top->head = et_run_next(s->t, &top->run);
-    if (!top->head)
+    if (top->head)
+        top->head_ts = top->head->ts_ns;
+    else {
+        run_done(s, top);
         s->cursors[0] = s->cursors[--s->ncursors];
+    }
     cursor_sift_down(s, 0);
+    return 0;
 }
 
 const struct et_record *et_stream_next(struct et_stream *s, uint64_t *offset)
 {
-    while (s->nwindow < s->window_cap && s->ncursors > 0)
-        pull_one(s);
+    while (s->nwindow < s->window_cap && (s->ncursors > 0 || s->have_staged))
+        if (pull_one(s) < 0)
+            break; /* out of memory: what was merged so far */
     if (s->nwindow == 0)
         return NULL;
     struct pending first = s->window[0];
@@ -154,6 +290,7 @@ void et_stream_close(struct et_stream *s)
     if (!s)
         return;
     free(s->cursors);
+    free(s->joined);
     free(s->window);
     free(s);
 }
