@@ -78,6 +78,7 @@ $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/te
 include tests/tests.mk
 include examples/examples.mk
 include tests/fuzz/fuzz.mk
+include bench/bench.mk
 
 # The main job on a bundled example: trace a program that hangs on a pipe its
 # grandchild holds, and show what went wrong and how to fix it.

@@ -1,0 +1,27 @@
+# `make bench`: the benchmark suite (bench/run.py), which writes
+# bench/RESULTS.md.  Not part of `make check`: it measures, it does not test.
+# `make bench-quick` runs it on small workloads, to check the suite itself.
+
+BENCH_PROGS := $(patsubst bench/progs/%.c,$(BUILD)/bench/%,$(wildcard bench/progs/*.c))
+BENCH_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
+
+$(BUILD)/bench/%: bench/progs/%.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# The synthetic trace generator writes through the shim's own writer.
+$(BUILD)/bench/gen_trace: bench/gen_trace.c shim/writer.c shim/*.h include/exectrace/*.h
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/gen_trace.c shim/writer.c
+
+bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace
+
+bench: bench-build
+	python3 bench/run.py --build $(BUILD)
+
+bench-quick: bench-build
+	python3 bench/run.py --build $(BUILD) --quick --rounds 2 --out $(BUILD)/bench/RESULTS-quick.md
+
+.PHONY: bench bench-build bench-quick

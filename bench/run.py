@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""exectrace's benchmarks: `make bench` runs this and it writes bench/RESULTS.md.
+
+Every workload runs untraced, under exectrace (stacks off, and with the
+default 8-frame call-site stacks), under `strace -f` and under `strace -f
+--seccomp-bpf`, both limited to the calls exectrace records.  The variants of
+a workload run interleaved (A B C D E, A B C D E, ...), so that a slow moment
+of a shared machine falls on all of them alike; each figure is a median with
+its min-max spread.  Then the analyzer reads synthetic traces of 1 and 10
+million events.  Standard library only.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The calls exectrace records, as strace names them.
+STRACE_CALLS = ("fork,vfork,clone,clone3,execve,execveat,kill,tkill,tgkill,rt_sigqueueinfo,pidfd_open,"
+                "pidfd_send_signal,wait4,waitid,pipe,pipe2,close,close_range,dup,dup2,dup3,fcntl,setpgid,"
+                "setsid,prctl,rt_sigaction")
+
+TARGET_SPAWN_PCT = 3.0
+TARGET_LOOP_PCT = 10.0
+TARGET_EVENT_NS = 50.0
+TARGET_VS_STRACE = 10.0
+TARGET_EVENTS_PER_S = 10e6
+TARGET_MEMORY_GROWTH = 0.20
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def run_out(cmd, **kw):
+    try:
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+                              **kw).stdout.strip()
+    except OSError as e:
+        return f"({e.strerror})"
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = "unknown"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return {
+        "CPU": f"{model}, {os.cpu_count()} logical CPUs",
+        "Memory": mem,
+        "Kernel": platform.release(),
+        "C compiler": run_out(["cc", "--version"]).splitlines()[0],
+        "strace": (run_out(["strace", "-V"]).splitlines() or ["none"])[0] if shutil.which("strace") else "not installed",
+        "Python": platform.python_version(),
+    }
+
+
+class Workload:
+    def __init__(self, name, argv, kind, what, prepare=None, env=None):
+        self.name, self.argv, self.kind, self.what = name, argv, kind, what
+        self.prepare = prepare  # run untimed before each timed run
+        self.env = env or {}
+
+
+def variants(build, scratch, strace_ok, seccomp_ok):
+    shim = os.path.join(build, "libexectrace.so")
+    trace = os.path.join(scratch, "bench.trace")
+
+    # The shim preloaded into the workload, writing to a trace file made
+    # beforehand (untimed) the way `exectrace run` makes it: what a traced
+    # program pays.  What the launcher adds once is measured apart.
+    def exectrace(depth):
+        return lambda argv: (argv, {"LD_PRELOAD": shim, "EXECTRACE_FILE": trace,
+                                    "EXECTRACE_STACK_DEPTH": str(depth)})
+
+    v = [("untraced", lambda argv: (argv, {})),
+         ("exectrace", exectrace(0)),
+         ("exectrace+stacks", exectrace(8))]
+    if strace_ok:
+        v.append(("strace -f", lambda argv: (["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + STRACE_CALLS]
+                                             + argv, {})))
+    if seccomp_ok:
+        v.append(("strace -f --seccomp-bpf",
+                  lambda argv: (["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e",
+                                 "trace=" + STRACE_CALLS] + argv, {})))
+    return v
+
+
+REPORT_HEAD = re.compile(r"(\d+) process(?:es)?, (\d+) events?")
+
+
+def new_trace(build, trace):
+    """A fresh 1 GiB trace, made by `exectrace run` around /bin/true; the
+    number of records it starts with."""
+    if os.path.exists(trace):
+        os.unlink(trace)
+    subprocess.run([os.path.join(build, "exectrace"), "run", "-q", "--size", "1G", "-o", trace, "--", "true"],
+                   stdout=subprocess.DEVNULL, check=True)
+    return count_records(build, trace)
+
+
+def count_records(build, trace):
+    out = run_out([os.path.join(build, "exectrace"), "report", trace])
+    m = REPORT_HEAD.search(out)
+    if not m:
+        raise SystemExit(f"bench: cannot count the records of {trace}:\n{out}")
+    return int(m.group(2))
+
+
+def timed(argv, env, cwd):
+    full_env = dict(os.environ)
+    full_env.update(env)
+    start = time.perf_counter()
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       env=full_env, cwd=cwd, check=False)
+    took = time.perf_counter() - start
+    if p.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{p.stderr.decode(errors='replace')}")
+    return took, p.stderr.decode(errors="replace")
+
+
+def make_project(where, files):
+    """A project of `files` small C files and a Makefile that builds them."""
+    os.makedirs(where, exist_ok=True)
+    objs = []
+    for i in range(files):
+        with open(os.path.join(where, f"f{i}.c"), "w") as f:
+            f.write(f"int f{i}(int x);\nint f{i}(int x)\n{{\n    int s = 0;\n    for (int k = 0; k < x; k++)\n"
+                    f"        s += k * {i + 1};\n    return s;\n}}\n")
+        objs.append(f"f{i}.o")
+    with open(os.path.join(where, "main.c"), "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    with open(os.path.join(where, "Makefile"), "w") as f:
+        f.write(f"OBJS := {' '.join(objs)} main.o\nprog: $(OBJS)\n\tcc -o $@ $(OBJS)\n"
+                "%.o: %.c\n\tcc -O1 -c -o $@ $<\nclean:\n\trm -f prog *.o\n")
+
+
+def workloads(build, scratch, quick):
+    progs = os.path.join(build, "bench")
+    n_spawn = 50 if quick else 500
+    n_loop = 20000 if quick else 200000
+    n_pipelines = 30 if quick else 300
+    n_files = 20 if quick else 200
+    n_python = 20 if quick else 200
+    project = os.path.join(scratch, "project")
+    make_project(project, n_files)
+    python = sys.executable
+    return [
+        Workload("fork+exec", [os.path.join(progs, "fork_exec"), str(n_spawn)], "spawn",
+                 f"fork + execve(/bin/true) + waitpid, {n_spawn} times"),
+        Workload("posix_spawn", [os.path.join(progs, "spawn"), str(n_spawn)], "spawn",
+                 f"posix_spawn(/bin/true) + waitpid, {n_spawn} times"),
+        Workload("pipe+close", [os.path.join(progs, "pipe_loop"), str(n_loop)], "loop",
+                 f"pipe + close + close, {n_loop} times"),
+        Workload("kill", [os.path.join(progs, "kill_loop"), str(n_loop)], "loop",
+                 f"kill(getpid(), 0), {n_loop} times"),
+        Workload("bash pipelines", ["bash", "-c", f"for i in $(seq {n_pipelines}); do echo x | cat >/dev/null; done"],
+                 "spawn", f"bash running {n_pipelines} pipelines `echo x | cat >/dev/null`"),
+        Workload("make -j2", ["make", "-s", "-j2", "-C", project], "spawn",
+                 f"make -j2 on a generated project of {n_files} small C files (cleaned before each run)",
+                 prepare=["make", "-s", "-C", project, "clean"]),
+        Workload("python subprocess", [python, "-c",
+                                       "import subprocess\n"
+                                       f"for i in range({n_python}):\n"
+                                       "    subprocess.run(['/bin/echo', str(i)], capture_output=True, check=True)"],
+                 "spawn", f"python3 running {n_python} `subprocess.run(['/bin/echo', i], capture_output=True)`"),
+    ]
+
+
+def spread(xs):
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt_s(x):
+    return f"{x * 1000:.1f} ms" if x < 10 else f"{x:.2f} s"
+
+
+def perf_ok():
+    if not shutil.which("perf"):
+        return False
+    p = subprocess.run(["perf", "stat", "-e", "instructions", "true"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, check=False)
+    return p.returncode == 0 and b"not supported" not in p.stderr
+
+
+def profile(argv, env, scratch, lines=18):
+    """The top of a perf profile of argv, as text; None when perf cannot."""
+    if not perf_ok():
+        return None
+    data = os.path.join(scratch, "perf.data")
+    full_env = dict(os.environ)
+    full_env.update(env)
+    subprocess.run(["perf", "record", "-q", "-F", "2000", "-g", "-o", data, "--"] + argv, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=full_env, check=False)
+    out = run_out(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol", "-g", "none",
+                   "--percent-limit", "1.5"])
+    keep = [line for line in out.splitlines() if line.strip() and not line.startswith("#")]
+    return "\n".join(keep[:lines])
+
+
+def measure_workloads(args, scratch):
+    build = os.path.abspath(args.build)
+    strace_ok = shutil.which("strace") is not None
+    seccomp_ok = strace_ok and subprocess.run(
+        ["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null", "-e", "trace=kill", "true"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+    skipped = []
+    if not strace_ok:
+        skipped.append("strace is not installed (Debian package strace): its columns are left out")
+    elif not seccomp_ok:
+        skipped.append("this strace or kernel has no --seccomp-bpf: that column is left out")
+    vs = variants(build, scratch, strace_ok, seccomp_ok)
+    results = []
+    for w in workloads(build, scratch, args.quick):
+        times = {name: [] for name, _ in vs}
+        events = {}
+        dropped = 0
+        trace = os.path.join(scratch, "bench.trace")
+        for rnd in range(args.rounds):
+            for name, make in vs:
+                argv, env = make(w.argv)
+                env = dict(env, **w.env)
+                if w.prepare:
+                    subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
+                traced = name.startswith("exectrace")
+                before = new_trace(build, trace) if traced else 0
+                took, err = timed(argv, env, scratch)
+                times[name].append(took)
+                if traced:
+                    events[name] = count_records(build, trace) - before
+                    with open(trace, "rb") as f:
+                        header = f.read(216)
+                    dropped += int.from_bytes(header[192:200], "little")
+            log(f"{w.name}: round {rnd + 1}/{args.rounds}: " +
+                ", ".join(f"{n} {fmt_s(t[-1])}" for n, t in times.items()))
+        results.append({"w": w, "times": times, "events": events, "dropped": dropped, "variants": [n for n, _ in vs],
+                        "argv": {n: make(w.argv)[0] for n, make in vs}})
+    return results, skipped
+
+
+def measure_launcher(args, scratch):
+    """What `exectrace run` adds once: creating the trace file (its blocks
+    reserved), starting the command, reaping, its summary."""
+    build = os.path.abspath(args.build)
+    et = os.path.join(build, "exectrace")
+    trace = os.path.join(scratch, "launcher.trace")
+    vs = [("true", ["true"]), ("exectrace run --size 64M -- true", [et, "run", "-q", "--size", "64M", "-o", trace, "--", "true"]),
+          ("exectrace run --size 1G -- true", [et, "run", "-q", "--size", "1G", "-o", trace, "--", "true"])]
+    times = {n: [] for n, _ in vs}
+    for _ in range(args.rounds):
+        for name, argv in vs:
+            if os.path.exists(trace):
+                os.unlink(trace)
+            times[name].append(timed(argv, {"EXECTRACE_STACK_DEPTH": "0"}, scratch)[0])
+    log("launcher: " + ", ".join(f"{n} {fmt_s(statistics.median(t))}" for n, t in times.items()))
+    return times
+
+
+def measure_analyzer(args, scratch):
+    build = os.path.abspath(args.build)
+    gen = os.path.join(build, "bench", "gen_trace")
+    et = os.path.join(build, "exectrace")
+    # The same shape at both sizes, 1,000 events per process: what changes
+    # is only how long the trace goes on.
+    sizes = [(100000, 100), (1000000, 1000)] if args.quick else [(1000000, 1000), (10000000, 10000)]
+    out = []
+    for events, procs in sizes:
+        trace = os.path.join(scratch, f"synthetic-{events}.trace")
+        log(f"analyzer: writing a synthetic trace of {events} events over {procs} processes")
+        written = int(run_out([gen, trace, str(events), str(procs)]).splitlines()[-1])
+        runs = []
+        for rnd in range(args.rounds):
+            start = time.perf_counter()
+            p = subprocess.Popen([et, "report", trace], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            peak_anon = 0
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                try:
+                    with open(f"/proc/{p.pid}/status") as f:
+                        for line in f:
+                            if line.startswith("RssAnon:"):
+                                peak_anon = max(peak_anon, int(line.split()[1]))
+                except OSError:
+                    pass
+                time.sleep(0.002)
+            took = time.perf_counter() - start
+            code = os.waitstatus_to_exitcode(status)
+            if code not in (0, 1):
+                raise SystemExit(f"bench: exectrace report {trace} exited {code}")
+            runs.append((took, ru.ru_maxrss, peak_anon))
+            log(f"analyzer: {events} events: round {rnd + 1}/{args.rounds}: {fmt_s(took)}, "
+                f"peak RSS {ru.ru_maxrss // 1024} MiB")
+        size = os.path.getsize(trace)
+        os.unlink(trace)
+        out.append({"events": written, "procs": procs, "runs": runs, "size": size,
+                    "argv": [et, "report", trace]})
+    return out
+
+
+def pct(x, base):
+    return (x / base - 1.0) * 100.0
+
+
+def write_results(args, started, results, skipped, launcher, analyzer, scratch):
+    lines = []
+    add = lines.append
+    add("# exectrace benchmarks\n")
+    add(f"Written by `make bench` (`bench/run.py`) on {started:%Y-%m-%d %H:%M} UTC; every figure below comes from "
+        "that run. Rerun it to measure your own machine.\n")
+    if args.quick:
+        add("**A quick run (`--quick`): smaller workloads, not the figures the targets are about.**\n")
+    add("## Machine\n")
+    for k, v in machine().items():
+        add(f"- {k}: {v}")
+    add("")
+    add("## Method\n")
+    add(f"- Each workload runs in {len(results[0]['variants'])} variants, interleaved, {args.rounds} rounds: "
+        + ", ".join(f"`{v}`" for v in results[0]["variants"]) + ". A figure is the median wall time of its "
+        "rounds, with the fastest and slowest round in brackets.")
+    add("- `exectrace` is the shim preloaded into the workload (`LD_PRELOAD=build/libexectrace.so "
+        "EXECTRACE_FILE=FILE`) with `EXECTRACE_STACK_DEPTH=0` (no call sites), writing to a 1 GiB trace that "
+        "`exectrace run` made just before, untimed; `exectrace+stacks` the same with the default depth of 8 "
+        "frames. That is what a traced program pays; what `exectrace run` adds once per run is under Launcher.")
+    add(f"- `strace` variants: `strace -f -qq -o /dev/null -e trace=CALLS` (with `--seccomp-bpf` for the last), "
+        f"CALLS being the calls exectrace records: `{STRACE_CALLS}`.")
+    add("- Overhead is the median over the untraced median, minus one. *Per event* is (traced median - untraced "
+        "median) / records in the trace. *vs strace* is strace's overhead divided by exectrace's (stacks off).")
+    for s in skipped:
+        add(f"- Skipped: {s}.")
+    add("")
+    add("## Workloads\n")
+    header = ["workload"] + results[0]["variants"]
+    add("| " + " | ".join(header) + " |")
+    add("|" + "---|" * len(header))
+    for r in results:
+        base = statistics.median(r["times"]["untraced"])
+        cells = [r["w"].name]
+        for v in r["variants"]:
+            med, lo, hi = spread(r["times"][v])
+            cell = f"{fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}]"
+            if v != "untraced":
+                cell += f" **{pct(med, base):+.1f}%**"
+            cells.append(cell)
+        add("| " + " | ".join(cells) + " |")
+    add("")
+    add("| workload | what | records (exectrace) | per event, no stacks | per event, stacks | "
+        "overhead target | met | vs `strace -f` | vs `--seccomp-bpf` |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    misses = []
+    for r in results:
+        w = r["w"]
+        base = statistics.median(r["times"]["untraced"])
+        et = statistics.median(r["times"]["exectrace"])
+        ets = statistics.median(r["times"]["exectrace+stacks"])
+        n = r["events"].get("exectrace", 0)
+        per = (et - base) / n * 1e9 if n else float("nan")
+        per_s = (ets - base) / r["events"].get("exectrace+stacks", n) * 1e9 if n else float("nan")
+        target = TARGET_SPAWN_PCT if w.kind == "spawn" else TARGET_LOOP_PCT
+        over = pct(et, base)
+        met = over <= target
+        ratios = []
+        for v in ("strace -f", "strace -f --seccomp-bpf"):
+            if v in r["times"]:
+                so = statistics.median(r["times"][v]) - base
+                eo = et - base
+                ratio = so / eo if eo > 0 else float("inf")
+                ratios.append("no measurable exectrace overhead" if eo <= 0 else f"{ratio:.1f}x")
+                if v == "strace -f" and eo > 0 and ratio < TARGET_VS_STRACE:
+                    misses.append((w, f"overhead only {ratio:.1f}x below `strace -f`'s (target {TARGET_VS_STRACE:.0f}x)",
+                                   r))
+            else:
+                ratios.append("-")
+        if not met:
+            misses.append((w, f"{over:+.1f}% over untraced (target {target:.0f}%)", r))
+        if w.kind == "loop" and per > TARGET_EVENT_NS:
+            misses.append((w, f"{per:.0f} ns per event (target {TARGET_EVENT_NS:.0f} ns)", r))
+        add(f"| {w.name} | {w.what} | {n} | {per:.0f} ns | {per_s:.0f} ns | {target:.0f}% | "
+            f"{'yes' if met else f'no ({over:+.1f}%)'} | {ratios[0]} | {ratios[1]} |")
+    if any(r["dropped"] for r in results):
+        add("\nSome traced runs dropped records (the file was full): "
+            + ", ".join(f"{r['w'].name}: {r['dropped']}" for r in results if r["dropped"]))
+    add("")
+    add("Per event is the cost the program pays per recorded call; for the spawn-heavy workloads most of the "
+        "difference is the work done once per process image (mapping the trace, the start record, the loaded "
+        "objects), spread over few records.\n")
+
+    add("## Launcher\n")
+    add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
+        "starting the command under the shim, reaping and the summary (`true` as the command):\n")
+    add("| command | time (median [min-max]) |")
+    add("|---|---|")
+    for name, t in launcher.items():
+        med, lo, hi = spread(t)
+        add(f"| `{name}` | {fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}] |")
+    add("")
+    add("## Analyzer\n")
+    add("`bench/gen_trace` writes a synthetic trace through the shim's own writer: a root process forking its "
+        "children (1,000 for the smaller trace, 10,000 for the larger: 1,000 events each), at most 100 alive at once, "
+        "200,000 events a second in all, each recording its start and loaded objects, then pipe, close, "
+        "dup, close, close, kill(self, 0) (pipe, kill and the root's fork and wait with 8-frame stacks), and its "
+        "exit. `exectrace report FILE` reads it; peak RSS is `ru_maxrss` (it counts the pages of the mapped "
+        "trace that were read), peak anonymous memory is the highest `RssAnon` seen in `/proc` every 2 ms (the "
+        "analyzer's own memory: the model, the stream's buffers).\n")
+    add("| events | processes | trace file | time (median [min-max]) | events/s | peak RSS | peak anonymous |")
+    add("|---|---|---|---|---|---|---|")
+    for a in analyzer:
+        t = spread([x[0] for x in a["runs"]])
+        rss = statistics.median(x[1] for x in a["runs"])
+        anon = statistics.median(x[2] for x in a["runs"])
+        a["rate"] = a["events"] / t[0]
+        a["rss"], a["anon"] = rss, anon
+        add(f"| {a['events']:,} | {a['procs']:,} | {a['size'] / 2**20:.0f} MiB | {fmt_s(t[0])} "
+            f"[{fmt_s(t[1])}-{fmt_s(t[2])}] | {a['rate'] / 1e6:.1f} M | {rss / 1024:.0f} MiB | "
+            f"{anon / 1024:.1f} MiB |")
+    small, big = analyzer[0], analyzer[-1]
+    growth_rss = big["rss"] / small["rss"] - 1
+    growth_anon = big["anon"] / small["anon"] - 1 if small["anon"] else float("inf")
+    add("")
+    add(f"From {small['events']:,} to {big['events']:,} events, peak RSS grows {growth_rss * 100:+.0f}% and peak "
+        f"anonymous memory {growth_anon * 100:+.0f}%.")
+    if big["rate"] < TARGET_EVENTS_PER_S:
+        misses.append((None, f"the analyzer reads {big['rate'] / 1e6:.1f} M events/s (target "
+                             f"{TARGET_EVENTS_PER_S / 1e6:.0f} M)", big))
+    if growth_rss > TARGET_MEMORY_GROWTH:
+        misses.append((None, f"peak RSS grows {growth_rss * 100:.0f}% from {small['events']:,} to {big['events']:,} "
+                             f"events (target {TARGET_MEMORY_GROWTH * 100:.0f}%); anonymous memory "
+                             f"{growth_anon * 100:+.0f}%", big))
+    add("")
+
+    add("## Targets\n")
+    if not misses:
+        add("All met.\n")
+    for w, what, r in misses:
+        add(f"- **Missed:** {w.name + ': ' if w else ''}{what}.")
+    add("")
+    if misses and not args.no_profile:
+        add("## Profiles of the misses\n")
+        add("`perf record -g` of the traced run (or of the analyzer), `perf report --no-children --sort "
+            "dso,symbol`, entries above 1.5%:\n")
+        seen = set()
+        for w, what, r in misses:
+            key = w.name if w else "analyzer"
+            if key in seen:
+                continue
+            seen.add(key)
+            if w:
+                argv = r["argv"]["exectrace"]
+                env = {"EXECTRACE_STACK_DEPTH": "0"}
+            else:
+                trace = os.path.join(scratch, "profile.trace")
+                subprocess.run([os.path.join(os.path.abspath(args.build), "bench", "gen_trace"), trace,
+                                str(r["events"]), str(r["procs"])], stdout=subprocess.DEVNULL, check=True)
+                argv = [os.path.join(os.path.abspath(args.build), "exectrace"), "report", trace]
+                env = {}
+            log(f"profiling {key}")
+            prof = profile(argv, env, scratch)
+            add(f"### {key}\n")
+            add(f"`{' '.join(argv)}`\n")
+            add("```\n" + (prof or "perf is not usable here (perf stat -e instructions true fails)") + "\n```\n")
+    add("## Commands\n")
+    for r in results:
+        add(f"- {r['w'].name}: `{' '.join(r['w'].argv)}`")
+    add("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    log(f"wrote {args.out}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="small workloads, to check the suite itself")
+    ap.add_argument("--no-profile", action="store_true")
+    args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="exectrace-bench-") as scratch:
+        results, skipped = measure_workloads(args, scratch)
+        launcher = measure_launcher(args, scratch)
+        analyzer = measure_analyzer(args, scratch)
+        write_results(args, started, results, skipped, launcher, analyzer, scratch)
+    log(f"done in {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
