@@ -202,8 +202,13 @@ static bool prepare_environment_entries(const char *trace_path)
     Dl_info info;
     if (!dladdr((void *)&et_init_lazily, &info) || !info.dli_fname)
         return false;
+    /* ld.so loaded us by this name: absolute, it is good for LD_PRELOAD
+     * as it is (realpath would cost a system call per path component in
+     * every process image). */
     char resolved[PATH_MAX];
-    const char *lib = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
+    const char *lib = info.dli_fname[0] == '/' ? info.dli_fname
+                      : realpath(info.dli_fname, resolved) ? resolved
+                                                           : info.dli_fname;
     if (strlen(lib) >= sizeof(et_proc.library_path))
         return false;
     strcpy(et_proc.library_path, lib);
