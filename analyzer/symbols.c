@@ -491,17 +491,15 @@ void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record 
     if (!et_record_stack(r, &pc, &trailer) || trailer.frames == 0)
         return;
     unsigned n = trailer.frames < frames ? trailer.frames : frames;
-    fputs("      at ", out);
     for (unsigned i = 0; i < n; i++) {
         struct et_frame f;
         et_symbols_resolve(s, r, i, pc[i], &f);
-        if (i)
-            fputs(", called from ", out);
+        fputs(i ? "        called from " : "      at ", out);
         et_frame_print(out, &f);
+        fputc('\n', out);
         if (is_program_entry(&f))
             break;
     }
-    fputc('\n', out);
 }
 
 static void json_opt_str(FILE *out, const char *key, const char *v)

@@ -49,8 +49,9 @@ const char *et_stack_missing_reason(const struct et_record *r);
  * wait's entry. */
 const struct et_record *et_symbols_call_record(const struct et_symbols *s, const struct et_record *r);
 
-/* Prints a record's call site on one line: "      at A, called from B,
- * called from C\n" (at most `frames` frames), or nothing when it has none. */
+/* Prints a record's call site, a frame a line ("      at A", "        called
+ * from B"), at most `frames` frames and none past main(); nothing when it
+ * has none. */
 void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames);
 
 /* The same as a JSON array of frame objects (no key), "[]" when none. */

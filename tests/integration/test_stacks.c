@@ -396,6 +396,38 @@ static void events_stacks_prints_each_call_site_and_the_loaded_objects(void **st
     free_sites(&s);
 }
 
+/* The report's evidence names the line of the call it cites. */
+static void the_report_names_the_line_of_each_call_it_cites(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s/examples/kill-after-reap/kill_after_reap", EXECTRACE_BUILD_DIR);
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, (const char *const[]){"-q", NULL}, NULL, (const char *const[]){prog, NULL}), 0);
+    struct captured c;
+    const char *argv[] = {exectrace_bin(), "report", r.trace_path, NULL};
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    assert_int_equal(c.status, 1);
+    /* "    +0.05 [pid] kill(pid, SIGTERM) = -1 ESRCH ...", then "      at FILE:LINE in main()". */
+    const char *kill_line = strstr(c.out, "] kill(");
+    assert_non_null(kill_line);
+    const char *at = strstr(kill_line, "\n      at examples/kill-after-reap/kill_after_reap.c:");
+    if (!at)
+        fail_msg("the kill in the evidence has no call site in kill_after_reap.c:\n%s", c.out);
+    int line = atoi(at + strlen("\n      at examples/kill-after-reap/kill_after_reap.c:"));
+    char path[PATH_MAX], text[512] = "";
+    snprintf(path, sizeof(path), "%s/examples/kill-after-reap/kill_after_reap.c", EXECTRACE_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    for (int i = 1; i <= line && fgets(text, sizeof(text), f); i++)
+        ;
+    fclose(f);
+    if (!strstr(text, "kill(") || !strstr(text, "SIGTERM"))
+        fail_msg("the report says the kill is on line %d, which reads: %s", line, text);
+    captured_free(&c);
+    traced_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +441,7 @@ int main(void)
         cmocka_unit_test(the_depth_survives_an_environment_cleared_at_exec),
         cmocka_unit_test(a_binary_changed_since_the_trace_is_named_by_module_and_offset),
         cmocka_unit_test(events_stacks_prints_each_call_site_and_the_loaded_objects),
+        cmocka_unit_test(the_report_names_the_line_of_each_call_it_cites),
     };
     return cmocka_run_group_tests_name("stacks", tests, NULL, NULL);
 }
