@@ -137,6 +137,8 @@ static sighandler_t signal_common(uint16_t call, sighandler_t (*real)(int, sigha
         errno = ENOSYS;
         return SIG_ERR;
     }
+    if (handler != SIG_DFL && handler != SIG_IGN && handler != SIG_HOLD && handler != SIG_ERR)
+        et_stack_note_handler();
     if (sig != SIGCHLD || !et_active())
         return real(sig, handler);
     uint64_t ts = et_now_ns();
@@ -175,6 +177,8 @@ ET_EXPORT sighandler_t sigset(int sig, sighandler_t handler)
 
 ET_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    if (act && ((act->sa_flags & SA_SIGINFO) || (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)))
+        et_stack_note_handler();
     if (sig != SIGCHLD || !act || !et_active())
         return ET_REAL(sigaction)(sig, act, old);
     uint64_t ts = et_now_ns();

@@ -38,7 +38,6 @@ typedef int (*unw_init_local_fn)(void *cursor, ucontext_t *context);
 
 static unw_backtrace_fn unwind_backtrace;
 static unsigned stack_depth = ET_DEFAULT_STACK_DEPTH;
-static bool unwinder_failed;
 
 /* Frames of the shim and of libunwind itself, dropped from the top. */
 struct text_range {
@@ -205,6 +204,72 @@ static void record_new_modules(void)
     __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
 }
 
+/* Loading the unwinder takes dlopen, which is not for a signal handler (it
+ * locks and allocates).  It is loaded when the first stack is wanted if the
+ * program has never installed a signal handler (no hook can then be running
+ * in one), or else when it installs its first, in the sigaction hook: a
+ * process that records nothing, such as most of the short-lived programs a
+ * build runs, never pays for it. */
+enum { UNWINDER_NOT_LOADED, UNWINDER_LOADING, UNWINDER_READY, UNWINDER_FAILED };
+static int unwinder_state;
+static bool stack_initialized;
+static bool handler_installed;
+
+static void load_unwinder(void)
+{
+    int expected = UNWINDER_NOT_LOADED;
+    if (!__atomic_compare_exchange_n(&unwinder_state, &expected, UNWINDER_LOADING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;
+    int saved = errno;
+    uint32_t was_capturing = et_thread.in_stack_capture;
+    /* libunwind sets itself up in its constructor or at its first
+     * backtrace, and opens a pipe to check addresses with then: the pipe
+     * hook hands it a socket pair out of the program's way. */
+    et_thread.in_stack_capture = ET_LOADING_UNWINDER;
+    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    unw_backtrace_fn backtrace_fn = lib ? (unw_backtrace_fn)dlsym(lib, "unw_backtrace") : NULL;
+    unw_set_caching_policy_fn set_policy =
+        lib ? (unw_set_caching_policy_fn)dlsym(lib, "_ULx86_64_set_caching_policy") : NULL;
+    void **local_space = lib ? dlsym(lib, "_ULx86_64_local_addr_space") : NULL;
+    unw_getcontext_fn getcontext_fn = lib ? (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext") : NULL;
+    unw_init_local_fn init_local = lib ? (unw_init_local_fn)dlsym(lib, "_ULx86_64_init_local") : NULL;
+    if (!backtrace_fn || !set_policy || !local_space || !getcontext_fn || !init_local) {
+        et_thread.in_stack_capture = was_capturing;
+        errno = saved;
+        __atomic_store_n(&unwinder_state, UNWINDER_FAILED, __ATOMIC_RELEASE);
+        return;
+    }
+    /* Per-thread caches: the global one is guarded by a mutex, which a fork
+     * taken while another thread held it would leave locked forever in the
+     * child. */
+    set_policy(*local_space, ET_UNW_CACHE_PER_THREAD);
+    own_text[1] = text_of((const void *)backtrace_fn);
+    /* libunwind's one-time setup (and its address-checking pipe) happens
+     * here.  Not a whole backtrace: its first one in a thread fills a
+     * 256 KiB frame cache, which only a thread that records a stack should
+     * pay for. */
+    ucontext_t context;
+    uint64_t cursor[ET_UNW_CURSOR_WORDS];
+    if (getcontext_fn(&context) == 0)
+        init_local(cursor, &context);
+    et_thread.in_stack_capture = was_capturing;
+    errno = saved;
+    __atomic_store_n(&unwind_backtrace, backtrace_fn, __ATOMIC_RELEASE);
+    __atomic_store_n(&unwinder_state, UNWINDER_READY, __ATOMIC_RELEASE);
+}
+
+void et_stack_note_handler(void)
+{
+    /* A vfork child's handlers go with its exec, and its memory is its
+     * parent's: nothing of this is its business. */
+    if (et_thread.vfork_depth != 0)
+        return;
+    __atomic_store_n(&handler_installed, true, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&stack_initialized, __ATOMIC_ACQUIRE) && stack_depth != 0 && !et_proc.on_foreign_stack)
+        load_unwinder();
+}
+
 void et_stack_init(void)
 {
     const char *depth = getenv(ET_ENV_STACK_DEPTH);
@@ -226,40 +291,10 @@ void et_stack_init(void)
         return;
     own_text[0] = text_of((const void *)&et_stack_init);
     record_new_modules();
-
-    /* libunwind sets itself up in its constructor or at its first
-     * backtrace, and opens a pipe to check addresses with then: the pipe
-     * hook refuses it while in_stack_capture is set, so that the program's
-     * fds stay its own (local unwinding never checks addresses). */
-    et_thread.in_stack_capture = ET_LOADING_UNWINDER;
-    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    unw_backtrace_fn backtrace_fn = lib ? (unw_backtrace_fn)dlsym(lib, "unw_backtrace") : NULL;
-    unw_set_caching_policy_fn set_policy =
-        lib ? (unw_set_caching_policy_fn)dlsym(lib, "_ULx86_64_set_caching_policy") : NULL;
-    void **local_space = lib ? dlsym(lib, "_ULx86_64_local_addr_space") : NULL;
-    unw_getcontext_fn getcontext_fn = lib ? (unw_getcontext_fn)dlsym(lib, "_Ux86_64_getcontext") : NULL;
-    unw_init_local_fn init_local = lib ? (unw_init_local_fn)dlsym(lib, "_ULx86_64_init_local") : NULL;
-    if (!backtrace_fn || !set_policy || !local_space || !getcontext_fn || !init_local) {
-        et_thread.in_stack_capture = 0;
-        unwinder_failed = true;
-        return;
-    }
-    /* Per-thread caches: the global one is guarded by a mutex, which a fork
-     * taken while another thread held it would leave locked forever in the
-     * child. */
-    set_policy(*local_space, ET_UNW_CACHE_PER_THREAD);
-    own_text[1] = text_of((const void *)backtrace_fn);
-    /* libunwind's one-time setup (and its address-checking pipe) happens
-     * here, where that is safe, rather than in a signal handler or a fork
-     * child.  Not a whole backtrace: its first one in a thread fills a
-     * 256 KiB frame cache, which only a process that records a stack
-     * should pay for. */
-    ucontext_t context;
-    uint64_t cursor[ET_UNW_CURSOR_WORDS];
-    if (getcontext_fn(&context) == 0)
-        init_local(cursor, &context);
-    et_thread.in_stack_capture = 0;
-    __atomic_store_n(&unwind_backtrace, backtrace_fn, __ATOMIC_RELEASE);
+    __atomic_store_n(&stack_initialized, true, __ATOMIC_RELEASE);
+    /* Another library's constructor installed a handler before ours ran. */
+    if (__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE))
+        load_unwinder();
 }
 
 bool et_stack_is_unwinder(const void *code)
@@ -319,8 +354,14 @@ unsigned et_stack_skip_reason(void)
         return ET_STACK_SKIP_CLONE;
     if (et_thread.in_stack_capture)
         return ET_STACK_SKIP_NESTED;
-    if (!__atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE))
-        return unwinder_failed ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
+    int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+    if (state == UNWINDER_NOT_LOADED && __atomic_load_n(&stack_initialized, __ATOMIC_ACQUIRE) &&
+        !__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE)) {
+        load_unwinder();
+        state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+    }
+    if (state != UNWINDER_READY)
+        return state == UNWINDER_FAILED ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
     return 0;
 }
 

@@ -9,9 +9,14 @@
 
 #include "writer.h"
 
-/* Reads EXECTRACE_STACK_DEPTH, records the loaded objects and loads the
- * unwinder.  From the constructor, once the process records. */
+/* Reads EXECTRACE_STACK_DEPTH and records the loaded objects.  From the
+ * constructor, once the process records. */
 void et_stack_init(void);
+
+/* The program installs a signal handler (any signal): from now on the
+ * unwinder may not be loaded lazily, since a hook may run in the handler;
+ * it is loaded here, if it is not yet. */
+void et_stack_note_handler(void);
 
 /* The frames each stack keeps; 0 when stacks are off. */
 unsigned et_stack_depth(void);

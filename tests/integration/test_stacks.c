@@ -246,6 +246,23 @@ static void the_program_keeps_its_fd_numbers(void **state)
     traced_run_free(&on);
 }
 
+/* A process that records no stack never loads the unwinder; one that
+ * installs a signal handler loads it then, so that no hook in the handler
+ * has to. */
+static void the_unwinder_is_loaded_only_when_needed(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s", test_prog("stack_sites"));
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, (const char *const[]){"-q", NULL}, NULL,
+                                (const char *const[]){prog, "--loaded", NULL}),
+                     0);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "at start: not loaded\nafter a handler: loaded\n");
+    traced_run_free(&r);
+}
+
 static bool has_stack(const struct et_record *rec, const void *arg)
 {
     (void)arg;
@@ -437,6 +454,7 @@ int main(void)
         cmocka_unit_test(a_fork_child_resolves_through_its_parents_objects),
         cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
         cmocka_unit_test(the_program_keeps_its_fd_numbers),
+        cmocka_unit_test(the_unwinder_is_loaded_only_when_needed),
         cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),
         cmocka_unit_test(the_depth_survives_an_environment_cleared_at_exec),
         cmocka_unit_test(a_binary_changed_since_the_trace_is_named_by_module_and_offset),

@@ -4,6 +4,8 @@
  *
  *   stack_sites DLOPEN_LIBRARY
  *   stack_sites --fds      prints the fds below 900 it holds, and exits
+ *   stack_sites --loaded   prints whether libunwind is mapped, installs a
+ *                          signal handler, and prints it again
  *
  * Prints the fd that its first open() got (3 when the shim keeps out of
  * the way), then makes the calls: in main, in a function it calls, in a
@@ -30,6 +32,18 @@ static void on_usr1(int sig)
     kill(getpid(), SIGWINCH); /* SITE handler_kill */
 }
 
+static int libunwind_mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int found = 0;
+    while (f && fgets(line, sizeof(line), f))
+        found |= strstr(line, "/libunwind.so") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 __attribute__((noinline)) static pid_t start_child(void)
 {
     pid_t pid = fork(); /* SITE fork */
@@ -45,6 +59,12 @@ int main(int argc, char **argv)
     if (argc != 2) {
         fprintf(stderr, "usage: stack_sites DLOPEN_LIBRARY | --fds\n");
         return 2;
+    }
+    if (strcmp(argv[1], "--loaded") == 0) {
+        printf("at start: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
+        signal(SIGUSR1, on_usr1);
+        printf("after a handler: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
+        return 0;
     }
     if (strcmp(argv[1], "--fds") == 0) {
         for (int fd = 0; fd < 900; fd++)
