@@ -169,6 +169,7 @@ void et_fork_child_begin(uint16_t origin)
     et_proc.start_time = id.start_time;
     et_thread.tid = id.tid;
     et_thread.vfork_depth = 0;
+    et_stack_after_fork();
     et_writer_forget_run(&et_proc.writer, id.pid);
     et_record_image_start(origin, &id, &st, NULL, NULL, false, 0);
 }

@@ -204,6 +204,40 @@ static void record_new_modules(void)
     __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
 }
 
+static int *unwinder_pipe_slot;
+static int capture_lock;
+
+static void close_unwinder_pipe(void)
+{
+    int *slot = unwinder_pipe_slot;
+    if (!slot || slot[0] < 0)
+        return;
+    int a = slot[0], b = slot[1];
+    slot[0] = slot[1] = -1;
+    et_close(a);
+    et_close(b);
+}
+
+/* One capture at a time in the process: they share libunwind's pipe. */
+static void lock_capture(void)
+{
+    while (__atomic_exchange_n(&capture_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&capture_lock, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+
+static void unlock_capture(void)
+{
+    __atomic_store_n(&capture_lock, 0, __ATOMIC_RELEASE);
+}
+
+void et_stack_after_fork(void)
+{
+    /* Another thread of the parent may have been capturing: it is not in
+     * this process. */
+    __atomic_store_n(&capture_lock, 0, __ATOMIC_RELAXED);
+}
+
 /* Loading the unwinder takes dlopen, which is not for a signal handler (it
  * locks and allocates).  It is loaded when the first stack is wanted if the
  * program has never installed a signal handler (no hook can then be running
@@ -253,6 +287,7 @@ static void load_unwinder(void)
     uint64_t cursor[ET_UNW_CURSOR_WORDS];
     if (getcontext_fn(&context) == 0)
         init_local(cursor, &context);
+    close_unwinder_pipe();
     et_thread.in_stack_capture = was_capturing;
     errno = saved;
     __atomic_store_n(&unwind_backtrace, backtrace_fn, __ATOMIC_RELEASE);
@@ -313,6 +348,11 @@ bool et_stack_is_unwinder(const void *code)
 int et_stack_unwinder_pipe(int fds[2], int flags)
 {
     (void)flags;
+    /* libunwind passes its own static pair: after setup and after each
+     * capture the shim closes it and stores -1 there, so that the program
+     * never sees these fds outside a capture; libunwind opens another when
+     * it next checks an address. */
+    unwinder_pipe_slot = fds;
     long ret = et_sys4(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, (long)fds);
     if (ret < 0) {
         errno = (int)-ret;
@@ -379,7 +419,10 @@ __attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
      * socket): the caller's errno is the program's. */
     int saved = errno;
     et_thread.in_stack_capture = 1;
+    lock_capture();
     int n = backtrace_fn(frames, want);
+    close_unwinder_pipe();
+    unlock_capture();
     et_thread.in_stack_capture = 0;
     errno = saved;
     int first = 0;

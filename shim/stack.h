@@ -28,6 +28,9 @@ bool et_stack_is_unwinder(const void *code);
 /* pipe2() for libunwind: its pipe, out of the program's way. */
 int et_stack_unwinder_pipe(int fds[2], int flags);
 
+/* In a fork child, before anything else of this file. */
+void et_stack_after_fork(void);
+
 /* A clone() child runs on a stack whose size nobody knows: no unwinding. */
 void et_stack_on_clone_child(void);
 

@@ -3,7 +3,7 @@
  * SITE marker, and the test reads this file to learn the line it is on.
  *
  *   stack_sites DLOPEN_LIBRARY
- *   stack_sites --fds      prints the fds below 900 it holds, and exits
+ *   stack_sites --fds      prints the fds it holds (below 4096), and exits
  *   stack_sites --loaded   prints whether libunwind is mapped, installs a
  *                          signal handler, and prints it again
  *
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--fds") == 0) {
-        for (int fd = 0; fd < 900; fd++)
+        for (int fd = 0; fd < 4096; fd++)
             if (fcntl(fd, F_GETFD) >= 0)
                 printf("%d ", fd);
         printf("\n");
