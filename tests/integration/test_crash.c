@@ -73,7 +73,10 @@ static void start_traced(struct crash_run *c)
     char calls[32];
     snprintf(calls, sizeof(calls), "%d", CALLS_PER_THREAD);
     const char *prog = test_prog("crash_writer");
-    const char *const argv[] = {exectrace_bin(), "run", "-q", "-o", c->trace_path, "--", prog, c->shared_path, calls, NULL};
+    /* Room for every call's record with its call-site stack: none may be
+     * dropped. */
+    const char *const argv[] = {exectrace_bin(), "run", "-q", "--size", "256M", "-o", c->trace_path, "--", prog,
+                                c->shared_path, calls, NULL};
     c->launcher = fork();
     assert_true(c->launcher >= 0);
     if (c->launcher == 0) {
