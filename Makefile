@@ -62,7 +62,7 @@ $(BUILD)/shim/%.o: shim/%.S | $(BUILD)/shim
 
 $(SHIM): $(SHIM_OBJ) shim/exports.map
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJ) -ldl
+	$(Q)$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) -ldl
 
 $(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer
 	$(call say,CC,$<)

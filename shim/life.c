@@ -107,7 +107,10 @@ static __attribute__((noinline)) void scan_inherited_fds(uint16_t *flags)
         }
         return;
     }
-    char buf[4096];
+    /* Room for about forty entries a call: most programs start with a
+     * handful of fds, and a larger buffer would touch another page of a
+     * new image's stack. */
+    char buf[1024];
     for (;;) {
         long n = et_getdents64(dirfd, buf, sizeof(buf));
         if (n <= 0)
@@ -164,6 +167,7 @@ void et_fork_child_begin(uint16_t origin)
 {
     struct et_identity id;
     struct et_proc_stat st = {0};
+    et_clock_new_image();
     et_identity_from_kernel(&id, &st);
     et_proc.pid = id.pid;
     et_proc.start_time = id.start_time;
@@ -197,6 +201,18 @@ static void record_exit_on_exit(int status, void *unused)
         et_record_exit(ET_EXIT_EXIT, status);
 }
 
+/* Copies the absolute name of a library loaded by a relative one.  Not
+ * inlined: its buffer would deepen the stack of every process image. */
+static __attribute__((noinline)) bool store_resolved_library_path(const char *name)
+{
+    char resolved[PATH_MAX];
+    const char *lib = realpath(name, resolved) ? resolved : name;
+    if (strlen(lib) >= sizeof(et_proc.library_path))
+        return false;
+    strcpy(et_proc.library_path, lib);
+    return true;
+}
+
 /* Fills library_path and env_file_entry; false when they do not fit. */
 static bool prepare_environment_entries(const char *trace_path)
 {
@@ -206,13 +222,14 @@ static bool prepare_environment_entries(const char *trace_path)
     /* ld.so loaded us by this name: absolute, it is good for LD_PRELOAD
      * as it is (realpath would cost a system call per path component in
      * every process image). */
-    char resolved[PATH_MAX];
-    const char *lib = info.dli_fname[0] == '/' ? info.dli_fname
-                      : realpath(info.dli_fname, resolved) ? resolved
-                                                           : info.dli_fname;
-    if (strlen(lib) >= sizeof(et_proc.library_path))
+    if (info.dli_fname[0] != '/') {
+        if (!store_resolved_library_path(info.dli_fname))
+            return false;
+    } else if (strlen(info.dli_fname) < sizeof(et_proc.library_path)) {
+        strcpy(et_proc.library_path, info.dli_fname);
+    } else {
         return false;
-    strcpy(et_proc.library_path, lib);
+    }
     size_t n = strlen(ET_ENV_FILE "=");
     if (n + strlen(trace_path) >= sizeof(et_proc.env_file_entry))
         return false;
@@ -300,6 +317,7 @@ static bool attach_and_start(char **argv)
         return expected == ET_STATE_ACTIVE;
 
     et_resolve_real_functions();
+    et_clock_new_image();
 
     int state = ET_STATE_INERT;
     struct et_identity id;

@@ -100,20 +100,30 @@ int et_proc_stat_read(int pid, struct et_proc_stat *out)
     int fd = et_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return fd;
-    char buf[1024];
+    /* Fields 1 to 22 take at most about 400 bytes (a 64-byte kernel
+     * thread name, 20-digit numbers): the rest of the line is not needed.
+     * A short read is the whole line: asking again for the end of file
+     * would cost a system call in every new process image. */
+    char buf[512];
     long got = 0;
     for (;;) {
-        long n = et_read(fd, buf + got, sizeof(buf) - (size_t)got);
+        long want = (long)sizeof(buf) - got;
+        long n = et_read(fd, buf + got, (size_t)want);
         if (n == -EINTR)
             continue;
         if (n <= 0)
             break;
         got += n;
-        if ((size_t)got == sizeof(buf))
+        if (n < want || got == (long)sizeof(buf))
             break;
     }
     et_close(fd);
     if (got <= 0)
         return got < 0 ? (int)got : -EIO;
+    /* A full buffer may end inside a number: drop that piece rather than
+     * parse it as a value. */
+    if (got == (long)sizeof(buf))
+        while (got > 0 && buf[got - 1] != ' ')
+            got--;
     return et_proc_stat_parse(buf, (size_t)got, out);
 }

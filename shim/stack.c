@@ -234,8 +234,9 @@ static void unlock_capture(void)
 void et_stack_after_fork(void)
 {
     /* Another thread of the parent may have been capturing: it is not in
-     * this process. */
-    __atomic_store_n(&capture_lock, 0, __ATOMIC_RELAXED);
+     * this process.  Written only then: a store would copy the page. */
+    if (__atomic_load_n(&capture_lock, __ATOMIC_RELAXED))
+        __atomic_store_n(&capture_lock, 0, __ATOMIC_RELAXED);
 }
 
 /* Loading the unwinder takes dlopen, which is not for a signal handler (it
@@ -309,8 +310,12 @@ void et_stack_init(void)
 {
     const char *depth = getenv(ET_ENV_STACK_DEPTH);
     if (depth && *depth) {
-        char *end;
-        unsigned long v = strtoul(depth, &end, 10);
+        /* Parsed here rather than with strtoul: a new image would fault in
+         * a page of libc's text for it. */
+        unsigned long v = 0;
+        const char *end = depth;
+        for (; *end >= '0' && *end <= '9'; end++)
+            v = v > ET_MAX_STACK_FRAMES ? v : v * 10 + (unsigned long)(*end - '0');
         if (*end == 0) {
             stack_depth = v > ET_MAX_STACK_FRAMES ? ET_MAX_STACK_FRAMES : (unsigned)v;
             /* For the exec hooks, to put back into an environment that

@@ -11,11 +11,49 @@
 
 #include "sys.h"
 
+/* A new process image, or a fork child, has none of the vDSO's pages mapped
+ * yet: its first clock_gettime would fault in libc's wrapper, the vDSO's text
+ * and its data, three page faults that cost ten system calls or more on a
+ * virtual machine with shadow page tables (measured: bench/RESULTS.md).  Most
+ * images the shim sees record a handful of events and exit, so their first
+ * timestamps come from the system call; a process that records more pays
+ * the faults once and then reads the vDSO. */
+#define ET_CLOCK_SYSCALLS 8u
+static uint32_t clock_syscalls_left;
+
+void et_clock_new_image(void)
+{
+    __atomic_store_n(&clock_syscalls_left, ET_CLOCK_SYSCALLS, __ATOMIC_RELAXED);
+}
+
 uint64_t et_now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint32_t left = __atomic_load_n(&clock_syscalls_left, __ATOMIC_RELAXED);
+    if (__builtin_expect(left != 0, 0)) {
+        /* Racing threads may both take this branch: a few more system calls. */
+        __atomic_store_n(&clock_syscalls_left, left - 1, __ATOMIC_RELAXED);
+        et_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts);
+    } else {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    }
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define ET_MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+
+/* Maps the pages of [start, start + len) writable in one system call.  A
+ * write fault on a shared file mapping costs ten times a system call on a
+ * virtual machine with shadow page tables, and a first read followed by a
+ * write takes two; a new process image would otherwise pay both on the
+ * header and again on its first run.  Kernels before 5.14 refuse it, which
+ * changes nothing else. */
+static void populate_writable(const void *start, uint64_t len)
+{
+    const uintptr_t page = 4096;
+    uintptr_t first = (uintptr_t)start & ~(page - 1);
+    uintptr_t end = ((uintptr_t)start + len + page - 1) & ~(page - 1);
+    et_sys3(SYS_madvise, (long)first, (long)(end - first), ET_MADV_POPULATE_WRITE);
 }
 
 int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint32_t owner_pid)
@@ -23,6 +61,8 @@ int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint
     struct et_file_header *h = base;
 
     memset(w, 0, sizeof(*w));
+    if (mapped_size >= ET_HEADER_SIZE)
+        populate_writable(h, ET_HEADER_SIZE);
     if (mapped_size < ET_HEADER_SIZE || memcmp(h->magic, ET_MAGIC, ET_MAGIC_LEN) != 0 ||
         h->version_major != ET_VERSION_MAJOR || h->endian_marker != ET_ENDIAN_MARKER ||
         h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE ||
@@ -40,6 +80,10 @@ int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint
 
 void et_writer_forget_run(struct et_writer *w, uint32_t owner_pid)
 {
+    /* A fork child does not inherit the parent's page table entries of a
+     * shared mapping: its first run claim would fault on the header. */
+    if (w->hdr)
+        populate_writable(w->hdr, ET_HEADER_SIZE);
     __atomic_store_n(&w->run, NULL, __ATOMIC_RELAXED);
     w->next_run_chunks = ET_FIRST_RUN_CHUNKS;
     w->owner_pid = owner_pid;
@@ -58,8 +102,6 @@ static void count_drop(struct et_writer *w, uint32_t size)
 
 /* Claims a run large enough for one record of `size` bytes, or returns NULL
  * when the file has no room left for it. */
-#define ET_MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-
 static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
 {
     uint32_t need = (size + (uint32_t)sizeof(struct et_run_header) + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE;
@@ -85,15 +127,7 @@ static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
 
     struct et_run_header *run =
         (struct et_run_header *)((uint8_t *)w->hdr + ET_HEADER_SIZE + first * ET_CHUNK_SIZE);
-    /* A busy writer's runs span pages: one call maps them all, rather than
-     * one page fault each (kernels before 5.14 refuse it, which changes
-     * nothing else). */
-    if (got >= 8) {
-        uintptr_t page = 4096, start = ((uintptr_t)run + page - 1) & ~(page - 1);
-        uintptr_t end = ((uintptr_t)run + (uintptr_t)got * ET_CHUNK_SIZE) & ~(page - 1);
-        if (end > start)
-            et_sys3(SYS_madvise, (long)start, (long)(end - start), ET_MADV_POPULATE_WRITE);
-    }
+    populate_writable(run, (uint64_t)got * ET_CHUNK_SIZE);
     run->owner_pid = w->owner_pid;
     /* Zero in a file this writer created; not so in a damaged file that
      * `exectrace snapshot` appends to, where a stale count would misalign

@@ -65,6 +65,8 @@ static inline uint32_t et_align8(uint32_t n)
 }
 
 uint64_t et_now_ns(void);
+/* The next timestamps of this process image come from the system call. */
+void et_clock_new_image(void);
 
 /*
  * Creates a trace file of `size` bytes, its blocks reserved so the mapping

@@ -111,6 +111,37 @@ static void length_bounds_the_parse_not_the_terminator(void **state)
     assert_int_equal(et_proc_stat_parse(text, len, &st), -EINVAL);
 }
 
+/* The shim reads only the first 512 bytes of the line: fields 1 to 22 fit
+ * in them however wide each can be (a 64-byte kernel thread name full of
+ * ') ', every number at its widest). */
+static void widest_fields_up_to_the_start_time_fit_in_the_bytes_read(void **state)
+{
+    (void)state;
+    char line[2048];
+    int n = snprintf(line, sizeof(line), "4194304 (");
+    for (int i = 0; i < 32; i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, ") ");
+    n += snprintf(line + n, sizeof(line) - (size_t)n, ") S 4194303 4194302 4194301 -2147483648 -2147483648 4294967295");
+    for (int field = 10; field <= 17; field++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551615");
+    n += snprintf(line + n, sizeof(line) - (size_t)n, " -2147483648 -2147483648 -2147483648 18446744073709551615");
+    n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551614");
+    for (int field = 23; field <= 52; field++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551615");
+    assert_true(n > 512);
+    /* As et_proc_stat_read cuts a full buffer: at its last space. */
+    size_t len = 512;
+    while (len > 0 && line[len - 1] != ' ')
+        len--;
+    struct et_proc_stat st;
+    assert_int_equal(et_proc_stat_parse(line, len, &st), 0);
+    assert_int_equal(st.state, 'S');
+    assert_int_equal(st.ppid, 4194303);
+    assert_int_equal(st.pgid, 4194302);
+    assert_int_equal(st.sid, 4194301);
+    assert_true(st.start_time == 18446744073709551614ull);
+}
+
 static void garbage_and_short_input_is_refused(void **state)
 {
     (void)state;
@@ -250,6 +281,7 @@ int main(void)
         cmocka_unit_test(length_bounds_the_parse_not_the_terminator),
         cmocka_unit_test(garbage_and_short_input_is_refused),
         cmocka_unit_test(numbers_too_large_for_their_field_are_refused),
+        cmocka_unit_test(widest_fields_up_to_the_start_time_fit_in_the_bytes_read),
         cmocka_unit_test(reading_self_agrees_with_the_system_calls),
         cmocka_unit_test(reading_another_process_sees_its_parent_and_group),
         cmocka_unit_test(reading_a_pid_that_does_not_exist_fails_with_enoent),

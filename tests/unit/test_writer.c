@@ -574,6 +574,28 @@ static void append_interrupted_after_installing_a_run_survives_that_run_filling_
 
 /* ---- the commit word ---------------------------------------------------------- */
 
+/* A new image's first timestamps come from the system call, the later ones
+ * from the vDSO: one clock, never going back. */
+static void timestamps_across_the_switch_to_the_vdso_are_one_clock(void **state)
+{
+    (void)state;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t before = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    et_clock_new_image();
+    uint64_t prev = before;
+    for (int i = 0; i < 32; i++) {
+        uint64_t t = et_now_ns();
+        if (t < prev)
+            fail_msg("timestamp %d went back: %llu after %llu", i, (unsigned long long)t, (unsigned long long)prev);
+        prev = t;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t after = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    assert_true(prev <= after);
+    assert_true(after - before < 1000000000u);
+}
+
 static void commit_word_is_never_zero(void **state)
 {
     (void)state;
@@ -1034,6 +1056,7 @@ int main(void)
         cmocka_unit_test(padding_left_half_written_by_a_killed_writer_is_not_damage),
         cmocka_unit_test(append_interrupted_after_installing_a_run_survives_that_run_filling_up),
         cmocka_unit_test(commit_word_is_never_zero),
+        cmocka_unit_test(timestamps_across_the_switch_to_the_vdso_are_one_clock),
         cmocka_unit_test(created_file_is_private_reserved_and_has_a_valid_header),
         cmocka_unit_test(created_file_can_be_attached_by_a_writer),
         cmocka_unit_test(writer_refuses_a_header_it_would_misread),
