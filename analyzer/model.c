@@ -89,9 +89,17 @@ static int32_t current_by_pid(const struct et_model *m, uint32_t pid)
  * parent recorded creating it, or it is someone's parent) becomes it. */
 static int32_t proc_of_record(struct et_model *m, const struct et_record *r)
 {
+    size_t slot = r->pid % (sizeof(m->identity_cache) / sizeof(m->identity_cache[0]));
+    if (m->identity_cache[slot].index != ET_NO_PROC && m->identity_cache[slot].pid == r->pid &&
+        m->identity_cache[slot].start_time == r->start_time)
+        return m->identity_cache[slot].index;
     long i = et_procmap_get(&m->by_identity, r->pid, r->start_time);
-    if (i >= 0)
+    if (i >= 0) {
+        m->identity_cache[slot].pid = r->pid;
+        m->identity_cache[slot].start_time = r->start_time;
+        m->identity_cache[slot].index = (int32_t)i;
         return (int32_t)i;
+    }
     int32_t cur = current_by_pid(m, r->pid);
     if (cur != ET_NO_PROC && (m->procs[cur].flags & ET_PF_PLACEHOLDER) && !(m->procs[cur].flags & ET_PF_ENDED)) {
         struct et_proc *p = &m->procs[cur];
@@ -902,6 +910,8 @@ void et_model_init(struct et_model *m, const struct et_trace *t, const struct et
     m->trace = t;
     m->thresholds = *th;
     m->launcher = m->command = ET_NO_PROC;
+    for (size_t i = 0; i < sizeof(m->identity_cache) / sizeof(m->identity_cache[0]); i++)
+        m->identity_cache[i].index = ET_NO_PROC;
     et_procmap_init(&m->by_identity);
     et_procmap_init(&m->by_pid);
     et_procmap_init(&m->reaped_by_pid);

@@ -181,6 +181,14 @@ struct et_model {
     struct et_proc *procs;
     size_t nprocs, procs_cap;
     struct et_procmap by_identity; /* (pid, start time) -> index */
+    /* Its latest answers by the pid's low bits: the table has a slot for
+     * every process of the trace, these the few alive at a time, and every
+     * record asks.  by_identity never changes an answer once given. */
+    struct {
+        uint32_t pid;
+        int32_t index; /* ET_NO_PROC: empty */
+        uint64_t start_time;
+    } identity_cache[256];
     struct et_procmap by_pid;      /* (pid, 0) -> newest process with that pid */
     struct et_procmap reaped_by_pid; /* (pid, 0) -> the last process with that pid reaped */
     const struct et_record *current; /* the record being fed, for evidence */
