@@ -208,7 +208,7 @@ def profile(argv, env, scratch, lines=18):
     data = os.path.join(scratch, "perf.data")
     full_env = dict(os.environ)
     full_env.update(env)
-    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "1000", "-g", "-o", data, "--"] + argv,
+    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-g", "-o", data, "--"] + argv,
                    stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=full_env, check=False)
     out = run_out(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol", "-g", "none",
@@ -255,6 +255,33 @@ def measure_workloads(args, scratch):
         results.append({"w": w, "times": times, "events": events, "dropped": dropped, "variants": [n for n, _ in vs],
                         "make": dict(vs)})
     return results, skipped
+
+
+def measure_floor(args, scratch, results):
+    """The spawn workloads again, with an LD_PRELOAD library that does
+    nothing: what preloading anything into every image costs here."""
+    build = os.path.abspath(args.build)
+    empty = os.path.join(build, "bench", "libempty_preload.so")
+    floor = []
+    for r in results:
+        w = r["w"]
+        if w.name not in ("fork+exec", "posix_spawn"):
+            continue
+        vs = [("untraced", lambda argv: (argv, {})),
+              ("empty preload", lambda argv: (argv, {"LD_PRELOAD": empty})),
+              ("exectrace", r["make"]["exectrace"])]
+        times = {name: [] for name, _ in vs}
+        for rnd in range(args.rounds):
+            for name, make in vs:
+                argv, env = make(w.argv)
+                if name == "exectrace":
+                    new_trace(build, os.path.join(scratch, "bench.trace"))
+                took, _ = timed(argv, env, scratch)
+                times[name].append(took)
+            log(f"floor: {w.name}: round {rnd + 1}/{args.rounds}: " +
+                ", ".join(f"{n} {fmt_s(t[-1])}" for n, t in times.items()))
+        floor.append({"w": w, "times": times})
+    return floor
 
 
 def measure_launcher(args, scratch):
@@ -327,7 +354,7 @@ def pct(x, base):
     return (x / base - 1.0) * 100.0
 
 
-def write_results(args, started, results, skipped, launcher, analyzer, scratch):
+def write_results(args, started, results, skipped, launcher, analyzer, scratch, floor):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -410,6 +437,24 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
         "difference is the work done once per process image (mapping the trace, the start record, the loaded "
         "objects), spread over few records.\n")
 
+    if floor:
+        add("## Floor\n")
+        add("The same spawn workloads with `LD_PRELOAD` naming a library that does nothing "
+            "(`bench/empty_preload.c`), interleaved with the untraced and traced runs: the part of the overhead that "
+            "any preload library pays for being loaded into every process image on this machine, before it does "
+            "anything.\n")
+        add("| workload | untraced | empty preload | exectrace |")
+        add("|---|---|---|---|")
+        for f in floor:
+            base = statistics.median(f["times"]["untraced"])
+            cells = [f["w"].name]
+            for v in ("untraced", "empty preload", "exectrace"):
+                med, lo, hi = spread(f["times"][v])
+                cells.append(f"{fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}]" +
+                             (f" **{pct(med, base):+.1f}%**" if v != "untraced" else ""))
+            add("| " + " | ".join(cells) + " |")
+        add("")
+
     add("## Launcher\n")
     add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
         "starting the command under the shim, reaping and the summary (`true` as the command):\n")
@@ -465,6 +510,9 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
         add("## Profiles of the misses\n")
         add("`perf record -g` of the traced run (or of the analyzer), `perf report --no-children --sort "
             "dso,symbol`, entries above 1.5%:\n")
+        add("The workloads are profiled at the smaller sizes of `--quick` (the same work, fewer times over), "
+            "sampled at 4 kHz.\n")
+        small = {w.name: w for w in workloads(os.path.abspath(args.build), os.path.join(scratch, "profile"), True)}
         seen = set()
         for w, what, r in misses:
             key = w.name if w else "analyzer"
@@ -473,9 +521,10 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
             seen.add(key)
             build = os.path.abspath(args.build)
             if w:
-                argv, env = r["make"]["exectrace"](w.argv)
-                if w.prepare:
-                    subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
+                pw = small.get(w.name, w)
+                argv, env = r["make"]["exectrace"](pw.argv)
+                if pw.prepare:
+                    subprocess.run(pw.prepare, stdout=subprocess.DEVNULL, check=True)
                 new_trace(build, os.path.join(scratch, "bench.trace"))
             else:
                 trace = os.path.join(scratch, "profile.trace")
@@ -511,9 +560,10 @@ def main():
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="exectrace-bench-") as scratch:
         results, skipped = measure_workloads(args, scratch)
+        floor = measure_floor(args, scratch, results)
         launcher = measure_launcher(args, scratch)
         analyzer = measure_analyzer(args, scratch)
-        write_results(args, started, results, skipped, launcher, analyzer, scratch)
+        write_results(args, started, results, skipped, launcher, analyzer, scratch, floor)
     log(f"done in {time.perf_counter() - t0:.0f} s")
     if not args.quick:
         with open(args.out, "a") as f:
