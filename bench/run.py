@@ -72,8 +72,10 @@ def machine():
 
 
 class Workload:
-    def __init__(self, name, argv, kind, what, prepare=None, env=None):
+    def __init__(self, name, argv, kind, what, prepare=None, env=None, floor=False, stacks=True):
         self.name, self.argv, self.kind, self.what = name, argv, kind, what
+        self.floor = floor    # also run with an empty preload library
+        self.stacks = stacks  # also run with call-site stacks
         self.prepare = prepare  # run untimed before each timed run
         self.env = env or {}
 
@@ -163,9 +165,9 @@ def workloads(build, scratch, quick):
     python = sys.executable
     return [
         Workload("fork+exec", [os.path.join(progs, "fork_exec"), str(n_spawn)], "spawn",
-                 f"fork + execve(/bin/true) + waitpid, {n_spawn} times"),
+                 f"fork + execve(/bin/true) + waitpid, {n_spawn} times", floor=True),
         Workload("posix_spawn", [os.path.join(progs, "spawn"), str(n_spawn)], "spawn",
-                 f"posix_spawn(/bin/true) + waitpid, {n_spawn} times"),
+                 f"posix_spawn(/bin/true) + waitpid, {n_spawn} times", floor=True),
         Workload("pipe+close", [os.path.join(progs, "pipe_loop"), str(n_loop)], "loop",
                  f"pipe + close + close, {n_loop} times"),
         Workload("kill", [os.path.join(progs, "kill_loop"), str(n_loop)], "loop",
@@ -174,7 +176,7 @@ def workloads(build, scratch, quick):
                  "spawn", f"bash running {n_pipelines} pipelines `echo x | cat >/dev/null`"),
         Workload("make -j2", ["make", "-s", "-j2", "-C", project], "spawn",
                  f"make -j2 on a generated project of {n_files} small C files (cleaned before each run)",
-                 prepare=["make", "-s", "-C", project, "clean"]),
+                 prepare=["make", "-s", "-C", project, "clean"], stacks=False),
         Workload("python subprocess", [python, "-c",
                                        "import subprocess\n"
                                        f"for i in range({n_python}):\n"
@@ -228,9 +230,13 @@ def measure_workloads(args, scratch):
         skipped.append("strace is not installed (Debian package strace): its columns are left out")
     elif not seccomp_ok:
         skipped.append("this strace or kernel has no --seccomp-bpf: that column is left out")
-    vs = variants(build, scratch, strace_ok, seccomp_ok)
+    all_vs = variants(build, scratch, strace_ok, seccomp_ok)
+    empty = os.path.join(build, "bench", "libempty_preload.so")
     results = []
     for w in workloads(build, scratch, args.quick):
+        vs = [v for v in all_vs if v[0] != "exectrace+stacks" or w.stacks]
+        if w.floor:
+            vs.insert(1, ("empty preload", lambda argv: (argv, {"LD_PRELOAD": empty})))
         times = {name: [] for name, _ in vs}
         events = {}
         dropped = 0
@@ -255,33 +261,6 @@ def measure_workloads(args, scratch):
         results.append({"w": w, "times": times, "events": events, "dropped": dropped, "variants": [n for n, _ in vs],
                         "make": dict(vs)})
     return results, skipped
-
-
-def measure_floor(args, scratch, results):
-    """The spawn workloads again, with an LD_PRELOAD library that does
-    nothing: what preloading anything into every image costs here."""
-    build = os.path.abspath(args.build)
-    empty = os.path.join(build, "bench", "libempty_preload.so")
-    floor = []
-    for r in results:
-        w = r["w"]
-        if w.name not in ("fork+exec", "posix_spawn"):
-            continue
-        vs = [("untraced", lambda argv: (argv, {})),
-              ("empty preload", lambda argv: (argv, {"LD_PRELOAD": empty})),
-              ("exectrace", r["make"]["exectrace"])]
-        times = {name: [] for name, _ in vs}
-        for rnd in range(args.rounds):
-            for name, make in vs:
-                argv, env = make(w.argv)
-                if name == "exectrace":
-                    new_trace(build, os.path.join(scratch, "bench.trace"))
-                took, _ = timed(argv, env, scratch)
-                times[name].append(took)
-            log(f"floor: {w.name}: round {rnd + 1}/{args.rounds}: " +
-                ", ".join(f"{n} {fmt_s(t[-1])}" for n, t in times.items()))
-        floor.append({"w": w, "times": times})
-    return floor
 
 
 def measure_launcher(args, scratch):
@@ -354,7 +333,7 @@ def pct(x, base):
     return (x / base - 1.0) * 100.0
 
 
-def write_results(args, started, results, skipped, launcher, analyzer, scratch, floor):
+def write_results(args, started, results, skipped, launcher, analyzer, scratch):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -367,9 +346,19 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch, 
         add(f"- {k}: {v}")
     add("")
     add("## Method\n")
-    add(f"- Each workload runs in {len(results[0]['variants'])} variants, interleaved, {args.rounds} rounds: "
-        + ", ".join(f"`{v}`" for v in results[0]["variants"]) + ". A figure is the median wall time of its "
+    columns = []
+    for r in results:
+        for v in r["variants"]:
+            if v not in columns:
+                columns.append(v)
+    add(f"- Each workload runs in its variants, interleaved, {args.rounds} rounds: "
+        + ", ".join(f"`{v}`" for v in columns) + ". A figure is the median wall time of its "
         "rounds, with the fastest and slowest round in brackets.")
+    add("- `empty preload` (fork+exec and posix_spawn only) preloads a library that does nothing "
+        "(`bench/empty_preload.c`): the floor any preload library pays for being loaded into every process image "
+        "here, before it does anything.")
+    add("- make -j2 runs without `exectrace+stacks`: its 5 rounds would take `make bench` past 15 minutes, "
+        "and the other spawn workloads show what stacks cost a process image.")
     add("- `exectrace` is the shim preloaded into the workload (`LD_PRELOAD=build/libexectrace.so "
         "EXECTRACE_FILE=FILE`) with `EXECTRACE_STACK_DEPTH=0` (no call sites), writing to a 1 GiB trace that "
         "`exectrace run` made just before, untimed; `exectrace+stacks` the same with the default depth of 8 "
@@ -382,13 +371,16 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch, 
         add(f"- Skipped: {s}.")
     add("")
     add("## Workloads\n")
-    header = ["workload"] + results[0]["variants"]
+    header = ["workload"] + columns
     add("| " + " | ".join(header) + " |")
     add("|" + "---|" * len(header))
     for r in results:
         base = statistics.median(r["times"]["untraced"])
         cells = [r["w"].name]
-        for v in r["variants"]:
+        for v in columns:
+            if v not in r["times"]:
+                cells.append("-")
+                continue
             med, lo, hi = spread(r["times"][v])
             cell = f"{fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}]"
             if v != "untraced":
@@ -404,10 +396,13 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch, 
         w = r["w"]
         base = statistics.median(r["times"]["untraced"])
         et = statistics.median(r["times"]["exectrace"])
-        ets = statistics.median(r["times"]["exectrace+stacks"])
         n = r["events"].get("exectrace", 0)
         per = (et - base) / n * 1e9 if n else float("nan")
-        per_s = (ets - base) / r["events"].get("exectrace+stacks", n) * 1e9 if n else float("nan")
+        if "exectrace+stacks" in r["times"] and n:
+            ets = statistics.median(r["times"]["exectrace+stacks"])
+            per_s = f"{(ets - base) / r['events'].get('exectrace+stacks', n) * 1e9:.0f} ns"
+        else:
+            per_s = "-"
         target = TARGET_SPAWN_PCT if w.kind == "spawn" else TARGET_LOOP_PCT
         over = pct(et, base)
         met = over <= target
@@ -427,7 +422,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch, 
             misses.append((w, f"{over:+.1f}% over untraced (target {target:.0f}%)", r))
         if w.kind == "loop" and per > TARGET_EVENT_NS:
             misses.append((w, f"{per:.0f} ns per event (target {TARGET_EVENT_NS:.0f} ns)", r))
-        add(f"| {w.name} | {w.what} | {n} | {per:.0f} ns | {per_s:.0f} ns | {target:.0f}% | "
+        add(f"| {w.name} | {w.what} | {n} | {per:.0f} ns | {per_s} | {target:.0f}% | "
             f"{'yes' if met else f'no ({over:+.1f}%)'} | {ratios[0]} | {ratios[1]} |")
     if any(r["dropped"] for r in results):
         add("\nSome traced runs dropped records (the file was full): "
@@ -436,24 +431,6 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch, 
     add("Per event is the cost the program pays per recorded call; for the spawn-heavy workloads most of the "
         "difference is the work done once per process image (mapping the trace, the start record, the loaded "
         "objects), spread over few records.\n")
-
-    if floor:
-        add("## Floor\n")
-        add("The same spawn workloads with `LD_PRELOAD` naming a library that does nothing "
-            "(`bench/empty_preload.c`), interleaved with the untraced and traced runs: the part of the overhead that "
-            "any preload library pays for being loaded into every process image on this machine, before it does "
-            "anything.\n")
-        add("| workload | untraced | empty preload | exectrace |")
-        add("|---|---|---|---|")
-        for f in floor:
-            base = statistics.median(f["times"]["untraced"])
-            cells = [f["w"].name]
-            for v in ("untraced", "empty preload", "exectrace"):
-                med, lo, hi = spread(f["times"][v])
-                cells.append(f"{fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}]" +
-                             (f" **{pct(med, base):+.1f}%**" if v != "untraced" else ""))
-            add("| " + " | ".join(cells) + " |")
-        add("")
 
     add("## Launcher\n")
     add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
@@ -560,10 +537,9 @@ def main():
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="exectrace-bench-") as scratch:
         results, skipped = measure_workloads(args, scratch)
-        floor = measure_floor(args, scratch, results)
         launcher = measure_launcher(args, scratch)
         analyzer = measure_analyzer(args, scratch)
-        write_results(args, started, results, skipped, launcher, analyzer, scratch, floor)
+        write_results(args, started, results, skipped, launcher, analyzer, scratch)
     log(f"done in {time.perf_counter() - t0:.0f} s")
     if not args.quick:
         with open(args.out, "a") as f:
