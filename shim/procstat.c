@@ -76,6 +76,13 @@ int et_proc_stat_parse(const char *text, size_t len, struct et_proc_stat *out)
     return found == 4 ? 0 : -EINVAL;
 }
 
+int et_proc_stat_parse_prefix(const char *text, size_t len, struct et_proc_stat *out)
+{
+    while (len > 0 && text[len - 1] != ' ')
+        len--;
+    return et_proc_stat_parse(text, len, out);
+}
+
 int et_proc_stat_read(int pid, struct et_proc_stat *out)
 {
     char path[32] = "/proc/self/stat";
@@ -104,7 +111,7 @@ int et_proc_stat_read(int pid, struct et_proc_stat *out)
      * thread name, 20-digit numbers): the rest of the line is not needed.
      * A short read is the whole line: asking again for the end of file
      * would cost a system call in every new process image. */
-    char buf[512];
+    char buf[ET_PROC_STAT_READ_BYTES];
     long got = 0;
     for (;;) {
         long want = (long)sizeof(buf) - got;
@@ -120,10 +127,7 @@ int et_proc_stat_read(int pid, struct et_proc_stat *out)
     et_close(fd);
     if (got <= 0)
         return got < 0 ? (int)got : -EIO;
-    /* A full buffer may end inside a number: drop that piece rather than
-     * parse it as a value. */
     if (got == (long)sizeof(buf))
-        while (got > 0 && buf[got - 1] != ' ')
-            got--;
+        return et_proc_stat_parse_prefix(buf, (size_t)got, out);
     return et_proc_stat_parse(buf, (size_t)got, out);
 }

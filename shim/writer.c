@@ -13,8 +13,9 @@
 
 /* A new process image, or a fork child, has none of the vDSO's pages mapped
  * yet: its first clock_gettime would fault in libc's wrapper, the vDSO's text
- * and its data, three page faults that cost ten system calls or more on a
- * virtual machine with shadow page tables (measured: bench/RESULTS.md).  Most
+ * and its data (page-fault sampling of fork+exec showed all three), and a
+ * fault costs about ten system calls on a virtual machine with shadow page
+ * tables.  Most
  * images the shim sees record a handful of events and exit, so their first
  * timestamps come from the system call; a process that records more pays
  * the faults once and then reads the vDSO. */
@@ -42,12 +43,10 @@ uint64_t et_now_ns(void)
 
 #define ET_MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 
-/* Maps the pages of [start, start + len) writable in one system call.  A
- * write fault on a shared file mapping costs ten times a system call on a
- * virtual machine with shadow page tables, and a first read followed by a
- * write takes two; a new process image would otherwise pay both on the
- * header and again on its first run.  Kernels before 5.14 refuse it, which
- * changes nothing else. */
+/* Maps the pages of [start, start + len) writable in one system call,
+ * rather than a fault per page, and two (read, then write) for the header a
+ * new image reads before it claims a run.  Kernels before 5.14 refuse it,
+ * which changes nothing else. */
 static void populate_writable(const void *start, uint64_t len)
 {
     const uintptr_t page = 4096;

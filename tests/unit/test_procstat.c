@@ -111,7 +111,7 @@ static void length_bounds_the_parse_not_the_terminator(void **state)
     assert_int_equal(et_proc_stat_parse(text, len, &st), -EINVAL);
 }
 
-/* The shim reads only the first 512 bytes of the line: fields 1 to 22 fit
+/* The shim reads only the first ET_PROC_STAT_READ_BYTES of the line: fields 1 to 22 fit
  * in them however wide each can be (a 64-byte kernel thread name full of
  * ') ', every number at its widest). */
 static void widest_fields_up_to_the_start_time_fit_in_the_bytes_read(void **state)
@@ -128,18 +128,19 @@ static void widest_fields_up_to_the_start_time_fit_in_the_bytes_read(void **stat
     n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551614");
     for (int field = 23; field <= 52; field++)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " 18446744073709551615");
-    assert_true(n > 512);
-    /* As et_proc_stat_read cuts a full buffer: at its last space. */
-    size_t len = 512;
-    while (len > 0 && line[len - 1] != ' ')
-        len--;
+    assert_true(n > ET_PROC_STAT_READ_BYTES);
     struct et_proc_stat st;
-    assert_int_equal(et_proc_stat_parse(line, len, &st), 0);
+    assert_int_equal(et_proc_stat_parse_prefix(line, ET_PROC_STAT_READ_BYTES, &st), 0);
     assert_int_equal(st.state, 'S');
     assert_int_equal(st.ppid, 4194303);
     assert_int_equal(st.pgid, 4194302);
     assert_int_equal(st.sid, 4194301);
     assert_true(st.start_time == 18446744073709551614ull);
+
+    /* Cut inside the start time: refused, not read as 1844. */
+    const char *at = strstr(line, " 18446744073709551614");
+    assert_non_null(at);
+    assert_int_equal(et_proc_stat_parse_prefix(line, (size_t)(at - line) + 5, &st), -EINVAL);
 }
 
 static void garbage_and_short_input_is_refused(void **state)
