@@ -16,12 +16,18 @@ $(BUILD)/bench/gen_trace: bench/gen_trace.c shim/writer.c shim/*.h include/exect
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/gen_trace.c shim/writer.c
 
+# The cost of one record, taken apart, through the same writer.
+$(BUILD)/bench/record_cost: bench/record_cost.c shim/writer.c shim/*.h include/exectrace/*.h
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/record_cost.c shim/writer.c
+
 $(BUILD)/bench/libempty_preload.so: bench/empty_preload.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $<
 
-bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace $(BUILD)/bench/libempty_preload.so
+bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so
 
 bench: bench-build
 	python3 bench/run.py --build $(BUILD)

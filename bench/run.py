@@ -72,10 +72,11 @@ def machine():
 
 
 class Workload:
-    def __init__(self, name, argv, kind, what, prepare=None, env=None, floor=False, stacks=True):
+    def __init__(self, name, argv, kind, what, prepare=None, env=None, floor=False, stacks=True, pin=False):
         self.name, self.argv, self.kind, self.what = name, argv, kind, what
         self.floor = floor    # also run with an empty preload library
         self.stacks = stacks  # also run with call-site stacks
+        self.pin = pin        # every variant on one CPU
         self.prepare = prepare  # run untimed before each timed run
         self.env = env or {}
 
@@ -109,32 +110,46 @@ REPORT_HEAD = re.compile(r"(\d+) process(?:es)?, (\d+) events?")
 
 def new_trace(build, trace):
     """A fresh 1 GiB trace, made by `exectrace run` around /bin/true; the
-    number of records it starts with."""
+    numbers of processes and records it starts with."""
     if os.path.exists(trace):
         os.unlink(trace)
     subprocess.run([os.path.join(build, "exectrace"), "run", "-q", "--size", "1G", "-o", trace, "--", "true"],
                    stdout=subprocess.DEVNULL, check=True)
-    return count_records(build, trace)
+    return count_trace(build, trace)
 
 
-def count_records(build, trace):
+def count_trace(build, trace):
+    """The processes and the records in a trace."""
     out = run_out([os.path.join(build, "exectrace"), "report", trace])
     m = REPORT_HEAD.search(out)
     if not m:
         raise SystemExit(f"bench: cannot count the records of {trace}:\n{out}")
-    return int(m.group(2))
+    return int(m.group(1)), int(m.group(2))
 
 
-def timed(argv, env, cwd):
+def pinned_cpu():
+    """The CPU the pinned workloads run on: the last one this process may use."""
+    return max(os.sched_getaffinity(0))
+
+
+def timed(argv, env, cwd, pin=False):
+    """Runs argv; its wall time, its standard error, and the resource usage
+    of it and the children it reaped (CPU times, page faults)."""
     full_env = dict(os.environ)
     full_env.update(env)
-    start = time.perf_counter()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       env=full_env, cwd=cwd, check=False)
-    took = time.perf_counter() - start
+    cpu = pinned_cpu() if pin else None
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=full_env,
+                             cwd=cwd, preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if pin else None)
+        _, status, usage = os.wait4(p.pid, 0)
+        took = time.perf_counter() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
     if p.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{p.stderr.decode(errors='replace')}")
-    return took, p.stderr.decode(errors="replace")
+        raise SystemExit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{text}")
+    return took, text, usage
 
 
 def make_project(where, files):
@@ -169,9 +184,9 @@ def workloads(build, scratch, quick):
         Workload("posix_spawn", [os.path.join(progs, "spawn"), str(n_spawn)], "spawn",
                  f"posix_spawn(/bin/true) + waitpid, {n_spawn} times", floor=True),
         Workload("pipe+close", [os.path.join(progs, "pipe_loop"), str(n_loop)], "loop",
-                 f"pipe + close + close, {n_loop} times"),
+                 f"pipe + close + close, {n_loop} times", pin=True),
         Workload("kill", [os.path.join(progs, "kill_loop"), str(n_loop)], "loop",
-                 f"kill(getpid(), 0), {n_loop} times"),
+                 f"kill(getpid(), 0), {n_loop} times", pin=True),
         Workload("bash pipelines", ["bash", "-c", f"for i in $(seq {n_pipelines}); do echo x | cat >/dev/null; done"],
                  "spawn", f"bash running {n_pipelines} pipelines `echo x | cat >/dev/null`"),
         Workload("make -j2", ["make", "-s", "-j2", "-C", project], "spawn",
@@ -219,7 +234,7 @@ def profile(argv, env, scratch, lines=18):
     return "\n".join(keep[:lines])
 
 
-def measure_workloads(args, scratch):
+def measure_workloads(args, scratch, phases):
     build = os.path.abspath(args.build)
     strace_ok = shutil.which("strace") is not None
     seccomp_ok = strace_ok and subprocess.run(
@@ -238,8 +253,11 @@ def measure_workloads(args, scratch):
         if w.floor:
             vs.insert(1, ("empty preload", lambda argv: (argv, {"LD_PRELOAD": empty})))
         times = {name: [] for name, _ in vs}
+        usage = {name: [] for name, _ in vs}
         events = {}
+        processes = {}
         dropped = 0
+        started = time.perf_counter()
         trace = os.path.join(scratch, "bench.trace")
         for rnd in range(args.rounds):
             for name, make in vs:
@@ -248,18 +266,22 @@ def measure_workloads(args, scratch):
                 if w.prepare:
                     subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
                 traced = name.startswith("exectrace")
-                before = new_trace(build, trace) if traced else 0
-                took, err = timed(argv, env, scratch)
+                before = new_trace(build, trace) if traced else (0, 0)
+                took, err, ru = timed(argv, env, scratch, w.pin)
                 times[name].append(took)
+                usage[name].append(ru)
                 if traced:
-                    events[name] = count_records(build, trace) - before
+                    procs, records = count_trace(build, trace)
+                    events[name] = records - before[1]
+                    processes[name] = procs - before[0]
                     with open(trace, "rb") as f:
                         header = f.read(216)
                     dropped += int.from_bytes(header[192:200], "little")
             log(f"{w.name}: round {rnd + 1}/{args.rounds}: " +
                 ", ".join(f"{n} {fmt_s(t[-1])}" for n, t in times.items()))
-        results.append({"w": w, "times": times, "events": events, "dropped": dropped, "variants": [n for n, _ in vs],
-                        "make": dict(vs)})
+        phases[f"workload: {w.name}"] = time.perf_counter() - started
+        results.append({"w": w, "times": times, "usage": usage, "events": events, "processes": processes,
+                        "dropped": dropped, "variants": [n for n, _ in vs], "make": dict(vs)})
     return results, skipped
 
 
@@ -279,6 +301,23 @@ def measure_launcher(args, scratch):
             times[name].append(timed(argv, {"EXECTRACE_STACK_DEPTH": "0"}, scratch)[0])
     log("launcher: " + ", ".join(f"{n} {fmt_s(statistics.median(t))}" for n, t in times.items()))
     return times
+
+
+RECORD_COST_FIELDS = ("clock_ns", "warm_write_ns", "warm_record_ns", "page_ns", "cold_record_ns", "record_bytes")
+
+
+def measure_record_cost(args, scratch):
+    """bench/record_cost, once a round: the cost of one record taken apart."""
+    prog = os.path.join(os.path.abspath(args.build), "bench", "record_cost")
+    n = 200000 if args.quick else 1000000
+    rounds = {k: [] for k in RECORD_COST_FIELDS}
+    for _ in range(args.rounds):
+        p = subprocess.run([prog, scratch, str(n)], stdout=subprocess.PIPE, text=True, check=True)
+        got = dict(line.split() for line in p.stdout.splitlines())
+        for k in RECORD_COST_FIELDS:
+            rounds[k].append(float(got[k]))
+    log("record cost: " + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in rounds.items()))
+    return {"records": n, "rounds": rounds}
 
 
 def measure_analyzer(args, scratch):
@@ -333,7 +372,76 @@ def pct(x, base):
     return (x / base - 1.0) * 100.0
 
 
-def write_results(args, started, results, skipped, launcher, analyzer, scratch):
+def ru_median(usages, field):
+    return statistics.median(getattr(u, field) for u in usages)
+
+
+def write_cost_breakdown(add, results, rc, misses):
+    """Where exectrace's overhead goes, measured: the CPU time and page faults
+    it adds to each workload, and one record taken apart."""
+    add("## Where the overhead goes\n")
+    add("CPU time (user and system) and minor page faults of each workload's whole process tree (`wait4`'s "
+        "resource usage, which counts the children it reaped; medians of the rounds), `exectrace` (stacks off) "
+        "minus `untraced`. *Processes* are those the trace shows; for the spawn-heavy workloads the cost is "
+        "counted per process, since most of it is paid once per process image.\n")
+    add("| workload | processes | extra wall | extra CPU | extra page faults | per process: wall, CPU, page faults |")
+    add("|---|---|---|---|---|---|")
+    for r in results:
+        u, e = r["usage"]["untraced"], r["usage"]["exectrace"]
+        wall = statistics.median(r["times"]["exectrace"]) - statistics.median(r["times"]["untraced"])
+        user = ru_median(e, "ru_utime") - ru_median(u, "ru_utime")
+        system = ru_median(e, "ru_stime") - ru_median(u, "ru_stime")
+        faults = ru_median(e, "ru_minflt") - ru_median(u, "ru_minflt")
+        procs = max(r["processes"].get("exectrace", 1), 1)
+        r["breakdown"] = {"wall": wall, "user": user, "system": system, "faults": faults, "procs": procs}
+        each = (f"{wall / procs * 1e6:.0f} us, {(user + system) / procs * 1e6:.0f} us, {faults / procs:.1f}"
+                if r["w"].kind == "spawn" else "-")
+        add(f"| {r['w'].name} | {procs} | {fmt_s(wall)} | {fmt_s(user + system)} | {faults:.0f} | {each} |")
+    add("")
+    med = {k: statistics.median(v) for k, v in rc["rounds"].items()}
+    per_page = 4096 // int(med["record_bytes"])
+    page_share = med["page_ns"] / per_page
+    add("### One record, taken apart\n")
+    add(f"`bench/record_cost` writes {rc['records']:,} records of a `kill`'s size ({med['record_bytes']:.0f} bytes) "
+        "through the shim's writer into trace files it makes in the scratch directory (same file system as the "
+        "workloads' trace), medians of the rounds:\n")
+    add("| what | ns |")
+    add("|---|---|")
+    add(f"| reading the clock (`CLOCK_MONOTONIC`, vDSO) | {med['clock_ns']:.1f} |")
+    add(f"| reserving, filling and committing a record, its page already mapped | {med['warm_write_ns']:.1f} |")
+    add(f"| both: a record once its page is mapped | {med['warm_record_ns']:.1f} |")
+    add(f"| mapping one fresh 4 KiB page of the trace writable (`MADV_POPULATE_WRITE`) | {med['page_ns']:.0f} |")
+    add(f"| that page's share of each of the {per_page} records it holds | {page_share:.1f} |")
+    add(f"| a record as the shim writes it into a new trace (all of the above) | {med['cold_record_ns']:.1f} |")
+    add("")
+    for r in results:
+        if r["w"].kind != "loop" or not r["events"].get("exectrace"):
+            continue
+        per = r["breakdown"]["wall"] / r["events"]["exectrace"] * 1e9
+        rest = per - med["cold_record_ns"]
+        what = "the hook around the call"
+        if r["w"].name.startswith("pipe"):
+            what += " (for `pipe`, also the `fstat` that learns the pipe's inode, and the fd table's bookkeeping)"
+        line = (f"{per:.0f} ns per event in the workload; the record itself measures "
+                f"{med['cold_record_ns']:.0f} ns apart (clock {med['clock_ns']:.0f}, writing "
+                f"{med['warm_write_ns']:.0f}, its page {page_share:.0f})")
+        line += f"; the other {rest:.0f} ns are {what}" if rest > 0 else ", no more than that in the workload"
+        r["why"] = line
+        add(f"- {r['w'].name}: {line}.")
+    for r in results:
+        if r["w"].kind == "spawn":
+            b = r["breakdown"]
+            r["why"] = (f"per traced process {b['wall'] / b['procs'] * 1e6:.0f} us more wall time, "
+                        f"{(b['user'] + b['system']) / b['procs'] * 1e6:.0f} us more CPU and "
+                        f"{b['faults'] / b['procs']:.1f} more page faults")
+    add("")
+    if med["cold_record_ns"] > TARGET_EVENT_NS:
+        misses.append((None, f"one record costs {med['cold_record_ns']:.0f} ns measured apart, of which the clock "
+                             f"takes {med['clock_ns']:.0f} ns and the fresh page {page_share:.0f} ns (target "
+                             f"{TARGET_EVENT_NS:.0f} ns a recorded call)", None))
+
+
+def write_results(args, started, results, skipped, launcher, analyzer, record_cost, phases, scratch, t0):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -357,6 +465,10 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
     add("- `empty preload` (fork+exec and posix_spawn only) preloads a library that does nothing "
         "(`bench/empty_preload.c`): the floor any preload library pays for being loaded into every process image "
         "here, before it does anything.")
+    add("- pipe+close and kill run pinned to one CPU in every variant (`sched_setaffinity` in the child before it "
+        "execs): one process's calls, measured without migrations between CPUs. It is also strace's fastest "
+        "setting: with tracer and tracee on one CPU, each stop is a switch between them rather than a wake-up "
+        "sent to the other CPU, so the ratios to strace on these two loops lean in strace's favour.")
     add("- make -j2 runs without `exectrace+stacks`: its 5 rounds would take `make bench` past 15 minutes, "
         "and the other spawn workloads show what stacks cost a process image.")
     add("- `exectrace` is the shim preloaded into the workload (`LD_PRELOAD=build/libexectrace.so "
@@ -431,6 +543,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
     add("Per event is the cost the program pays per recorded call; for the spawn-heavy workloads most of the "
         "difference is the work done once per process image (mapping the trace, the start record, the loaded "
         "objects), spread over few records.\n")
+    write_cost_breakdown(add, results, record_cost, misses)
 
     add("## Launcher\n")
     add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
@@ -481,8 +594,10 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
     if not misses:
         add("All met.\n")
     for w, what, r in misses:
-        add(f"- **Missed:** {w.name + ': ' if w else ''}{what}.")
+        why = r.get("why") if w and r else None
+        add(f"- **Missed:** {w.name + ': ' if w else ''}{what}." + (f" Measured: {why}." if why else ""))
     add("")
+    profiling = time.perf_counter()
     if misses and not args.no_profile:
         add("## Profiles of the misses\n")
         add("`perf record -g` of the traced run (or of the analyzer), `perf report --no-children --sort "
@@ -492,6 +607,8 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
         small = {w.name: w for w in workloads(os.path.abspath(args.build), os.path.join(scratch, "profile"), True)}
         seen = set()
         for w, what, r in misses:
+            if r is None:
+                continue  # measured apart above, nothing to profile
             key = w.name if w else "analyzer"
             if key in seen:
                 continue
@@ -514,9 +631,18 @@ def write_results(args, started, results, skipped, launcher, analyzer, scratch):
             add(f"### {key}\n")
             add(f"`{' '.join(f'{k}={v}' for k, v in env.items())}{' ' if env else ''}{shown(argv)}`\n")
             add("```\n" + (prof or "perf is not usable here (perf stat -e instructions true fails)") + "\n```\n")
+        phases["profiles of the misses"] = time.perf_counter() - profiling
     add("## Commands\n")
     for r in results:
-        add(f"- {r['w'].name}: `{shown(r['w'].argv)}`")
+        pin = f"pinned to CPU {pinned_cpu()}: " if r["w"].pin else ""
+        add(f"- {r['w'].name}: {pin}`{shown(r['w'].argv)}`")
+    add("")
+    add("## Where `make bench`'s time goes\n")
+    add("| part | seconds |")
+    add("|---|---|")
+    for name, took in phases.items():
+        add(f"| {name} | {took:.0f} |")
+    add(f"| all of `bench/run.py` | {time.perf_counter() - t0:.0f} |")
     add("")
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
@@ -535,15 +661,21 @@ def main():
         ap.error("--rounds must be at least 1")
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
+    phases = {}
+
+    def phase(name, fn, *a):
+        start = time.perf_counter()
+        out = fn(*a)
+        phases[name] = time.perf_counter() - start
+        return out
+
     with tempfile.TemporaryDirectory(prefix="exectrace-bench-") as scratch:
-        results, skipped = measure_workloads(args, scratch)
-        launcher = measure_launcher(args, scratch)
-        analyzer = measure_analyzer(args, scratch)
-        write_results(args, started, results, skipped, launcher, analyzer, scratch)
+        results, skipped = measure_workloads(args, scratch, phases)
+        launcher = phase("launcher", measure_launcher, args, scratch)
+        record_cost = phase("one record taken apart", measure_record_cost, args, scratch)
+        analyzer = phase("analyzer (writing the synthetic traces, reading them)", measure_analyzer, args, scratch)
+        write_results(args, started, results, skipped, launcher, analyzer, record_cost, phases, scratch, t0)
     log(f"done in {time.perf_counter() - t0:.0f} s")
-    if not args.quick:
-        with open(args.out, "a") as f:
-            f.write(f"\n`make bench` took {time.perf_counter() - t0:.0f} s in all on this machine.\n")
 
 
 if __name__ == "__main__":
