@@ -11,10 +11,9 @@
  *   warm_write_ns   reserve, fill and commit a record, pages already mapped,
  *                   timestamp given (no clock read)
  *   warm_record_ns  the same with the clock read: a record once its page is in
- *   page_ns         mapping one fresh 4 KiB page of the trace writable
- *                   (MADV_POPULATE_WRITE, as a new run does)
  *   cold_record_ns  a record as the shim writes it into a new trace: clock,
- *                   record, and its share of claiming runs and their pages
+ *                   record, and its share of claiming runs and mapping their
+ *                   fresh pages (MADV_POPULATE_WRITE)
  *   record_bytes    the size of one record
  */
 #define _GNU_SOURCE
@@ -115,17 +114,15 @@ int main(int argc, char **argv)
         sink += et_now_ns();
     double clock_s = now_s() - start;
 
-    /* Every page of the file mapped first (timed: the cost of a page), then
-     * records with and without the clock: the record's own cost. */
+    /* Every page of the file mapped first, then records with and without
+     * the clock: the record's own cost. */
     struct trace warm;
     if (open_trace(&warm, argv[1], "record-cost-warm.trace", 2 * n) < 0)
         return 1;
-    start = now_s();
     if (madvise(warm.base, warm.size, POPULATE_WRITE) != 0) {
         fprintf(stderr, "record_cost: MADV_POPULATE_WRITE: %s\n", strerror(errno));
         return 1;
     }
-    double populate_s = now_s() - start;
     double warm_write_s = write_records(&warm, n, false);
     double warm_record_s = write_records(&warm, n, true);
     close_trace(&warm);
@@ -144,7 +141,6 @@ int main(int argc, char **argv)
     printf("clock_ns %.1f\n", clock_s / (double)n * 1e9);
     printf("warm_write_ns %.1f\n", warm_write_s / (double)n * 1e9);
     printf("warm_record_ns %.1f\n", warm_record_s / (double)n * 1e9);
-    printf("page_ns %.1f\n", populate_s / (double)(warm.size / 4096) * 1e9);
     printf("cold_record_ns %.1f\n", cold_s / (double)n * 1e9);
     printf("record_bytes %u\n", et_align8((uint32_t)(sizeof(struct et_record) + sizeof(struct et_signal))));
     (void)sink;

@@ -72,10 +72,9 @@ def machine():
 
 
 class Workload:
-    def __init__(self, name, argv, kind, what, prepare=None, env=None, floor=False, stacks=True, pin=False):
+    def __init__(self, name, argv, kind, what, prepare=None, env=None, floor=False, pin=False):
         self.name, self.argv, self.kind, self.what = name, argv, kind, what
         self.floor = floor    # also run with an empty preload library
-        self.stacks = stacks  # also run with call-site stacks
         self.pin = pin        # every variant on one CPU
         self.prepare = prepare  # run untimed before each timed run
         self.env = env or {}
@@ -191,7 +190,7 @@ def workloads(build, scratch, quick):
                  "spawn", f"bash running {n_pipelines} pipelines `echo x | cat >/dev/null`"),
         Workload("make -j2", ["make", "-s", "-j2", "-C", project], "spawn",
                  f"make -j2 on a generated project of {n_files} small C files (cleaned before each run)",
-                 prepare=["make", "-s", "-C", project, "clean"], stacks=False),
+                 prepare=["make", "-s", "-C", project, "clean"]),
         Workload("python subprocess", [python, "-c",
                                        "import subprocess\n"
                                        f"for i in range({n_python}):\n"
@@ -249,7 +248,7 @@ def measure_workloads(args, scratch, phases):
     empty = os.path.join(build, "bench", "libempty_preload.so")
     results = []
     for w in workloads(build, scratch, args.quick):
-        vs = [v for v in all_vs if v[0] != "exectrace+stacks" or w.stacks]
+        vs = list(all_vs)
         if w.floor:
             vs.insert(1, ("empty preload", lambda argv: (argv, {"LD_PRELOAD": empty})))
         times = {name: [] for name, _ in vs}
@@ -303,7 +302,7 @@ def measure_launcher(args, scratch):
     return times
 
 
-RECORD_COST_FIELDS = ("clock_ns", "warm_write_ns", "warm_record_ns", "page_ns", "cold_record_ns", "record_bytes")
+RECORD_COST_FIELDS = ("clock_ns", "warm_write_ns", "warm_record_ns", "cold_record_ns", "record_bytes")
 
 
 def measure_record_cost(args, scratch):
@@ -400,7 +399,9 @@ def write_cost_breakdown(add, results, rc, misses):
     add("")
     med = {k: statistics.median(v) for k, v in rc["rounds"].items()}
     per_page = 4096 // int(med["record_bytes"])
-    page_share = med["page_ns"] / per_page
+    # What a record costs more in a new trace than once its page is in: its
+    # share of claiming the run and mapping its fresh pages.
+    page_share = max(med["cold_record_ns"] - med["warm_record_ns"], 0.0)
     add("### One record, taken apart\n")
     add(f"`bench/record_cost` writes {rc['records']:,} records of a `kill`'s size ({med['record_bytes']:.0f} bytes) "
         "through the shim's writer into trace files it makes in the scratch directory (same file system as the "
@@ -410,9 +411,9 @@ def write_cost_breakdown(add, results, rc, misses):
     add(f"| reading the clock (`CLOCK_MONOTONIC`, vDSO) | {med['clock_ns']:.1f} |")
     add(f"| reserving, filling and committing a record, its page already mapped | {med['warm_write_ns']:.1f} |")
     add(f"| both: a record once its page is mapped | {med['warm_record_ns']:.1f} |")
-    add(f"| mapping one fresh 4 KiB page of the trace writable (`MADV_POPULATE_WRITE`) | {med['page_ns']:.0f} |")
-    add(f"| that page's share of each of the {per_page} records it holds | {page_share:.1f} |")
-    add(f"| a record as the shim writes it into a new trace (all of the above) | {med['cold_record_ns']:.1f} |")
+    add(f"| a record as the shim writes it into a new trace: the above, and its share of claiming runs and mapping "
+        f"their fresh pages (`MADV_POPULATE_WRITE`) | {med['cold_record_ns']:.1f} |")
+    add(f"| so one fresh 4 KiB page of the trace, {per_page} records' worth, costs | {page_share * per_page:.0f} |")
     add("")
     for r in results:
         if r["w"].kind != "loop" or not r["events"].get("exectrace"):
@@ -423,8 +424,8 @@ def write_cost_breakdown(add, results, rc, misses):
         if r["w"].name.startswith("pipe"):
             what += " (for `pipe`, also the `fstat` that learns the pipe's inode, and the fd table's bookkeeping)"
         line = (f"{per:.0f} ns per event in the workload; the record itself measures "
-                f"{med['cold_record_ns']:.0f} ns apart (clock {med['clock_ns']:.0f}, writing "
-                f"{med['warm_write_ns']:.0f}, its page {page_share:.0f})")
+                f"{med['cold_record_ns']:.0f} ns apart (the clock alone {med['clock_ns']:.0f}, the record alone "
+                f"{med['warm_write_ns']:.0f}, its share of fresh pages {page_share:.0f})")
         line += f"; the other {rest:.0f} ns are {what}" if rest > 0 else ", no more than that in the workload"
         r["why"] = line
         add(f"- {r['w'].name}: {line}.")
@@ -434,6 +435,10 @@ def write_cost_breakdown(add, results, rc, misses):
             r["why"] = (f"per traced process {b['wall'] / b['procs'] * 1e6:.0f} us more wall time, "
                         f"{(b['user'] + b['system']) / b['procs'] * 1e6:.0f} us more CPU and "
                         f"{b['faults'] / b['procs']:.1f} more page faults")
+            if "empty preload" in r["times"]:
+                floor = statistics.median(r["times"]["empty preload"]) - statistics.median(r["times"]["untraced"])
+                r["why"] += (f"; preloading a library that does nothing already costs {floor / b['procs'] * 1e6:.0f} us "
+                             "of wall time per process")
     add("")
     if med["cold_record_ns"] > TARGET_EVENT_NS:
         misses.append((None, f"one record costs {med['cold_record_ns']:.0f} ns measured apart, of which the clock "
@@ -469,8 +474,6 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         "execs): one process's calls, measured without migrations between CPUs. It is also strace's fastest "
         "setting: with tracer and tracee on one CPU, each stop is a switch between them rather than a wake-up "
         "sent to the other CPU, so the ratios to strace on these two loops lean in strace's favour.")
-    add("- make -j2 runs without `exectrace+stacks`: its 5 rounds would take `make bench` past 15 minutes, "
-        "and the other spawn workloads show what stacks cost a process image.")
     add("- `exectrace` is the shim preloaded into the workload (`LD_PRELOAD=build/libexectrace.so "
         "EXECTRACE_FILE=FILE`) with `EXECTRACE_STACK_DEPTH=0` (no call sites), writing to a 1 GiB trace that "
         "`exectrace run` made just before, untimed; `exectrace+stacks` the same with the default depth of 8 "
