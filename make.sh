@@ -21,6 +21,7 @@ required=(
     "libunwind8 /usr/lib/x86_64-linux-gnu/libunwind.so.8"
     "libdw-dev  /usr/include/elfutils/libdwfl.h"
     "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+    "strace     strace"
 )
 
 missing=()
