@@ -22,12 +22,28 @@ $(BUILD)/bench/record_cost: bench/record_cost.c shim/writer.c shim/*.h include/e
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/record_cost.c shim/writer.c
 
+# The shim built to time the steps of each new image's start
+# (bench/image_steps.c); never installed.
+STEPS_OBJ := $(SHIM_OBJ:$(BUILD)/%=$(BUILD)/bench/steps/%) $(BUILD)/bench/steps/bench/image_steps.o
+$(BUILD)/bench/steps/%.o: %.c shim/*.h include/exectrace/*.h
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SHIM_CFLAGS) -Ishim -DET_BENCH_IMAGE_STEPS $(CFLAGS) -c $< -o $@
+$(BUILD)/bench/steps/%.o: %.S
+	$(call say,AS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/bench/libexectrace-steps.so: $(STEPS_OBJ) shim/exports.map
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now -o $@ $(STEPS_OBJ) -ldl
+
 $(BUILD)/bench/libempty_preload.so: bench/empty_preload.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $<
 
-bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so
+bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so \
+             $(BUILD)/bench/libexectrace-steps.so
 
 bench: bench-build
 	python3 bench/run.py --build $(BUILD)

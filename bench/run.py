@@ -319,6 +319,39 @@ def measure_record_cost(args, scratch):
     return {"records": n, "rounds": rounds}
 
 
+# enum et_image_step (shim/shim.h), after ET_STEP_BEGIN.
+IMAGE_STEPS = (("resolving the wrapped functions (`dlsym`)", "dlsym"),
+               ("its identity: pid, tid, `/proc/self/stat`", "identity"),
+               ("the trace: open, map, the header's page", "trace file"),
+               ("the library's and the program's paths (`dladdr`, `/proc/self/exe`)", "paths"),
+               ("the pipe ends it inherited: `/proc/self/fd`, each fd's kind", "inherited fds"),
+               ("its start record: a run claimed and mapped, the record written", "start record"))
+
+
+def measure_image_steps(args, scratch):
+    """The steps of a new image's start, timed by the benchmark's build of
+    the shim around posix_spawn(/bin/true)."""
+    build = os.path.abspath(args.build)
+    lib = os.path.join(build, "bench", "libexectrace-steps.so")
+    out = os.path.join(scratch, "steps.txt")
+    trace = os.path.join(scratch, "steps.trace")
+    n = 50 if args.quick else 500
+    argv = [os.path.join(build, "bench", "spawn"), str(n)]
+    for _ in range(args.rounds):
+        new_trace(build, trace)
+        timed(argv, {"LD_PRELOAD": lib, "EXECTRACE_FILE": trace, "EXECTRACE_STACK_DEPTH": "0",
+                     "EXECTRACE_BENCH_STEPS": out}, scratch)
+    with open(out) as f:
+        rows = [[int(x) for x in line.split()[1:]] for line in f if line.startswith("steps ")]
+    os.unlink(trace)
+    if not rows or any(len(r) != len(IMAGE_STEPS) for r in rows):
+        raise SystemExit(f"bench: {lib} wrote no usable step times to {out}")
+    log(f"image steps: {len(rows)} images")
+    return {"images": len(rows), "argv": argv, "rounds": args.rounds,
+            "median": [statistics.median(r[i] for r in rows) for i in range(len(IMAGE_STEPS))],
+            "total": statistics.median(sum(r) for r in rows)}
+
+
 def measure_analyzer(args, scratch):
     build = os.path.abspath(args.build)
     gen = os.path.join(build, "bench", "gen_trace")
@@ -375,7 +408,7 @@ def ru_median(usages, field):
     return statistics.median(getattr(u, field) for u in usages)
 
 
-def write_cost_breakdown(add, results, rc, misses):
+def write_cost_breakdown(add, results, rc, steps, misses):
     """Where exectrace's overhead goes, measured: the CPU time and page faults
     it adds to each workload, and one record taken apart."""
     add("## Where the overhead goes\n")
@@ -397,6 +430,20 @@ def write_cost_breakdown(add, results, rc, misses):
                 if r["w"].kind == "spawn" else "-")
         add(f"| {r['w'].name} | {procs} | {fmt_s(wall)} | {fmt_s(user + system)} | {faults:.0f} | {each} |")
     add("")
+    add("### A new process image's start, step by step\n")
+    add(f"The shim built with its steps timed (`bench/image_steps.c`, `build/bench/libexectrace-steps.so`), "
+        f"preloaded into `{shown(steps['argv'])}` for {steps['rounds']} rounds: the constructor of each of "
+        f"its {steps['images']:,} process images (the spawning program and every `/bin/true` it starts), median "
+        f"of each step in microseconds:\n")
+    add("| step | us |")
+    add("|---|---|")
+    for (what, _), us in zip(IMAGE_STEPS, steps["median"]):
+        add(f"| {what} | {us / 1000:.1f} |")
+    add(f"| all of them (median of the sums) | {steps['total'] / 1000:.1f} |")
+    add("")
+    add("What a traced process costs beyond these steps is loading one more library (the `empty preload` "
+        "column), the records of the calls it makes and of its exit, and the parent's records of the spawn "
+        "and the wait.\n")
     med = {k: statistics.median(v) for k, v in rc["rounds"].items()}
     per_page = 4096 // int(med["record_bytes"])
     # What a record costs more in a new trace than once its page is in: its
@@ -435,6 +482,8 @@ def write_cost_breakdown(add, results, rc, misses):
             r["why"] = (f"per traced process {b['wall'] / b['procs'] * 1e6:.0f} us more wall time, "
                         f"{(b['user'] + b['system']) / b['procs'] * 1e6:.0f} us more CPU and "
                         f"{b['faults'] / b['procs']:.1f} more page faults")
+            r["why"] += (f"; a new image's own start (step by step above) takes {steps['total'] / 1000:.0f} us, "
+                         + ", ".join(f"{short} {us / 1000:.0f}" for (_, short), us in zip(IMAGE_STEPS, steps["median"])))
             if "empty preload" in r["times"]:
                 floor = statistics.median(r["times"]["empty preload"]) - statistics.median(r["times"]["untraced"])
                 r["why"] += (f"; preloading a library that does nothing already costs {floor / b['procs'] * 1e6:.0f} us "
@@ -446,7 +495,7 @@ def write_cost_breakdown(add, results, rc, misses):
                              f"{TARGET_EVENT_NS:.0f} ns a recorded call)", None))
 
 
-def write_results(args, started, results, skipped, launcher, analyzer, record_cost, phases, scratch, t0):
+def write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -546,7 +595,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
     add("Per event is the cost the program pays per recorded call; for the spawn-heavy workloads most of the "
         "difference is the work done once per process image (mapping the trace, the start record, the loaded "
         "objects), spread over few records.\n")
-    write_cost_breakdown(add, results, record_cost, misses)
+    write_cost_breakdown(add, results, record_cost, steps, misses)
 
     add("## Launcher\n")
     add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
@@ -676,8 +725,9 @@ def main():
         results, skipped = measure_workloads(args, scratch, phases)
         launcher = phase("launcher", measure_launcher, args, scratch)
         record_cost = phase("one record taken apart", measure_record_cost, args, scratch)
+        steps = phase("a new image's start, step by step", measure_image_steps, args, scratch)
         analyzer = phase("analyzer (writing the synthetic traces, reading them)", measure_analyzer, args, scratch)
-        write_results(args, started, results, skipped, launcher, analyzer, record_cost, phases, scratch, t0)
+        write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0)
     log(f"done in {time.perf_counter() - t0:.0f} s")
 
 

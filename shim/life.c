@@ -137,8 +137,10 @@ static __attribute__((noinline)) void scan_inherited_fds(uint16_t *flags)
 void et_record_image_start(uint16_t origin, const struct et_identity *id, const struct et_proc_stat *st,
                            char **argv, const char *exe, bool scan_fds, uint16_t flags)
 {
-    if (scan_fds)
+    if (scan_fds) {
         scan_inherited_fds(&flags);
+        et_image_step(ET_STEP_INHERITED_FDS);
+    }
     struct et_pipe_end pipes[ET_MAX_PIPE_ENDS];
     bool pipes_truncated = false;
     int npipes = et_fd_list_pipes(pipes, ET_MAX_PIPE_ENDS, &pipes_truncated);
@@ -156,6 +158,8 @@ void et_record_image_start(uint16_t origin, const struct et_identity *id, const 
         .pipe_count = (uint16_t)npipes,
     };
     et_write_start(&et_proc.writer, id, et_now_ns(), origin == ET_ORIGIN_VFORK ? ET_RF_VFORK_CHILD : 0, &info);
+    if (scan_fds)
+        et_image_step(ET_STEP_START_RECORD);
 }
 
 /*
@@ -316,8 +320,10 @@ static bool attach_and_start(char **argv)
                                      __ATOMIC_ACQUIRE))
         return expected == ET_STATE_ACTIVE;
 
+    et_image_step(ET_STEP_BEGIN);
     et_resolve_real_functions();
     et_clock_new_image();
+    et_image_step(ET_STEP_REAL_FUNCTIONS);
 
     int state = ET_STATE_INERT;
     struct et_identity id;
@@ -332,12 +338,17 @@ static bool attach_and_start(char **argv)
     et_proc.pid = id.pid;
     et_proc.start_time = id.start_time;
     et_thread.tid = id.tid;
-    if (attach_trace_file() < 0 || !prepare_environment_entries(et_proc.trace_path))
+    et_image_step(ET_STEP_IDENTITY);
+    if (attach_trace_file() < 0)
+        goto out;
+    et_image_step(ET_STEP_TRACE_FILE);
+    if (!prepare_environment_entries(et_proc.trace_path))
         goto out;
 
     char exe[ET_MAX_PATH_BYTES];
     long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;
+    et_image_step(ET_STEP_NAMES);
     __atomic_store_n(&et_proc.state, ET_STATE_ACTIVE, __ATOMIC_RELEASE);
     et_record_image_start(ET_ORIGIN_EXEC, &id, &st, argv, exe, true, flags);
     /* on_exit sees the status of exit() and of a return from main, including
