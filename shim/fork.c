@@ -32,10 +32,11 @@ static pid_t fork_like(uint16_t kind, pid_t (*real)(void))
     if (!et_active())
         return real();
     uint64_t ts = et_now_ns();
+    uint64_t boot_before = et_boottime_ns();
     pid_t pid = real();
     int saved = errno;
     if (pid == 0)
-        et_fork_child_begin(ET_ORIGIN_FORK);
+        et_fork_child_begin(ET_ORIGIN_FORK, boot_before);
     else
         record_fork(kind, ts, pid, saved, 0);
     errno = saved;
@@ -57,13 +58,14 @@ ET_EXPORT pid_t _Fork(void)
 struct clone_start {
     int (*fn)(void *);
     void *arg;
+    uint64_t boot_before;
 };
 
 static int clone_child_start(void *p)
 {
     struct clone_start *start = p;
     et_stack_on_clone_child();
-    et_fork_child_begin(ET_ORIGIN_CLONE);
+    et_fork_child_begin(ET_ORIGIN_CLONE, start->boot_before);
     return start->fn(start->arg);
 }
 
@@ -88,7 +90,7 @@ ET_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
         return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
 
     uint64_t ts = et_now_ns();
-    struct clone_start start = {fn, arg};
+    struct clone_start start = {fn, arg, et_boottime_ns()};
     if (flags & CLONE_VM) {
         if (et_thread.tid == 0)
             et_thread.tid = (uint32_t)et_gettid();

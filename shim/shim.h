@@ -56,6 +56,8 @@ struct et_process {
     int state;
     uint32_t pid;
     uint64_t start_time;
+    /* Nanoseconds per clock tick, the unit of a start time (AT_CLKTCK). */
+    uint64_t clock_tick_ns;
     struct et_writer writer;
     char trace_path[ET_MAX_PATH_BYTES];
     /* This library's absolute path, and "EXECTRACE_FILE=<absolute path>",
@@ -131,7 +133,9 @@ int et_identity_from_kernel(struct et_identity *id, struct et_proc_stat *st);
 /* Process images. */
 void et_record_image_start(uint16_t origin, const struct et_identity *id, const struct et_proc_stat *st,
                            char **argv, const char *exe, bool scan_fds, uint16_t flags);
-void et_fork_child_begin(uint16_t origin);
+/* boot_before: CLOCK_BOOTTIME read just before the fork (et_boottime_ns),
+ * or 0 to learn the start time from /proc. */
+void et_fork_child_begin(uint16_t origin, uint64_t boot_before);
 void et_record_exit(uint16_t how, int status);
 
 /*

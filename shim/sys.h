@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #if !defined(__x86_64__)
 #error "exectrace's shim supports x86_64 only (raw syscalls and the vfork stub are per-architecture)"
@@ -93,5 +94,15 @@ static inline void *et_mmap(void *addr, size_t len, int prot, int flags, int fd,
 }
 static inline int et_munmap(void *addr, size_t len) { return (int)et_sys2(SYS_munmap, (long)addr, (long)len); }
 static inline int et_mmap_failed(const void *p) { return (unsigned long)p > -4096UL; }
+
+/* CLOCK_BOOTTIME from the system call, the clock the kernel stamps a new
+ * process with; 0 when it fails. */
+static inline uint64_t et_boottime_ns(void)
+{
+    struct timespec ts;
+    if (et_sys2(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif

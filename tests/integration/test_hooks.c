@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <limits.h>
 #include <linux/close_range.h>
@@ -299,6 +300,42 @@ static void clone_without_vm_records_a_clone_child(void **state)
     expect_types(&r, cstart, TYPES(ET_REC_IMAGE_START, ET_REC_IMAGE_EXIT));
     expect_exit_record(first_of(&r, cstart, ET_REC_IMAGE_EXIT), child, ET_EXIT__EXIT, 5);
     assert_int_equal(BODY(first_of(&r, start, ET_REC_WAIT_RETURN), et_wait_return)->result, child);
+    traced_run_free(&r);
+}
+
+/* A fork or clone child learns its start time from the clock around the
+ * fork, not from /proc: every child's start record must still say what
+ * /proc says of it. */
+static void fork_and_clone_children_start_with_the_identity_proc_gives_them(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_prog(&r, "hooks_create", "fork_identity");
+    expect_status(&r, 0);
+    int parent = (int)prog_start(&r)->pid;
+    int children = 0;
+    for (const char *line = strstr(r.out, "identity "); line; line = strstr(line + 1, "identity ")) {
+        int pid;
+        unsigned long long start_time, ppid, pgid, sid;
+        assert_int_equal(sscanf(line, "identity %d %llu %llu %llu %llu", &pid, &start_time, &ppid, &pgid, &sid), 5);
+        const struct et_record *cstart = start_of(&r, pid, 0);
+        assert_non_null(cstart);
+        uint16_t origin = BODY(cstart, et_image_start)->origin;
+        assert_true(origin == ET_ORIGIN_FORK || origin == ET_ORIGIN_CLONE);
+        if (cstart->start_time != start_time)
+            fail_msg("child %d: start record says start time %" PRIu64 ", /proc says %llu", pid,
+                     cstart->start_time, start_time);
+        assert_int_equal(ppid, parent);
+        assert_int_equal(BODY(cstart, et_image_start)->ppid, ppid);
+        assert_int_equal(BODY(cstart, et_image_start)->pgid, pgid);
+        assert_int_equal(BODY(cstart, et_image_start)->sid, sid);
+        /* Its exit record carries the same identity. */
+        const struct et_record *cexit = first_of(&r, cstart, ET_REC_IMAGE_EXIT);
+        assert_non_null(cexit);
+        assert_int_equal(cexit->start_time, cstart->start_time);
+        children++;
+    }
+    assert_int_equal(children, 300);
     traced_run_free(&r);
 }
 
@@ -1862,6 +1899,7 @@ int main(void)
         cmocka_unit_test(fork_records_the_child_and_the_child_starts_as_a_fork),
         cmocka_unit_test(_Fork_records_the_child_and_the_child_starts_as_a_fork),
         cmocka_unit_test(clone_without_vm_records_a_clone_child),
+        cmocka_unit_test(fork_and_clone_children_start_with_the_identity_proc_gives_them),
         cmocka_unit_test(vfork_child_that_exits_writes_its_own_records),
         cmocka_unit_test(vfork_child_that_execs_is_linked_to_the_new_image),
         cmocka_unit_test(vfork_child_whose_exec_fails_records_the_failure_as_itself),

@@ -189,6 +189,58 @@ static void clone_vm_exec(void)
     expect_exit(pid, 0);
 }
 
+/* What /proc says of the calling process: a line the test compares with
+ * its start record. */
+static void print_identity(void)
+{
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        _exit(20);
+    /* Fields 3 (state) onwards, after "pid (comm) ". */
+    unsigned long long field[23] = {0};
+    p += 2;
+    for (int i = 3; i <= 22 && *p; i++) {
+        field[i] = strtoull(p, &p, 10);
+        while (*p == ' ' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+            p++;
+    }
+    char line[128];
+    int len = snprintf(line, sizeof(line), "identity %d %llu %llu %llu %llu\n", getpid(), field[22], field[4],
+                       field[5], field[6]);
+    /* One write per line: the children's lines do not mix. */
+    if (write(1, line, (size_t)len) != len)
+        _exit(21);
+}
+
+static int clone_identity_child(void *arg)
+{
+    (void)arg;
+    print_identity();
+    _exit(0);
+}
+
+/* Many fork and clone children, each printing what /proc says of it. */
+static void fork_identity(void)
+{
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    for (int i = 0; i < 300; i++) {
+        pid_t pid = i % 3 == 2 ? clone(clone_identity_child, stack + sizeof(stack), SIGCHLD, NULL) : fork();
+        if (pid < 0)
+            fail("fork failed");
+        if (pid == 0) {
+            print_identity();
+            _exit(0);
+        }
+        expect_exit(pid, 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -213,6 +265,8 @@ int main(int argc, char **argv)
         vfork_fds();
     } else if (strcmp(mode, "clone_vm_exec") == 0) {
         clone_vm_exec();
+    } else if (strcmp(mode, "fork_identity") == 0) {
+        fork_identity();
     } else if (strcmp(mode, "vfork_loop") == 0) {
         for (int i = 0; i < 50; i++) {
             vfork_exit();
