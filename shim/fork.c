@@ -32,11 +32,10 @@ static pid_t fork_like(uint16_t kind, pid_t (*real)(void))
     if (!et_active())
         return real();
     uint64_t ts = et_now_ns();
-    uint64_t boot_before = et_boottime_ns();
     pid_t pid = real();
     int saved = errno;
     if (pid == 0)
-        et_fork_child_begin(ET_ORIGIN_FORK, boot_before);
+        et_fork_child_begin(ET_ORIGIN_FORK, ts);
     else
         record_fork(kind, ts, pid, saved, 0);
     errno = saved;
@@ -58,14 +57,14 @@ ET_EXPORT pid_t _Fork(void)
 struct clone_start {
     int (*fn)(void *);
     void *arg;
-    uint64_t boot_before;
+    uint64_t ts_before;
 };
 
 static int clone_child_start(void *p)
 {
     struct clone_start *start = p;
     et_stack_on_clone_child();
-    et_fork_child_begin(ET_ORIGIN_CLONE, start->boot_before);
+    et_fork_child_begin(ET_ORIGIN_CLONE, start->ts_before);
     return start->fn(start->arg);
 }
 
@@ -90,7 +89,7 @@ ET_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
         return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
 
     uint64_t ts = et_now_ns();
-    struct clone_start start = {fn, arg, et_boottime_ns()};
+    struct clone_start start = {fn, arg, ts};
     if (flags & CLONE_VM) {
         if (et_thread.tid == 0)
             et_thread.tid = (uint32_t)et_gettid();
@@ -140,7 +139,7 @@ long et_vfork_return(uint64_t ts, uint64_t saved_depth, long result)
         struct et_vfork_child *child = &et_thread.vfork_child[saved_depth];
         struct et_identity *id = &child->id;
         struct et_proc_stat st = {0};
-        et_identity_from_kernel(id, &st);
+        et_identity_after_fork(id, &st, ts);
         child->fd_change_count = 0;
         et_thread.vfork_depth = (uint32_t)saved_depth + 1;
         et_record_image_start(ET_ORIGIN_VFORK, id, &st, NULL, NULL, false, 0);

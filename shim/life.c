@@ -72,18 +72,21 @@ int et_identity_from_kernel(struct et_identity *id, struct et_proc_stat *st)
 
 /*
  * A fork child's identity without reading /proc.  The kernel stamps a new
- * process with CLOCK_BOOTTIME while the fork runs, after the parent read
- * `boot_before` and before the child can read the clock, and its start time
- * is that stamp in whole clock ticks: when both readings fall in one tick, so
- * does the stamp.  Otherwise (about 1% of forks), or when the child is in a
+ * process with CLOCK_BOOTTIME while the fork runs, after the parent took
+ * `ts_before` and before the child can read the clock, and its start time is
+ * that stamp in whole clock ticks: when both readings fall in one tick, so
+ * does the stamp.  The parent's CLOCK_MONOTONIC reading plus an offset that
+ * is never too large is a boot time no later than the true one, so the
+ * bracket holds.  Otherwise (about 1% of forks), or when the child is in a
  * new pid namespace (its parent, group or session are 0 to it, where /proc
  * shows them), /proc says.  It assumes parent and child read one time
  * namespace, or two whose offsets differ by a tick or more.
  */
-static int identity_after_fork(struct et_identity *id, struct et_proc_stat *st, uint64_t boot_before)
+int et_identity_after_fork(struct et_identity *id, struct et_proc_stat *st, uint64_t ts_before)
 {
     uint64_t tick = et_proc.clock_tick_ns;
-    if (boot_before != 0 && tick != 0) {
+    uint64_t boot_before = ts_before + et_proc.boot_offset_ns;
+    if (ts_before != 0 && tick != 0) {
         uint64_t boot_after = et_boottime_ns();
         if (boot_after >= boot_before && boot_after / tick == boot_before / tick) {
             st->ppid = (uint32_t)et_sys0(SYS_getppid);
@@ -199,12 +202,12 @@ void et_record_image_start(uint16_t origin, const struct et_identity *id, const 
  * parent's memory.  Only raw system calls and atomics here: the parent may
  * have had other threads holding locks at the moment of the fork.
  */
-void et_fork_child_begin(uint16_t origin, uint64_t boot_before)
+void et_fork_child_begin(uint16_t origin, uint64_t ts_before)
 {
     struct et_identity id;
     struct et_proc_stat st = {0};
     et_clock_new_image();
-    identity_after_fork(&id, &st, boot_before);
+    et_identity_after_fork(&id, &st, ts_before);
     et_proc.pid = id.pid;
     et_proc.start_time = id.start_time;
     et_thread.tid = id.tid;
@@ -372,6 +375,11 @@ static bool attach_and_start(char **argv)
     et_thread.tid = id.tid;
     unsigned long hz = getauxval(AT_CLKTCK);
     et_proc.clock_tick_ns = hz ? 1000000000u / hz : 0;
+    /* Boot time first: read later, the monotonic clock has moved on, and
+     * the offset can only come out smaller than it is.  Suspending the
+     * machine later makes it larger, never smaller. */
+    uint64_t boot = et_boottime_ns(), mono = et_monotonic_ns();
+    et_proc.boot_offset_ns = boot > mono ? boot - mono : 0;
     et_image_step(ET_STEP_IDENTITY);
     if (attach_trace_file() < 0)
         goto out;

@@ -56,8 +56,11 @@ struct et_process {
     int state;
     uint32_t pid;
     uint64_t start_time;
-    /* Nanoseconds per clock tick, the unit of a start time (AT_CLKTCK). */
+    /* Nanoseconds per clock tick, the unit of a start time (AT_CLKTCK),
+     * and CLOCK_BOOTTIME minus CLOCK_MONOTONIC, never more than it is: what
+     * a fork child needs to learn its start time without /proc. */
     uint64_t clock_tick_ns;
+    uint64_t boot_offset_ns;
     struct et_writer writer;
     char trace_path[ET_MAX_PATH_BYTES];
     /* This library's absolute path, and "EXECTRACE_FILE=<absolute path>",
@@ -133,9 +136,12 @@ int et_identity_from_kernel(struct et_identity *id, struct et_proc_stat *st);
 /* Process images. */
 void et_record_image_start(uint16_t origin, const struct et_identity *id, const struct et_proc_stat *st,
                            char **argv, const char *exe, bool scan_fds, uint16_t flags);
-/* boot_before: CLOCK_BOOTTIME read just before the fork (et_boottime_ns),
- * or 0 to learn the start time from /proc. */
-void et_fork_child_begin(uint16_t origin, uint64_t boot_before);
+/* A fork or clone child's first steps.  ts_before: the parent's timestamp
+ * (et_now_ns) from before the fork, or 0 to learn the start time from /proc. */
+void et_fork_child_begin(uint16_t origin, uint64_t ts_before);
+/* The identity of a new process forked after ts_before (see
+ * et_fork_child_begin), from the kernel. */
+int et_identity_after_fork(struct et_identity *id, struct et_proc_stat *st, uint64_t ts_before);
 void et_record_exit(uint16_t how, int status);
 
 /*

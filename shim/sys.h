@@ -95,14 +95,16 @@ static inline void *et_mmap(void *addr, size_t len, int prot, int flags, int fd,
 static inline int et_munmap(void *addr, size_t len) { return (int)et_sys2(SYS_munmap, (long)addr, (long)len); }
 static inline int et_mmap_failed(const void *p) { return (unsigned long)p > -4096UL; }
 
-/* CLOCK_BOOTTIME from the system call, the clock the kernel stamps a new
- * process with; 0 when it fails. */
-static inline uint64_t et_boottime_ns(void)
+/* A clock from the system call; 0 when it fails. */
+static inline uint64_t et_clock_ns(int clock)
 {
     struct timespec ts;
-    if (et_sys2(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts) != 0)
+    if (et_sys2(SYS_clock_gettime, clock, (long)&ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+/* CLOCK_BOOTTIME is the clock the kernel stamps a new process with. */
+static inline uint64_t et_boottime_ns(void) { return et_clock_ns(CLOCK_BOOTTIME); }
+static inline uint64_t et_monotonic_ns(void) { return et_clock_ns(CLOCK_MONOTONIC); }
 
 #endif

@@ -303,10 +303,10 @@ static void clone_without_vm_records_a_clone_child(void **state)
     traced_run_free(&r);
 }
 
-/* A fork or clone child learns its start time from the clock around the
- * fork, not from /proc: every child's start record must still say what
+/* A fork, vfork or clone child learns its start time from the clock around
+ * the fork, not from /proc: every child's start record must still say what
  * /proc says of it. */
-static void fork_and_clone_children_start_with_the_identity_proc_gives_them(void **state)
+static void forked_children_start_with_the_identity_proc_gives_them(void **state)
 {
     (void)state;
     struct traced_run r;
@@ -321,7 +321,7 @@ static void fork_and_clone_children_start_with_the_identity_proc_gives_them(void
         const struct et_record *cstart = start_of(&r, pid, 0);
         assert_non_null(cstart);
         uint16_t origin = BODY(cstart, et_image_start)->origin;
-        assert_true(origin == ET_ORIGIN_FORK || origin == ET_ORIGIN_CLONE);
+        assert_true(origin == ET_ORIGIN_FORK || origin == ET_ORIGIN_VFORK || origin == ET_ORIGIN_CLONE);
         if (cstart->start_time != start_time)
             fail_msg("child %d: start record says start time %" PRIu64 ", /proc says %llu", pid,
                      cstart->start_time, start_time);
@@ -1899,7 +1899,7 @@ int main(void)
         cmocka_unit_test(fork_records_the_child_and_the_child_starts_as_a_fork),
         cmocka_unit_test(_Fork_records_the_child_and_the_child_starts_as_a_fork),
         cmocka_unit_test(clone_without_vm_records_a_clone_child),
-        cmocka_unit_test(fork_and_clone_children_start_with_the_identity_proc_gives_them),
+        cmocka_unit_test(forked_children_start_with_the_identity_proc_gives_them),
         cmocka_unit_test(vfork_child_that_exits_writes_its_own_records),
         cmocka_unit_test(vfork_child_that_execs_is_linked_to_the_new_image),
         cmocka_unit_test(vfork_child_whose_exec_fails_records_the_failure_as_itself),
