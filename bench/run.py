@@ -711,6 +711,10 @@ def main():
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    # Under `make -jN bench` these hold make's jobserver, whose fds the
+    # workloads do not get: the make -j2 workload would fall back to -j1.
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        os.environ.pop(name, None)
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
     phases = {}
