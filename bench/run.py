@@ -487,7 +487,8 @@ def write_cost_breakdown(add, results, rc, steps, misses):
             if "empty preload" in r["times"]:
                 floor = statistics.median(r["times"]["empty preload"]) - statistics.median(r["times"]["untraced"])
                 r["why"] += (f"; preloading a library that does nothing already costs {floor / b['procs'] * 1e6:.0f} us "
-                             "of wall time per process")
+                             "of wall time per process" if floor > 0 else
+                             "; preloading a library that does nothing costs no measurable time here")
     add("")
     if med["cold_record_ns"] > TARGET_EVENT_NS:
         misses.append((None, f"one record costs {med['cold_record_ns']:.0f} ns measured apart, of which the clock "
@@ -645,9 +646,15 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
     add("## Targets\n")
     if not misses:
         add("All met.\n")
+    # One line per workload, its misses together, then what was measured.
+    grouped = {}
     for w, what, r in misses:
-        why = r.get("why") if w and r else None
-        add(f"- **Missed:** {w.name + ': ' if w else ''}{what}." + (f" Measured: {why}." if why else ""))
+        key = w.name if w else what
+        if key not in grouped:
+            grouped[key] = (w, [], r.get("why") if w and r else None)
+        grouped[key][1].append(what)
+    for w, whats, why in grouped.values():
+        add(f"- **Missed:** {w.name + ': ' if w else ''}{'; '.join(whats)}." + (f" Measured: {why}." if why else ""))
     add("")
     profiling = time.perf_counter()
     if misses and not args.no_profile:
