@@ -154,9 +154,13 @@ def kill_live_groups():
 
 
 def clean_environment():
-    """The caller's environment without any exectrace of its own."""
+    """The caller's environment without any exectrace of its own, nor the
+    jobserver of the make that runs `make check`: its fds do not reach the
+    workloads, and the bash workload's own make steps would warn about it."""
     env = dict(os.environ)
     env.pop("EXECTRACE_FILE", None)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
     preload = env.get("LD_PRELOAD")
     if preload is not None:
         kept = [p for p in re.split(r"[: ]", preload) if p and "libexectrace" not in os.path.basename(p)]
