@@ -180,6 +180,8 @@ def workloads(build, scratch, quick):
     return [
         Workload("fork+exec", [os.path.join(progs, "fork_exec"), str(n_spawn)], "spawn",
                  f"fork + execve(/bin/true) + waitpid, {n_spawn} times", floor=True),
+        Workload("fork+exec, env={}", [os.path.join(progs, "fork_exec"), str(n_spawn), "empty"], "spawn",
+                 f"the same with an empty environment, which exectrace's exec hook refills, {n_spawn} times"),
         Workload("posix_spawn", [os.path.join(progs, "spawn"), str(n_spawn)], "spawn",
                  f"posix_spawn(/bin/true) + waitpid, {n_spawn} times", floor=True),
         Workload("pipe+close", [os.path.join(progs, "pipe_loop"), str(n_loop)], "loop",
