@@ -5,28 +5,20 @@
  *
  *   steps NS NS ...    the time each step took, in step order
  *
- * Raw system calls only, like the code it times: the clock comes from the
- * system call because a new image has not mapped the vDSO's pages yet, and
- * reading it from there would add their faults to the first step.
+ * The clock comes from the system call: a new image has not mapped the
+ * vDSO's pages yet, and reading it from there would add their faults to the
+ * first step.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
+#include "sys.h"
 
 static uint64_t marks[ET_STEP_COUNT];
-
-static uint64_t clock_ns(void)
-{
-    struct timespec ts;
-    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void write_line(void)
 {
@@ -49,7 +41,7 @@ static void write_line(void)
 
 void et_image_step(enum et_image_step step)
 {
-    marks[step] = clock_ns();
+    marks[step] = et_monotonic_ns();
     if (step == ET_STEP_COUNT - 1)
         write_line();
 }

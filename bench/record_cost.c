@@ -28,8 +28,6 @@
 
 #include "writer.h"
 
-#define POPULATE_WRITE 23 /* MADV_POPULATE_WRITE, Linux 5.14 */
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -119,7 +117,7 @@ int main(int argc, char **argv)
     struct trace warm;
     if (open_trace(&warm, argv[1], "record-cost-warm.trace", 2 * n) < 0)
         return 1;
-    if (madvise(warm.base, warm.size, POPULATE_WRITE) != 0) {
+    if (madvise(warm.base, warm.size, MADV_POPULATE_WRITE) != 0) {
         fprintf(stderr, "record_cost: MADV_POPULATE_WRITE: %s\n", strerror(errno));
         return 1;
     }

@@ -691,7 +691,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
             prof = profile(argv, env, scratch)
             add(f"### {key}\n")
             add(f"`{' '.join(f'{k}={v}' for k, v in env.items())}{' ' if env else ''}{shown(argv)}`\n")
-            add("```\n" + (prof or "perf is not usable here (perf stat -e instructions true fails)") + "\n```\n")
+            add("```\n" + (prof or "perf cannot sample here (`perf record -e cpu-clock true` fails): no profile") + "\n```\n")
         phases["profiles of the misses"] = time.perf_counter() - profiling
     add("## Commands\n")
     for r in results:
