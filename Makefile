@@ -40,8 +40,10 @@ ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
               analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c analyzer/symbols.c
-ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
-ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
+# The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
+TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c
+ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
+ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -Itracer -Ianalyzer -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
 # Symbols and lines for call sites: elfutils.
 ANALYZER_LIBS := -ldw -lelf
 # Everything but main(), for the tests.
@@ -64,7 +66,7 @@ $(SHIM): $(SHIM_OBJ) shim/exports.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared $(CFLAGS) -Wl,--version-script=shim/exports.map -Wl,-z,defs -Wl,-z,now -o $@ $(SHIM_OBJ) -ldl
 
-$(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer
+$(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h tracer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/cmd/tracer
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ANALYZER_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -72,7 +74,7 @@ $(CMD): $(ANALYZER_OBJ)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ) $(ANALYZER_LIBS)
 
-$(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/tests $(BUILD)/tests/progs:
+$(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/cmd/tracer $(BUILD)/tests $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@
 
 include tests/tests.mk

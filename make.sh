@@ -22,6 +22,7 @@ required=(
     "libdw-dev  /usr/include/elfutils/libdwfl.h"
     "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
     "strace     strace"
+    "golang-go  go"
 )
 
 missing=()

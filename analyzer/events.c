@@ -668,10 +668,27 @@ static void text_record(struct printer *p, const struct et_record *r, const stru
         }
         break;
     }
+    case ET_REC_RECORDER: {
+        const struct et_recorder *b = body;
+        struct et_tail tail = et_tail_of(r);
+        const char *why;
+        uint16_t len;
+        fprintf(p->out, "ptrace recorder %s", et_recorder_state_name(b->state));
+        if (b->state == ET_RECORDER_ON)
+            fprintf(p->out, " (%s filter)", et_recorder_filter_name(b->filter));
+        if (et_tail_str(&tail, &why, &len) && len) {
+            fputs(": ", p->out);
+            et_print_quoted(p->out, why, len);
+        }
+        break;
+    }
     default:
         fprintf(p->out, "unknown record type %u (%u bytes)", r->type, r->size);
         break;
     }
+    /* The process did not write it: the launcher saw the call stop. */
+    if (r->flags & ET_RF_RECORDER)
+        fputs("  (ptrace)", p->out);
     fputc('\n', p->out);
     if (p->symbols)
         text_stack(p, r);
@@ -786,6 +803,8 @@ static void json_record(struct printer *p, const struct et_event *e)
     json_cstr(p, "event", et_record_type_name(r->type));
     if (r->flags & ET_RF_VFORK_CHILD)
         json_bool(p, "vfork_child", true);
+    if (r->flags & ET_RF_RECORDER)
+        json_bool(p, "recorder", true);
 
     switch (r->type) {
     case ET_REC_IMAGE_START: {
@@ -1092,6 +1111,18 @@ static void json_record(struct printer *p, const struct et_event *e)
         for (unsigned k = 0; id && k < b->build_id_len; k++)
             fprintf(p->out, "%02x", id[k]);
         fputc('"', p->out);
+        break;
+    }
+    case ET_REC_RECORDER: {
+        const struct et_recorder *b = body;
+        struct et_tail tail = et_tail_of(r);
+        const char *why;
+        uint16_t len;
+        json_cstr(p, "state", et_recorder_state_name(b->state));
+        if (b->filter)
+            json_cstr(p, "filter", et_recorder_filter_name(b->filter));
+        if (et_tail_str(&tail, &why, &len) && len)
+            json_str(p, "why", why, len);
         break;
     }
     default:

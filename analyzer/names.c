@@ -155,8 +155,22 @@ const char *et_origin_name(unsigned origin)
 const char *et_exit_how_name(unsigned how)
 {
     static const char *const names[] = {[ET_EXIT_EXIT] = "exit", [ET_EXIT__EXIT] = "_exit",
-                                        [ET_EXIT__EXIT_C99] = "_Exit"};
+                                        [ET_EXIT__EXIT_C99] = "_Exit", [ET_EXIT_EXIT_GROUP] = "exit_group"};
     return NAME_OF(names, how);
+}
+
+const char *et_recorder_state_name(unsigned state)
+{
+    static const char *const names[] = {[ET_RECORDER_ON] = "on", [ET_RECORDER_DISABLED] = "disabled",
+                                        [ET_RECORDER_UNAVAILABLE] = "unavailable"};
+    return NAME_OF(names, state);
+}
+
+const char *et_recorder_filter_name(unsigned filter)
+{
+    static const char *const names[] = {[ET_RECORDER_FILTER_OWN_CODE] = "own-code",
+                                        [ET_RECORDER_FILTER_NUMBERS] = "numbers"};
+    return NAME_OF(names, filter);
 }
 
 const char *et_record_type_name(unsigned type)
@@ -173,7 +187,8 @@ const char *et_record_type_name(unsigned type)
         [ET_REC_SETPGID] = "setpgid",         [ET_REC_SETSID] = "setsid",
         [ET_REC_PRCTL] = "prctl",             [ET_REC_SIGCHLD_ACTION] = "sigchld_action",
         [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end",
-        [ET_REC_SNAPSHOT] = "snapshot", [ET_REC_MODULE] = "module"};
+        [ET_REC_SNAPSHOT] = "snapshot", [ET_REC_MODULE] = "module",
+        [ET_REC_RECORDER] = "recorder"};
     return NAME_OF(names, type);
 }
 

@@ -36,6 +36,8 @@ const char *et_dup_kind_name(unsigned kind);
 const char *et_origin_name(unsigned origin);
 const char *et_exit_how_name(unsigned how);
 const char *et_record_type_name(unsigned type);
+const char *et_recorder_state_name(unsigned state);
+const char *et_recorder_filter_name(unsigned filter);
 const char *et_idtype_name(int idtype);
 const char *et_cld_code_name(int code);
 const char *et_disposition_name(unsigned disposition);

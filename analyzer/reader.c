@@ -36,6 +36,7 @@ static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {
     [ET_REC_RUN_END] = sizeof(struct et_run_end),
     [ET_REC_SNAPSHOT] = sizeof(struct et_snapshot),
     [ET_REC_MODULE] = sizeof(struct et_module),
+    [ET_REC_RECORDER] = sizeof(struct et_recorder),
 };
 
 uint32_t et_body_size(uint16_t type)

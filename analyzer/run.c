@@ -31,6 +31,7 @@
 #include "report.h"
 #include "run.h"
 #include "snapshot.h"
+#include "tracer.h"
 #include "writer.h"
 
 #define SHIM_NAME "libexectrace.so"
@@ -51,6 +52,7 @@ struct run_options {
     bool quiet;
     uint64_t hang_after_ns; /* 0: never */
     bool kill_after_report;
+    bool no_ptrace;
     char **command;
 };
 
@@ -67,11 +69,12 @@ struct launcher {
     uint32_t orphans_reaped;
     bool reap_retry; /* a child peeked at could not be taken yet: look again soon */
     sigset_t old_mask;
+    struct et_tracer *tracer; /* NULL: the shim alone records */
 };
 
 static void run_usage(FILE *f)
 {
-    fputs("usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [-q] [--] COMMAND [ARGS...]\n"
+    fputs("usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q] [--] COMMAND [ARGS...]\n"
           "Runs COMMAND with every process of its tree traced into FILE.\n"
           "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
           "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
@@ -81,6 +84,8 @@ static void run_usage(FILE *f)
           "      --hang-after SECONDS  if COMMAND has not finished by then, snapshot the live tree (what each\n"
           "                       process is blocked in, the pipes it holds), print the hang report, keep waiting\n"
           "      --kill-after-report  after that report, kill the whole traced tree and exit 124\n"
+          "      --no-ptrace      record with the preloaded shim alone: programs that never call libc for\n"
+          "                       these calls (Go, static binaries) are then not recorded\n"
           "Ctrl-C snapshots the tree before it goes down, and prints the report at the end.\n"
           "Exit status: COMMAND's (128+N if it was killed by signal N), 127 if COMMAND was not found,\n"
           "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report.\n",
@@ -268,9 +273,16 @@ static int set_child_environment(struct launcher *l)
 /* The child, before it becomes the command: it records its own start and the
  * exec, as the shim would, so that even a command that never loads the shim
  * (a static binary) shows in the trace. */
-static void exec_command(struct launcher *l, int report_fd)
+static void exec_command(struct launcher *l, int report_fd, int seized_fd)
 {
     sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+    /* The launcher says whether it is our tracer now. */
+    char seized = 0;
+    if (seized_fd >= 0) {
+        while (read(seized_fd, &seized, 1) < 0 && errno == EINTR)
+            ;
+        close(seized_fd);
+    }
     struct et_proc_stat st = {0};
     et_proc_stat_read(0, &st);
     struct et_identity id = {(uint32_t)getpid(), (uint32_t)getpid(), st.start_time};
@@ -289,6 +301,14 @@ static void exec_command(struct launcher *l, int report_fd)
     } else {
         struct et_exec_info exec = {.kind = ET_EXEC_EXECVP, .fd = -1, .path = l->opt.command[0], .argv = l->opt.command};
         et_write_exec(&l->writer, &id, et_now_ns(), 0, &exec);
+        /* Last, so that none of our own calls above stops: from here on,
+         * this process and all it starts are recorded for life. */
+        if (seized == 'y') {
+            int ret = et_tracer_install_filter(l->tracer);
+            if (ret < 0)
+                fprintf(stderr, "exectrace: the ptrace recorder could not filter %s: %s\n", l->opt.command[0],
+                        strerror(-ret));
+        }
         execvp(l->opt.command[0], l->opt.command);
         err = errno;
         et_write_exec_failed(&l->writer, &id, 0, ET_EXEC_EXECVP, -1, err);
@@ -319,10 +339,25 @@ static int list_children(pid_t self, int32_t *out, int max)
     return n;
 }
 
+static void on_reaped(void *ctx, pid_t pid, int status, uint64_t start_time)
+{
+    struct launcher *l = ctx;
+    bool is_command = pid == l->command_pid;
+    record_reaped(l, pid, status, start_time, is_command ? ET_REAPED_COMMAND : ET_REAPED_ORPHAN);
+    if (is_command) {
+        l->command_status = status;
+        l->command_done = true;
+    } else {
+        l->orphans_reaped++;
+    }
+}
+
 /* Reaps every child that has ended; false when no children are left. */
 static bool reap_ready(struct launcher *l)
 {
     l->reap_retry = false;
+    if (l->tracer)
+        return et_tracer_drain(l->tracer, on_reaped, l);
     for (;;) {
         siginfo_t si;
         memset(&si, 0, sizeof(si));
@@ -346,14 +381,7 @@ static bool reap_ready(struct launcher *l)
         }
         int status = taken.si_code == CLD_EXITED ? (taken.si_status & 0xff) << 8
                                                  : (taken.si_status & 0x7f) | (taken.si_code == CLD_DUMPED ? 0x80 : 0);
-        bool is_command = si.si_pid == l->command_pid;
-        record_reaped(l, si.si_pid, status, start_time, is_command ? ET_REAPED_COMMAND : ET_REAPED_ORPHAN);
-        if (is_command) {
-            l->command_status = status;
-            l->command_done = true;
-        } else {
-            l->orphans_reaped++;
-        }
+        on_reaped(l, si.si_pid, status, start_time);
     }
 }
 
@@ -437,6 +465,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
                                             {"quiet", no_argument, NULL, 'q'},
                                             {"hang-after", required_argument, NULL, 'H'},
                                             {"kill-after-report", no_argument, NULL, 'K'},
+                                            {"no-ptrace", no_argument, NULL, 'P'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     opt->trace_path = DEFAULT_TRACE;
@@ -476,6 +505,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
         }
         case 'K':
             opt->kill_after_report = true;
+            break;
+        case 'P':
+            opt->no_ptrace = true;
             break;
         case 'h':
             run_usage(stdout);
@@ -550,6 +582,45 @@ static void report_hang(struct launcher *l)
     }
 }
 
+static void record_recorder(struct launcher *l, uint16_t state, int err, const char *why)
+{
+    bool truncated = false;
+    uint32_t len = why ? et_put_str(NULL, why, ET_MAX_PATH_BYTES, &truncated) : 0;
+    struct et_record *r = et_record_reserve(&l->writer, ET_REC_RECORDER, (uint32_t)sizeof(struct et_recorder) + len,
+                                            &l->self, et_now_ns(), 0);
+    if (!r)
+        return;
+    struct et_recorder *b = et_record_body(r);
+    b->state = state;
+    b->filter = !l->tracer                                                ? 0
+                : et_tracer_filter_mode(l->tracer) == ET_FILTER_OWN_CODE ? ET_RECORDER_FILTER_OWN_CODE
+                                                                          : ET_RECORDER_FILTER_NUMBERS;
+    b->err = err;
+    if (why)
+        et_put_str((uint8_t *)(b + 1), why, ET_MAX_PATH_BYTES, &truncated);
+    et_commit(r);
+}
+
+/* The ptrace recorder, unless it was turned off or this system forbids it:
+ * then one line says so and the shim records alone. */
+static void start_recorder(struct launcher *l)
+{
+    if (l->opt.no_ptrace) {
+        record_recorder(l, ET_RECORDER_DISABLED, 0, "turned off with --no-ptrace");
+        return;
+    }
+    char why[256] = "";
+    struct et_tracer_config cfg = {.writer = &l->writer, .shim_path = l->shim_path, .launcher_pid = (pid_t)l->self.pid};
+    l->tracer = et_tracer_new(&cfg, why, sizeof(why));
+    if (l->tracer) {
+        record_recorder(l, ET_RECORDER_ON, 0, NULL);
+        return;
+    }
+    int err = errno;
+    record_recorder(l, ET_RECORDER_UNAVAILABLE, err, why);
+    fprintf(stderr, "exectrace: %s: recording with the shim alone (Go and static programs are not seen)\n", why);
+}
+
 int et_cmd_run(int argc, char **argv)
 {
     struct launcher l;
@@ -559,6 +630,7 @@ int et_cmd_run(int argc, char **argv)
     if (find_shim(&l) < 0 || create_trace(&l) < 0)
         return ET_EXIT_RUN_FAILED;
     record_launcher_start(&l, et_program_argv);
+    start_recorder(&l);
 
     /* Signals arrive through a signalfd, so that none is lost between
      * checking for work and going to sleep. */
@@ -574,8 +646,8 @@ int et_cmd_run(int argc, char **argv)
         return ET_EXIT_RUN_FAILED;
     }
 
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) < 0) {
+    int report[2], seized[2] = {-1, -1};
+    if (pipe2(report, O_CLOEXEC) < 0 || (l.tracer && pipe2(seized, O_CLOEXEC) < 0)) {
         fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
@@ -590,21 +662,31 @@ int et_cmd_run(int argc, char **argv)
     if (l.command_pid == 0) {
         close(report[0]);
         close(sfd);
-        exec_command(&l, report[1]);
+        if (seized[1] >= 0)
+            close(seized[1]);
+        exec_command(&l, report[1], seized[0]);
     }
     record_fork(&l, ts, l.command_pid, 0);
     close(report[1]);
+    if (l.tracer) {
+        close(seized[0]);
+        int ret = et_tracer_seize(l.tracer, l.command_pid);
+        if (ret < 0) {
+            fprintf(stderr, "exectrace: the ptrace recorder could not attach to %s: %s; the shim alone records\n",
+                    l.opt.command[0], strerror(-ret));
+            et_tracer_free(l.tracer);
+            l.tracer = NULL;
+        }
+        ssize_t unused = write(seized[1], l.tracer ? "y" : "n", 1);
+        (void)unused;
+        close(seized[1]);
+    }
 
-    /* The report pipe closes on a successful exec, or carries the errno. */
+    /* The report pipe closes on a successful exec, or carries the errno.
+     * It is read in the loop: the tracer must answer the command's stops
+     * meanwhile. */
     int exec_err = 0;
-    ssize_t got;
-    do
-        got = read(report[0], &exec_err, sizeof(exec_err));
-    while (got < 0 && errno == EINTR);
-    close(report[0]);
-    if (got != sizeof(exec_err))
-        exec_err = 0;
-
+    int report_fd = report[0];
     bool announced = false;
     bool stop_waiting = false;
     bool hang_reported = false;
@@ -634,10 +716,21 @@ int et_cmd_run(int argc, char **argv)
         }
         if (l.reap_retry && (timeout_ms < 0 || timeout_ms > 10))
             timeout_ms = 10;
-        struct pollfd pfd = {sfd, POLLIN, 0};
-        int ready = poll(&pfd, 1, timeout_ms);
+        struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+        int ready = poll(pfd, report_fd >= 0 ? 2 : 1, timeout_ms);
         if (ready < 0 && errno == EINTR)
             continue;
+        if (ready > 0 && report_fd >= 0 && pfd[1].revents) {
+            ssize_t got = read(report_fd, &exec_err, sizeof(exec_err));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got != sizeof(exec_err))
+                exec_err = 0;
+            close(report_fd);
+            report_fd = -1;
+            if (!pfd[0].revents)
+                continue;
+        }
         if (ready == 0 && (!deadline || hang_reported || l.command_done || et_now_ns() < deadline))
             continue; /* only to look at the children again */
         if (ready == 0) {
@@ -665,6 +758,12 @@ int et_cmd_run(int argc, char **argv)
             forward_signal(&l, &si);
     }
 
+    if (report_fd >= 0) {
+        /* The command is gone: its errno, if it wrote one, is there. */
+        if (read(report_fd, &exec_err, sizeof(exec_err)) != sizeof(exec_err))
+            exec_err = 0;
+        close(report_fd);
+    }
     int32_t left[MAX_LEFT_RUNNING];
     int nleft = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
     record_run_end(&l, left, (uint16_t)nleft);

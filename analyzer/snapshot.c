@@ -126,8 +126,42 @@ static int read_threads(const char *proc_root, struct et_live_proc *p)
     return 0;
 }
 
-/* The pipe ends among a process's fds: "pipe:[N]" links (or named FIFOs),
- * their mode and close-on-exec flag from fdinfo. */
+bool et_live_fd_pipe_end(const char *proc_root, int32_t pid, int32_t fd, struct et_pipe_end *out)
+{
+    char path[512];
+    char link[256];
+    snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root, pid, fd);
+    ssize_t n = readlink(path, link, sizeof(link) - 1);
+    if (n <= 0)
+        return false;
+    link[n] = 0;
+    uint64_t inode = 0;
+    uint32_t kind = 0;
+    if (sscanf(link, "pipe:[%" SCNu64 "]", &inode) != 1) {
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+            return false;
+        inode = (uint64_t)st.st_ino;
+        kind = ET_PIPE_FIFO;
+    }
+    /* fdinfo "flags:" is octal: the access mode and O_CLOEXEC. */
+    char info[512];
+    snprintf(path, sizeof(path), "%s/%d/fdinfo/%d", proc_root, pid, fd);
+    const char *f = read_text(path, info, sizeof(info)) > 0 ? strstr(info, "flags:") : NULL;
+    if (f) {
+        /* No fdinfo, no mode: neither end is claimed rather than a
+         * guess that could make a false finding. */
+        unsigned long flags = strtoul(f + 6, NULL, 8);
+        int mode = (int)(flags & O_ACCMODE);
+        kind |= (mode == O_RDONLY || mode == O_RDWR) ? ET_PIPE_READ : 0;
+        kind |= (mode == O_WRONLY || mode == O_RDWR) ? ET_PIPE_WRITE : 0;
+        kind |= (flags & O_CLOEXEC) ? ET_PIPE_CLOEXEC : 0;
+    }
+    *out = (struct et_pipe_end){fd, kind, inode};
+    return true;
+}
+
+/* The pipe ends among a process's fds. */
 static int read_pipes(const char *proc_root, struct et_live_proc *p)
 {
     char path[512];
@@ -139,38 +173,11 @@ static int read_pipes(const char *proc_root, struct et_live_proc *p)
     while ((e = readdir(d)) != NULL) {
         char *end;
         long fd = strtol(e->d_name, &end, 10);
-        if (*end || fd < 0 || e->d_name[0] == 0)
+        if (*end || fd < 0 || fd > INT32_MAX || e->d_name[0] == 0)
             continue;
-        char link[256];
-        snprintf(path, sizeof(path), "%s/%d/fd/%ld", proc_root, p->pid, fd);
-        ssize_t n = readlink(path, link, sizeof(link) - 1);
-        if (n <= 0)
+        struct et_pipe_end pe;
+        if (!et_live_fd_pipe_end(proc_root, p->pid, (int32_t)fd, &pe))
             continue;
-        link[n] = 0;
-        uint64_t inode = 0;
-        uint32_t kind = 0;
-        if (sscanf(link, "pipe:[%" SCNu64 "]", &inode) == 1) {
-            kind = 0;
-        } else {
-            struct stat st;
-            if (stat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
-                continue;
-            inode = (uint64_t)st.st_ino;
-            kind = ET_PIPE_FIFO;
-        }
-        /* fdinfo "flags:" is octal: the access mode and O_CLOEXEC. */
-        char info[512];
-        snprintf(path, sizeof(path), "%s/%d/fdinfo/%ld", proc_root, p->pid, fd);
-        const char *f = read_text(path, info, sizeof(info)) > 0 ? strstr(info, "flags:") : NULL;
-        if (f) {
-            /* No fdinfo, no mode: neither end is claimed rather than a
-             * guess that could make a false finding. */
-            unsigned long flags = strtoul(f + 6, NULL, 8);
-            int mode = (int)(flags & O_ACCMODE);
-            kind |= (mode == O_RDONLY || mode == O_RDWR) ? ET_PIPE_READ : 0;
-            kind |= (mode == O_WRONLY || mode == O_RDWR) ? ET_PIPE_WRITE : 0;
-            kind |= (flags & O_CLOEXEC) ? ET_PIPE_CLOEXEC : 0;
-        }
         if (p->npipes == ET_MAX_PIPE_ENDS) {
             p->flags |= ET_SNAP_PIPES_TRUNCATED;
             break;
@@ -181,7 +188,7 @@ static int read_pipes(const char *proc_root, struct et_live_proc *p)
             return -ENOMEM;
         }
         p->pipes = v;
-        p->pipes[p->npipes++] = (struct et_pipe_end){(int32_t)fd, kind, inode};
+        p->pipes[p->npipes++] = pe;
     }
     closedir(d);
     return 0;

@@ -43,6 +43,10 @@ struct et_live_tree {
     size_t n;
 };
 
+/* What fd is in pid's fd table: true and the end for a pipe end or a named
+ * FIFO, false for anything else (or nothing). */
+bool et_live_fd_pipe_end(const char *proc_root, int32_t pid, int32_t fd, struct et_pipe_end *out);
+
 /* Reads one process; 0, or -errno (-ENOENT: it is gone). */
 int et_live_read_proc(const char *proc_root, int32_t pid, struct et_live_proc *out);
 void et_live_proc_free(struct et_live_proc *p);

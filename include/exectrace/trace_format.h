@@ -37,7 +37,8 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 2 /* 1.1: snapshot records; 1.2: call-site stacks, module records */
+#define ET_VERSION_MINOR 3 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
+                              1.3: the ptrace recorder (ET_RF_RECORDER, recorder records) */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -144,12 +145,16 @@ enum et_record_type {
     ET_REC_RUN_END = 22,     /* the launcher stopped */
     ET_REC_SNAPSHOT = 23,    /* a live process's state, read from /proc (1.1) */
     ET_REC_MODULE = 24,      /* an object loaded in a process image (1.2) */
+    ET_REC_RECORDER = 25,    /* whether the ptrace recorder ran, and why not (1.3) */
     ET_REC_TYPE_COUNT
 };
 
 /* Header flags of a record. */
 #define ET_RF_VFORK_CHILD 0x1u /* written by a vfork child, before its exec */
 #define ET_RF_STACK 0x2u       /* ends with the caller's stack (1.2), see below */
+/* Written by the ptrace recorder in the launcher, from a call it stopped, not
+ * by the process itself (1.3): a Go program, a static binary. */
+#define ET_RF_RECORDER 0x4u
 
 struct et_record {
     uint32_t size;       /* whole record in bytes, multiple of 8 */
@@ -260,6 +265,7 @@ enum et_exit_how {
     ET_EXIT_EXIT = 1,   /* exit() or return from main (seen through on_exit) */
     ET_EXIT__EXIT = 2,  /* _exit() */
     ET_EXIT__EXIT_C99 = 3, /* _Exit() */
+    ET_EXIT_EXIT_GROUP = 4, /* the exit_group system call, seen by the recorder (1.3) */
 };
 struct et_image_exit {
     uint16_t how;
@@ -614,5 +620,23 @@ struct et_module {
     uint16_t reserved;
 };
 _Static_assert(sizeof(struct et_module) == 32, "module size");
+
+/* ET_REC_RECORDER (1.3): written once by the launcher before the command
+ * starts.  Tail: a one-line reason when the recorder is off. */
+enum et_recorder_state {
+    ET_RECORDER_ON = 1,
+    ET_RECORDER_DISABLED = 2,    /* --no-ptrace */
+    ET_RECORDER_UNAVAILABLE = 3, /* ptrace or seccomp refused: the reason says which */
+};
+enum et_recorder_filter {
+    ET_RECORDER_FILTER_OWN_CODE = 1, /* only calls from a program's own code stop */
+    ET_RECORDER_FILTER_NUMBERS = 2,  /* every listed call stops */
+};
+struct et_recorder {
+    uint16_t state;  /* enum et_recorder_state */
+    uint16_t filter; /* enum et_recorder_filter, 0 when off */
+    int32_t err;     /* the errno that turned it off, 0 if none */
+};
+_Static_assert(sizeof(struct et_recorder) == 8, "recorder size");
 
 #endif

@@ -1,0 +1,286 @@
+/*
+ * Process images as the tracer sees them: who records an image that just
+ * started (the shim, or us), the start records of the images we record,
+ * and reading a tracee's memory.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "procstat.h"
+#include "tracee.h"
+
+int et_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EFAULT);
+}
+
+/* A NUL-terminated string, read a page at a time so that a string ending
+ * just before an unmapped page is still read. */
+int et_read_string(pid_t pid, uint64_t addr, char *buf, size_t len, bool *truncated)
+{
+    size_t got = 0;
+    *truncated = false;
+    if (len == 0)
+        return -EINVAL;
+    while (got + 1 < len) {
+        size_t page_left = 4096 - ((addr + got) & 4095);
+        size_t want = len - 1 - got < page_left ? len - 1 - got : page_left;
+        struct iovec local = {buf + got, want};
+        struct iovec remote = {(void *)(uintptr_t)(addr + got), want};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0) {
+            buf[got] = 0;
+            return got ? 0 : -EFAULT;
+        }
+        void *nul = memchr(buf + got, 0, (size_t)n);
+        if (nul)
+            return 0;
+        got += (size_t)n;
+    }
+    buf[got] = 0;
+    *truncated = true;
+    return 0;
+}
+
+uint64_t et_tracer_start_time(struct et_tracer *t, pid_t pid)
+{
+    (void)t;
+    struct et_proc_stat st;
+    return et_proc_stat_read(pid, &st) == 0 ? st.start_time : 0;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    return (ssize_t)got;
+}
+
+/* The auxiliary vector of the new image: its entry point and AT_SECURE. */
+static void read_auxv(pid_t pid, uint64_t *entry, bool *secure)
+{
+    char path[64];
+    uint64_t v[128];
+    snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+    ssize_t n = read_file(path, (char *)v, sizeof(v));
+    for (ssize_t i = 0; i + 1 < n / 8; i += 2) {
+        if (v[i] == AT_ENTRY)
+            *entry = v[i + 1];
+        else if (v[i] == AT_SECURE)
+            *secure = v[i + 1] != 0;
+    }
+}
+
+static bool has_interpreter(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    bool interp = false;
+    if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256) {
+        Elf64_Phdr ph[256];
+        size_t size = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+        if (pread(fd, ph, size, (off_t)eh.e_phoff) == (ssize_t)size)
+            for (unsigned i = 0; i < eh.e_phnum && !interp; i++)
+                interp = ph[i].p_type == PT_INTERP;
+    }
+    close(fd);
+    return interp;
+}
+
+/* Does the new image's environment preload the shim? */
+static bool preloads_shim(pid_t pid, const char *shim_path)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+    size_t cap = 1 << 16;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return false;
+    ssize_t n = read_file(path, buf, cap);
+    bool found = false;
+    for (ssize_t i = 0; n > 0 && i < n && !found;) {
+        const char *entry = buf + i;
+        size_t len = strnlen(entry, (size_t)(n - i));
+        if (len > 11 && !strncmp(entry, "LD_PRELOAD=", 11)) {
+            char *value = strndup(entry + 11, len - 11);
+            found = value && strstr(value, shim_path);
+            free(value);
+        }
+        i += (ssize_t)len + 1;
+    }
+    free(buf);
+    return found;
+}
+
+/* The exe range of the main executable, for the number filter. */
+static void read_exe_range(pid_t pid, uint64_t entry, struct et_tproc *p)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "re");
+    p->exe_lo = p->exe_hi = 0;
+    if (!f)
+        return;
+    char exe[PATH_MAX] = "";
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char name[PATH_MAX];
+        name[0] = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi, name) < 2)
+            continue;
+        if (!exe[0] && entry >= lo && entry < hi && name[0] == '/')
+            strcpy(exe, name);
+        if (exe[0] && !strcmp(name, exe)) {
+            if (!p->exe_lo || lo < p->exe_lo)
+                p->exe_lo = lo;
+            if (hi > p->exe_hi)
+                p->exe_hi = hi;
+        }
+    }
+    fclose(f);
+}
+
+static uint8_t classify(struct et_tracer *t, struct et_tproc *p)
+{
+    uint64_t entry = 0;
+    bool secure = false;
+    read_auxv(p->pid, &entry, &secure);
+    if (t->mode == ET_FILTER_NUMBERS)
+        read_exe_range(p->pid, entry, p);
+    bool dynamic = has_interpreter(p->pid);
+    if (dynamic && !secure && preloads_shim(p->pid, t->cfg.shim_path))
+        return ET_COVER_SHIM;
+    /* Every listed call stops under the number filter; under the address
+     * filter only those of code in the windows, which a static-pie image or
+     * a dynamic one's libc is not. */
+    if (t->mode == ET_FILTER_NUMBERS || (!dynamic && et_filter_own_code(t, entry)))
+        return ET_COVER_FILTER;
+    return ET_COVER_SYSCALLS;
+}
+
+static void status_ids(pid_t pid, uint32_t *uid, uint32_t *euid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    ssize_t n = read_file(path, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    const char *u = strstr(buf, "\nUid:");
+    unsigned long r = 0, e = 0;
+    if (u && sscanf(u + 5, "%lu %lu", &r, &e) == 2) {
+        *uid = (uint32_t)r;
+        *euid = (uint32_t)e;
+    }
+}
+
+static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t origin, uint64_t ts, bool with_image)
+{
+    struct et_tproc *p = th->proc;
+    struct et_proc_stat st = {0};
+    et_proc_stat_read(p->pid, &st);
+    struct et_pipe_end pipes[ET_MAX_PIPE_ENDS];
+    bool truncated = false;
+    int npipes = et_proc_pipe_ends(p->pid, pipes, ET_MAX_PIPE_ENDS, &truncated);
+    /* What /proc lists is the truth: the table starts from it. */
+    for (uint32_t i = 0; i < p->nfds;)
+        if (!p->fds[i].pidfd)
+            p->fds[i] = p->fds[--p->nfds];
+        else
+            i++;
+    for (int i = 0; i < npipes; i++)
+        et_tp_fd_set(p, &(struct et_fd_entry){.fd = pipes[i].fd, .flags = pipes[i].flags, .inode = pipes[i].inode});
+
+    struct et_start_info info = {.origin = origin,
+                                 .flags = truncated ? ET_START_PIPES_TRUNCATED : 0,
+                                 .ppid = st.ppid,
+                                 .pgid = st.pgid,
+                                 .sid = st.sid,
+                                 .pipes = pipes,
+                                 .pipe_count = (uint16_t)npipes};
+    status_ids(p->pid, &info.uid, &info.euid);
+    char exe[PATH_MAX];
+    char *argv[ET_MAX_ARGV_STRINGS + 1];
+    char *cmdline = NULL;
+    if (with_image) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+        ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = 0;
+        info.exe = exe;
+        cmdline = malloc(ET_MAX_ARGV_BYTES + 1);
+        if (cmdline) {
+            snprintf(path, sizeof(path), "/proc/%d/cmdline", p->pid);
+            ssize_t len = read_file(path, cmdline, ET_MAX_ARGV_BYTES);
+            cmdline[len > 0 ? len : 0] = 0;
+            size_t argc = 0;
+            for (ssize_t i = 0; i < len && argc < ET_MAX_ARGV_STRINGS; argc++) {
+                argv[argc] = cmdline + i;
+                i += (ssize_t)strnlen(cmdline + i, (size_t)(len - i)) + 1;
+            }
+            argv[argc] = NULL;
+            info.argv = argv;
+        }
+        if (!info.argv) {
+            argv[0] = NULL;
+            info.argv = argv;
+        }
+    }
+    struct et_identity id;
+    et_tracer_identity(th, &id);
+    uint16_t flags = ET_RF_RECORDER | (origin == ET_ORIGIN_VFORK ? ET_RF_VFORK_CHILD : 0);
+    et_write_start(t->cfg.writer, &id, ts, flags, &info);
+    t->stats.records++;
+    free(cmdline);
+}
+
+void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
+{
+    struct et_tproc *p = th->proc;
+    /* The exec succeeded: its record was written at its entry. */
+    th->in_call = false;
+    p->vfork_child = false;
+    et_tp_fds_exec(p);
+    p->cover = classify(t, p);
+    if (p->cover == ET_COVER_SHIM) {
+        /* The shim lists what the image inherited; we follow only what our
+         * own records create. */
+        p->nfds = 0;
+        return;
+    }
+    t->stats.images++;
+    write_start(t, th, ET_ORIGIN_EXEC, ts, true);
+}
+
+void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct et_tthread *parent, uint16_t origin,
+                         uint64_t ts)
+{
+    (void)parent;
+    write_start(t, child, origin, ts, false);
+}
