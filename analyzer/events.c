@@ -252,6 +252,8 @@ static void text_start(struct printer *p, const struct et_record *r)
         fputs(" (more pipe ends than recorded)", p->out);
     if (b->flags & ET_START_NO_FD_SCAN)
         fputs(" (no /proc: fds 0-255 checked)", p->out);
+    if (b->flags & ET_START_GO)
+        fputs(" (a Go program)", p->out);
 }
 
 static void text_exec(struct printer *p, const struct et_record *r, const struct et_record *outcome)
@@ -824,6 +826,8 @@ static void json_record(struct printer *p, const struct et_event *e)
         json_argv(p, &tail, b->argv_count, b->argc, b->flags & ET_START_ARGV_TRUNCATED);
         json_pipe_list(p, "pipes", pipes, b->pipe_count);
         json_bool(p, "pipes_truncated", b->flags & ET_START_PIPES_TRUNCATED);
+        if (b->flags & ET_START_GO)
+            json_bool(p, "go", true);
         break;
     }
     case ET_REC_IMAGE_EXIT: {

@@ -165,6 +165,56 @@ const char *et_finding_fix(unsigned kind)
     return kind < ET_FK_COUNT ? kinds[kind].fix : "";
 }
 
+/* The fix in Go's terms (os/exec, syscall), said first when a Go program
+ * is among the processes of the finding. */
+static const char *const go_fixes[ET_FK_COUNT] = {
+    [ET_FK_HELD_PIPE] =
+        "Go: start the command in a process group of its own, cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: "
+        "true}, and kill the group when giving up, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) (with "
+        "CommandContext, Go 1.20+: cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, "
+        "syscall.SIGKILL) }). Set cmd.WaitDelay (Go 1.20+) so that Wait stops waiting for the pipe once the child "
+        "is gone.",
+    [ET_FK_BLOCKED_ON_HELD_PIPE] =
+        "Go: cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} and kill -pgid, not cmd.Process.Kill(); with "
+        "CommandContext (Go 1.20+), cmd.Cancel kills the group and cmd.WaitDelay bounds the wait for the pipe.",
+    [ET_FK_ORPHANED_DESCENDANTS] =
+        "Go: cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}, then syscall.Kill(-cmd.Process.Pid, "
+        "syscall.SIGKILL) instead of cmd.Process.Kill(), which signals the one process it started (with "
+        "CommandContext, Go 1.20+: set cmd.Cancel to that group kill).",
+    [ET_FK_ZOMBIE] = "Go: every cmd.Start() needs its cmd.Wait(); call it in a goroutine when the parent has other "
+                     "work, so the child is reaped when it exits (cmd.Run and cmd.Output wait for you).",
+    [ET_FK_UNREAPED_AT_EXIT] = "Go: call cmd.Wait() for every cmd.Start() before the program returns from main, "
+                               "or kill the process group and then Wait.",
+    [ET_FK_PIPE_DEADLOCK] = "Go: read cmd.StdoutPipe() to its end (io.ReadAll, a bufio.Scanner loop) before "
+                            "cmd.Wait(), or let os/exec do both: cmd.Output(), or cmd.Stdout = &buf.",
+    [ET_FK_STUCK_WAIT] = "Go: bound the wait with a context (exec.CommandContext) and, Go 1.20+, cmd.WaitDelay; "
+                         "start the command with Setpgid so that the cancel can kill the whole chain.",
+    [ET_FK_KILL_AFTER_REAP] = "Go: signal through cmd.Process (Kill, Signal), which knows when Wait has reaped the "
+                              "child, never with syscall.Kill(pid) on a saved pid.",
+    [ET_FK_KILL_WAIT_RACE] = "Go: signal through cmd.Process, whose Signal is ordered with Wait, not with "
+                             "syscall.Kill(pid) from another goroutine.",
+    [ET_FK_ECHILD] = "Go: do not ignore SIGCHLD (signal.Ignore(syscall.SIGCHLD)) in a program that uses os/exec: "
+                     "the kernel then reaps the children and cmd.Wait fails with ECHILD.",
+    [ET_FK_KILL_BROADCAST] = "Go: syscall.Kill(0, sig) signals the caller's own group; make the child a group "
+                             "leader (Setpgid) and signal -cmd.Process.Pid.",
+};
+
+const char *et_finding_fix_for(const struct et_model *m, const struct et_finding *f, char *buf, size_t len)
+{
+    const char *generic = et_finding_fix(f->kind);
+    const char *go = f->kind < ET_FK_COUNT ? go_fixes[f->kind] : NULL;
+    bool in_go = false;
+    /* A process of the finding, or the program that started it. */
+    for (uint32_t k = 0; k < f->nprocs && !in_go; k++) {
+        const struct et_proc *p = &m->procs[f->procs[k]];
+        in_go = (p->flags & ET_PF_GO) || (p->parent != ET_NO_PROC && (m->procs[p->parent].flags & ET_PF_GO));
+    }
+    if (!go || !in_go)
+        return generic;
+    snprintf(buf, len, "%s In any language: %s", go, generic);
+    return buf;
+}
+
 const char *et_severity_name(unsigned severity)
 {
     static const char *const names[] = {"info", "warning", "error"};
@@ -963,36 +1013,68 @@ static void check_orphaned_descendants(struct et_model *m)
     }
 }
 
+/* Why a static program went unrecorded: the ptrace recorder was off, and
+ * why, or the trace was made without exectrace run. */
+static const char *unrecorded_why(const struct et_model *m, char *buf, size_t len)
+{
+    if (!m->recorder) {
+        snprintf(buf, len, "the trace was made without the ptrace recorder of `exectrace run`");
+        return buf;
+    }
+    const struct et_recorder *b = et_body(m->recorder);
+    if (b->state == ET_RECORDER_ON) {
+        snprintf(buf, len, "the ptrace recorder was on, but does not record set-id programs");
+        return buf;
+    }
+    struct et_tail tail = et_tail_of(m->recorder);
+    const char *why = NULL;
+    uint16_t n = 0;
+    et_tail_str(&tail, &why, &n);
+    /* The file's bytes: no control character reaches a terminal. */
+    char text[200];
+    size_t k = 0;
+    for (; why && k < n && k + 1 < sizeof(text); k++)
+        text[k] = (unsigned char)why[k] < 0x20 || why[k] == 0x7f ? '?' : why[k];
+    text[k] = 0;
+    snprintf(buf, len, "the ptrace recorder was off: %s", k ? text : "no reason recorded");
+    return buf;
+}
+
 static void check_untraced(struct et_model *m)
 {
+    char why[320];
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct et_proc *p = &m->procs[i];
         struct et_finding *f = NULL;
         if (p->flags & ET_PF_UNTRACED_EXEC) {
             const char *exe = p->last_image && p->last_image->exe ? p->last_image->exe : "?";
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->pending_exec->ts_ns,
-                    "%s exec'd %s, which did not load the shim (%s): its own calls are not in the trace",
+                    "%s exec'd %s, which did not load the shim (%s): its own calls are not in the trace; %s",
                     LABEL(m, (int32_t)i), exe,
                     (p->flags & ET_PF_SETID_EXEC) ? "a set-user-ID or set-group-ID program"
-                                                  : "a static binary, a set-id program, or the process died at once");
+                                                  : "a static binary, a set-id program, or the process died at once",
+                    unrecorded_why(m, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->pending_exec);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->created_by) {
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts,
                     "%s, started by %s at %s, wrote no records: the program does not load the shim (a static "
-                    "binary or a set-id program)",
-                    LABEL(m, (int32_t)i), LABEL(m, p->parent), WHEN(m, p->begin_ts));
+                    "binary or a set-id program); %s",
+                    LABEL(m, (int32_t)i), LABEL(m, p->parent), WHEN(m, p->begin_ts),
+                    unrecorded_why(m, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->created_by);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->first_child != ET_NO_PROC) {
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "
-                    "Go program), so only its traced children show what it did",
-                    p->pid, LABEL(m, p->first_child));
+                    "Go program), so only its traced children show what it did; %s",
+                    p->pid, LABEL(m, p->first_child), unrecorded_why(m, why, sizeof(why)));
         }
         if (!f)
             continue;
         et_finding_add_proc(f, (int32_t)i);
+        if (m->recorder)
+            et_finding_add_evidence(f, m->recorder);
         if (m->out_of_memory)
             return;
     }

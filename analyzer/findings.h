@@ -25,6 +25,9 @@ void et_rules_free(struct et_model *m);
 const char *et_finding_kind_name(unsigned kind);
 const char *et_finding_explanation(unsigned kind);
 const char *et_finding_fix(unsigned kind);
+/* The fix for this finding: in Go's terms first when a Go program is among
+ * its processes.  buf holds what is returned, or the generic text is. */
+const char *et_finding_fix_for(const struct et_model *m, const struct et_finding *f, char *buf, size_t len);
 const char *et_severity_name(unsigned severity);
 /* Parses "error", "warning", "info"; -1 otherwise. */
 int et_severity_parse(const char *s);

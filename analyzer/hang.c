@@ -367,6 +367,45 @@ static void check_idle_reader(struct graph *g, const struct live *r)
 
 /* ---- a writer blocked on a full pipe that its waiting parent would read --------- */
 
+static const struct live *live_of(const struct graph *g, int32_t proc)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (g->v[i].proc == proc)
+            return &g->v[i];
+    return NULL;
+}
+
+/* Is l blocked in a wait that can reap child c? */
+static bool waits_for(const struct graph *g, const struct live *l, int32_t c)
+{
+    if (g->m->procs[c].parent != l->proc)
+        return false;
+    for (unsigned k = 0; k < l->b->thread_count; k++)
+        if (is_wait(l->threads[k].syscall) && wait_targets(&l->threads[k], &g->m->procs[c]))
+            return true;
+    return false;
+}
+
+/* The child of `reader` that its wait t is waiting for, on the way down to
+ * the writer w: w itself, or an ancestor of w whose descendants down to w
+ * each wait for the next (a shell between the waiter and the command that
+ * writes).  ET_NO_PROC when the wait is not on that way. */
+static int32_t waited_towards(const struct graph *g, const struct live *reader, const struct et_snapshot_thread *t,
+                              int32_t w)
+{
+    int32_t cur = w;
+    for (int depth = 0; cur != ET_NO_PROC && depth < CHAIN_MAX; depth++) {
+        const struct et_proc *c = &g->m->procs[cur];
+        if (c->parent == reader->proc)
+            return wait_targets(t, c) ? cur : ET_NO_PROC;
+        const struct live *up = c->parent == ET_NO_PROC ? NULL : live_of(g, c->parent);
+        if (!up || !waits_for(g, up, cur))
+            return ET_NO_PROC;
+        cur = c->parent;
+    }
+    return ET_NO_PROC;
+}
+
 static bool check_writer(struct graph *g, const struct live *w, const struct et_snapshot_thread *t)
 {
     struct et_model *m = g->m;
@@ -374,42 +413,68 @@ static bool check_writer(struct graph *g, const struct live *w, const struct et_
     if (!end || !(end->flags & ET_PIPE_WRITE))
         return false;
     /* Every reader must be waiting for the writer to exit instead of
-     * reading: otherwise the pipe will drain. */
+     * reading (or for a process that waits for the writer): otherwise the
+     * pipe will drain. */
     const struct live *waiter = NULL;
     const struct et_snapshot_thread *waiting = NULL;
+    int32_t awaited = ET_NO_PROC;
     for (size_t i = 0; i < g->n; i++) {
         const struct live *rd = &g->v[i];
         if (rd == w || holds(rd, end->inode, ET_PIPE_READ) < 0)
             continue;
         const struct et_snapshot_thread *wt = NULL;
+        int32_t child = ET_NO_PROC;
+        /* A thread asleep in poll, select or epoll is not reading it: the
+         * pipe is full, hence readable, and a poll that watched it would
+         * have returned.  (Go's runtime keeps one such thread, whether or
+         * not a goroutine reads.) */
         for (unsigned k = 0; k < rd->b->thread_count; k++) {
             int nr = rd->threads[k].syscall;
-            if (is_read(nr) || is_idle_poll(nr))
+            if (is_read(nr))
                 return false; /* someone may read */
-            if (is_wait(nr) && wait_targets(&rd->threads[k], &m->procs[w->proc]))
+            int32_t c = is_wait(nr) ? waited_towards(g, rd, &rd->threads[k], w->proc) : ET_NO_PROC;
+            if (c != ET_NO_PROC) {
                 wt = &rd->threads[k];
+                child = c;
+            }
         }
         if (!wt)
             return false;
         waiter = rd;
         waiting = wt;
+        awaited = child;
     }
     if (!waiter)
         return false;
     char wcall[160], rcall[160];
     describe_call(w, t, wcall, sizeof(wcall));
     describe_call(waiter, waiting, rcall, sizeof(rcall));
+    /* "X to exit" or "X to exit, which waits for Y, ...": who stands
+     * between the waiter and the writer. */
+    char between[512];
+    size_t used = (size_t)snprintf(between, sizeof(between), "%s to exit", LABEL(g, awaited));
+    int32_t via[CHAIN_MAX];
+    int nvia = 0;
+    for (int32_t c = w->proc; c != awaited && c != ET_NO_PROC && nvia < CHAIN_MAX; c = m->procs[c].parent)
+        via[nvia++] = c;
+    for (int k = nvia; k-- > 0 && used < sizeof(between);)
+        used += (size_t)snprintf(between + used, sizeof(between) - used, ", which waits for %s",
+                                 LABEL(g, via[k]));
     const struct et_record *created;
     pipe_creator(m, end->inode, &created);
     struct et_finding *f =
         add(m, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, m->snapshot_ts,
-            "%s is blocked in %s, waiting for %s to exit; %s is blocked in %s: pipe:[%" PRIu64 "] is full, and "
+            "%s is blocked in %s, waiting for %s; %s is blocked in %s: pipe:[%" PRIu64 "] is full, and "
             "the only process that would read it is waiting instead of reading. Neither can go on",
-            LABEL(g, waiter->proc), rcall, LABEL(g, w->proc), LABEL(g, w->proc), wcall, end->inode);
+            LABEL(g, waiter->proc), rcall, between, LABEL(g, w->proc), wcall, end->inode);
     if (!f)
         return true;
     et_finding_add_proc(f, waiter->proc);
     et_finding_add_proc(f, w->proc);
+    for (int k = 1; k < nvia; k++)
+        et_finding_add_proc(f, via[k]);
+    if (awaited != w->proc)
+        et_finding_add_proc(f, awaited);
     et_finding_add_evidence(f, created);
     for (uint32_t k = 0; k < m->procs[waiter->proc].nwaits; k++)
         if ((int32_t)m->procs[waiter->proc].waits[k].tid == waiting->tid)

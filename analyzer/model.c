@@ -471,6 +471,10 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
     }
     p->pgid = b->pgid;
     p->sid = b->sid;
+    if (b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER)
+        p->flags = (p->flags & ~(uint32_t)ET_PF_GO) | ((b->flags & ET_START_GO) ? ET_PF_GO : 0);
+    else if (b->origin != 0 && p->parent != ET_NO_PROC && !p->last_image)
+        p->flags |= m->procs[p->parent].flags & ET_PF_GO; /* a fork child runs its parent's image */
     if (b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER || !p->last_image) {
         char *command = b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER
                             ? join_argv(&tail, b->argv_count)
@@ -854,6 +858,9 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         break;
     case ET_REC_EXEC_FAILED:
         p->pending_exec = NULL;
+        break;
+    case ET_REC_RECORDER:
+        m->recorder = r;
         break;
     case ET_REC_SIGNAL:
         on_signal(m, pi, r);

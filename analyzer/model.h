@@ -33,6 +33,7 @@ enum et_proc_flag {
     ET_PF_REAPED = 1u << 9,
     ET_PF_ORPHANED = 1u << 10,   /* its parent ended first */
     ET_PF_LEFT_RUNNING = 1u << 11, /* the launcher stopped while it still ran */
+    ET_PF_GO = 1u << 12,         /* its latest image is a Go program */
 };
 
 enum et_end_how {
@@ -194,6 +195,7 @@ struct et_model {
     const struct et_record *current; /* the record being fed, for evidence */
     int32_t launcher;
     int32_t command;
+    const struct et_record *recorder; /* whether the ptrace recorder ran, NULL: not said */
 
     struct et_model_pipe *pipes;
     size_t npipes, pipes_cap;

@@ -191,7 +191,8 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
             }
         }
         wrap(out, "why: ", et_finding_explanation(f->kind), 2);
-        wrap(out, "fix: ", et_finding_fix(f->kind), 2);
+        char fix[2048];
+        wrap(out, "fix: ", et_finding_fix_for(m, f, fix, sizeof(fix)), 2);
     }
 }
 
@@ -312,7 +313,8 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
         fputs(",\"explanation\":", out);
         json_string(out, et_finding_explanation(f->kind));
         fputs(",\"fix\":", out);
-        json_string(out, et_finding_fix(f->kind));
+        char fix[2048];
+        json_string(out, et_finding_fix_for(m, f, fix, sizeof(fix)));
         fputs(",\"evidence\":[", out);
         for (uint32_t k = 0; k < f->nevidence; k++) {
             const struct et_record *r = f->evidence[k];

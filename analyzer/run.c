@@ -669,6 +669,9 @@ int et_cmd_run(int argc, char **argv)
     record_fork(&l, ts, l.command_pid, 0);
     close(report[1]);
     if (l.tracer) {
+        /* The command may be dead already (killed with its group): the
+         * write below must fail with EPIPE, not kill us. */
+        signal(SIGPIPE, SIG_IGN);
         close(seized[0]);
         int ret = et_tracer_seize(l.tracer, l.command_pid);
         if (ret < 0) {

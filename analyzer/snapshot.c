@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procstat.h"
@@ -50,6 +51,25 @@ static int read_stat(const char *path, struct et_proc_stat *st, char *comm, size
             snprintf(comm, comm_len, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
     }
     return 0;
+}
+
+/* A blocking call with a timeout that a signal interrupted goes on as
+ * restart_syscall.  Under the ptrace recorder every signal interrupts (even
+ * one the program ignores, such as SIGCHLD: the tracer sees it first), so
+ * a traced process blocked in poll shows as restart_syscall.  Where it
+ * sleeps says which call it was; its arguments are gone. */
+static int32_t restarted_call(const char *wchan)
+{
+    static const struct {
+        const char *prefix;
+        int32_t nr;
+    } by_wchan[] = {{"poll_schedule_timeout", SYS_poll}, {"do_select", SYS_select}, {"core_sys_select", SYS_select},
+                    {"do_epoll_wait", SYS_epoll_wait}, {"ep_poll", SYS_epoll_wait}, {"futex", SYS_futex},
+                    {"hrtimer_nanosleep", SYS_clock_nanosleep}, {"do_nanosleep", SYS_clock_nanosleep}};
+    for (size_t i = 0; i < sizeof(by_wchan) / sizeof(by_wchan[0]); i++)
+        if (!strncmp(wchan, by_wchan[i].prefix, strlen(by_wchan[i].prefix)))
+            return by_wchan[i].nr;
+    return SYS_restart_syscall;
 }
 
 bool et_live_parse_syscall(const char *text, struct et_live_thread *t)
@@ -121,6 +141,8 @@ static int read_threads(const char *proc_root, struct et_live_proc *p)
         if (read_text(path, t->wchan, sizeof(t->wchan)) < 0 || strcmp(t->wchan, "0") == 0)
             t->wchan[0] = 0;
         t->wchan[strcspn(t->wchan, "\n")] = 0;
+        if (t->syscall == SYS_restart_syscall)
+            t->syscall = restarted_call(t->wchan);
     }
     closedir(d);
     return 0;

@@ -25,6 +25,25 @@ $(BUILD)/examples/%: examples/%.c
 
 examples: $(EXAMPLE_BIN)
 
+# The Go examples, each examples/<kind>/<name>.go a program of its own,
+# built when a Go toolchain is installed (./make.sh installs Debian's
+# golang-go).  GOPATH mode: they use the standard library only, and nothing
+# is looked up on a network.
+GO ?= go
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+EXAMPLE_GO_SRC := $(sort $(wildcard examples/*/*.go))
+EXAMPLE_GO_BIN := $(EXAMPLE_GO_SRC:examples/%.go=$(BUILD)/examples/%)
+GO_ENV := GOCACHE=$(abspath $(BUILD))/go-cache GOPATH=$(abspath $(BUILD))/go-path GO111MODULE=off GOFLAGS= CGO_ENABLED=0
+
+$(BUILD)/examples/%: examples/%.go
+	$(call say,GO,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_ENV) $(GO) build -o $@ $<
+
+examples: $(EXAMPLE_GO_BIN)
+tests: $(EXAMPLE_GO_BIN)
+endif
+
 # The integration test runs every example and its twin.
 tests: $(EXAMPLE_BIN)
 

@@ -94,25 +94,55 @@ static void read_auxv(pid_t pid, uint64_t *entry, bool *secure)
     }
 }
 
-static bool has_interpreter(pid_t pid)
+/* What the new image's ELF file says: whether it has an interpreter
+ * (dynamic), and whether it is a Go program (a .go.buildinfo section). */
+struct elf_facts {
+    bool dynamic;
+    bool go;
+};
+
+static bool go_section(int fd, const Elf64_Ehdr *eh)
 {
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shnum == 0 || eh->e_shnum > 512 ||
+        eh->e_shstrndx >= eh->e_shnum)
+        return false;
+    Elf64_Shdr sh[512];
+    size_t size = (size_t)eh->e_shnum * sizeof(Elf64_Shdr);
+    if (pread(fd, sh, size, (off_t)eh->e_shoff) != (ssize_t)size)
+        return false;
+    const Elf64_Shdr *strtab = &sh[eh->e_shstrndx];
+    char names[4096];
+    size_t n = strtab->sh_size < sizeof(names) - 1 ? strtab->sh_size : sizeof(names) - 1;
+    ssize_t got = pread(fd, names, n, (off_t)strtab->sh_offset);
+    if (got <= 0)
+        return false;
+    names[got] = 0;
+    for (unsigned i = 0; i < eh->e_shnum; i++)
+        if (sh[i].sh_name < (size_t)got && !strcmp(names + sh[i].sh_name, ".go.buildinfo"))
+            return true;
+    return false;
+}
+
+static struct elf_facts read_elf_facts(pid_t pid)
+{
+    struct elf_facts facts = {false, false};
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/exe", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return facts;
     Elf64_Ehdr eh;
-    bool interp = false;
     if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
         eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256) {
         Elf64_Phdr ph[256];
         size_t size = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
         if (pread(fd, ph, size, (off_t)eh.e_phoff) == (ssize_t)size)
-            for (unsigned i = 0; i < eh.e_phnum && !interp; i++)
-                interp = ph[i].p_type == PT_INTERP;
+            for (unsigned i = 0; i < eh.e_phnum && !facts.dynamic; i++)
+                facts.dynamic = ph[i].p_type == PT_INTERP;
+        facts.go = go_section(fd, &eh);
     }
     close(fd);
-    return interp;
+    return facts;
 }
 
 /* Does the new image's environment preload the shim? */
@@ -168,15 +198,19 @@ static void read_exe_range(pid_t pid, uint64_t entry, struct et_tproc *p)
     fclose(f);
 }
 
-static uint8_t classify(struct et_tracer *t, struct et_tproc *p)
+static uint8_t classify(struct et_tracer *t, struct et_tproc *p, bool *go)
 {
     uint64_t entry = 0;
     bool secure = false;
     read_auxv(p->pid, &entry, &secure);
     if (t->mode == ET_FILTER_NUMBERS)
         read_exe_range(p->pid, entry, p);
-    bool dynamic = has_interpreter(p->pid);
-    if (dynamic && !secure && preloads_shim(p->pid, t->cfg.shim_path))
+    if (secure)
+        return ET_COVER_NONE;
+    struct elf_facts elf = read_elf_facts(p->pid);
+    bool dynamic = elf.dynamic;
+    *go = elf.go;
+    if (dynamic && preloads_shim(p->pid, t->cfg.shim_path))
         return ET_COVER_SHIM;
     /* Every listed call stops under the number filter; under the address
      * filter only those of code in the windows, which a static-pie image or
@@ -200,7 +234,8 @@ static void status_ids(pid_t pid, uint32_t *uid, uint32_t *euid)
     }
 }
 
-static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t origin, uint64_t ts, bool with_image)
+static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t origin, uint64_t ts, bool with_image,
+                        uint16_t start_flags)
 {
     struct et_tproc *p = th->proc;
     struct et_proc_stat st = {0};
@@ -218,7 +253,7 @@ static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t ori
         et_tp_fd_set(p, &(struct et_fd_entry){.fd = pipes[i].fd, .flags = pipes[i].flags, .inode = pipes[i].inode});
 
     struct et_start_info info = {.origin = origin,
-                                 .flags = truncated ? ET_START_PIPES_TRUNCATED : 0,
+                                 .flags = (uint16_t)(start_flags | (truncated ? ET_START_PIPES_TRUNCATED : 0)),
                                  .ppid = st.ppid,
                                  .pgid = st.pgid,
                                  .sid = st.sid,
@@ -267,20 +302,21 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
     th->in_call = false;
     p->vfork_child = false;
     et_tp_fds_exec(p);
-    p->cover = classify(t, p);
-    if (p->cover == ET_COVER_SHIM) {
+    bool go = false;
+    p->cover = classify(t, p, &go);
+    if (p->cover == ET_COVER_SHIM || p->cover == ET_COVER_NONE) {
         /* The shim lists what the image inherited; we follow only what our
          * own records create. */
         p->nfds = 0;
         return;
     }
     t->stats.images++;
-    write_start(t, th, ET_ORIGIN_EXEC, ts, true);
+    write_start(t, th, ET_ORIGIN_EXEC, ts, true, go ? ET_START_GO : 0);
 }
 
 void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct et_tthread *parent, uint16_t origin,
                          uint64_t ts)
 {
     (void)parent;
-    write_start(t, child, origin, ts, false);
+    write_start(t, child, origin, ts, false, 0);
 }

@@ -23,6 +23,9 @@ enum et_image_cover {
     /* Us, but its code lies outside the windows (static-pie, a dynamic
      * image without the shim): every system call stops (PTRACE_SYSCALL). */
     ET_COVER_SYSCALLS = 3,
+    /* Nobody: a set-id image (AT_SECURE), which the shim does not enter
+     * either.  Its stops are resumed, and nothing is recorded. */
+    ET_COVER_NONE = 4,
 };
 
 struct et_fd_entry {

@@ -183,26 +183,22 @@ static struct et_tthread *adopt(struct et_tracer *t, pid_t tid)
     return th;
 }
 
-/* The flags of the clone a creation event came from. */
+/* The flags of the clone a creation event came from: at an event stop
+ * inside a call, the registers still hold its number and arguments.  A
+ * fork or vfork call has none of its own. */
 static uint64_t clone_flags_of(pid_t tid, int event)
 {
-    if (event == PTRACE_EVENT_FORK)
-        return SIGCHLD;
-    if (event == PTRACE_EVENT_VFORK)
-        return CLONE_VFORK | CLONE_VM | SIGCHLD;
-    /* At an event stop inside a call, the registers still hold its number
-     * and arguments. */
     struct user_regs_struct regs;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
-        return 0;
-    if (regs.orig_rax == SYS_clone)
-        return regs.rdi;
-    if (regs.orig_rax == SYS_clone3) {
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+        if (regs.orig_rax == SYS_clone)
+            return regs.rdi;
         uint64_t flags = 0;
-        if (et_read_memory(tid, regs.rdi, &flags, sizeof(flags)) == 0)
+        if (regs.orig_rax == SYS_clone3 && et_read_memory(tid, regs.rdi, &flags, sizeof(flags)) == 0)
             return flags;
     }
-    return 0;
+    if (event == PTRACE_EVENT_VFORK)
+        return CLONE_VFORK | CLONE_VM | SIGCHLD;
+    return event == PTRACE_EVENT_CLONE ? 0 : SIGCHLD;
 }
 
 static void on_created(struct et_tracer *t, struct et_tthread *th, int event)
@@ -264,6 +260,8 @@ static void on_call_stop(struct et_tracer *t, struct et_tthread *th, bool seccom
         return;
     }
     struct et_tproc *p = th->proc;
+    if (p->cover == ET_COVER_NONE)
+        return;
     if (info.op == PTRACE_SYSCALL_INFO_SECCOMP || (info.op == PTRACE_SYSCALL_INFO_ENTRY && !seccomp)) {
         long nr = (long)(info.op == PTRACE_SYSCALL_INFO_SECCOMP ? info.seccomp.nr : info.entry.nr);
         const uint64_t *args = info.op == PTRACE_SYSCALL_INFO_SECCOMP ? info.seccomp.args : info.entry.args;

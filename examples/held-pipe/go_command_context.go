@@ -27,6 +27,7 @@ import (
 )
 
 func main() {
+	fmt.Printf("main=%d\n", os.Getpid())
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -117,10 +117,10 @@ static const char *describe(const char *const argv[])
     return buf;
 }
 
-static void run_example(struct example *x, const char *const argv[])
+static void run_example_with(struct example *x, const char *const options[], const char *const argv[])
 {
     double start = now_s();
-    assert_int_equal(traced_run(&x->r, (const char *const[]){"-q", NULL}, NULL, argv), 0);
+    assert_int_equal(traced_run(&x->r, options, NULL, argv), 0);
     double took = now_s() - start;
     assert_true(x->r.loaded);
     if (x->r.status != 0)
@@ -130,11 +130,20 @@ static void run_example(struct example *x, const char *const argv[])
     struct et_thresholds th;
     et_default_thresholds(&th);
     assert_int_equal(et_model_build(&x->m, &x->r.trace, &th), 0);
-    /* $(BUILD)/examples/KIND/NAME comes from examples/KIND/NAME.c. */
+    /* $(BUILD)/examples/KIND/NAME comes from examples/KIND/NAME.c (or
+     * .go: a Go example's call sites are not checked). */
     const char *built = EXECTRACE_BUILD_DIR "/examples/";
     x->source[0] = 0;
-    if (strncmp(argv[0], built, strlen(built)) == 0)
+    if (strncmp(argv[0], built, strlen(built)) == 0) {
         snprintf(x->source, sizeof(x->source), "%s/examples/%s.c", source_dir(), argv[0] + strlen(built));
+        if (access(x->source, R_OK) != 0)
+            x->source[0] = 0;
+    }
+}
+
+static void run_example(struct example *x, const char *const argv[])
+{
+    run_example_with(x, (const char *const[]){"-q", NULL}, argv);
 }
 
 /* The example's binary: the program the launcher ran. */
@@ -638,15 +647,45 @@ static void fd_leak_exec_fixed(void **state)
 
 /* ---- untraced -------------------------------------------------------------------- */
 
+/* Without the ptrace recorder, a static program's own calls are not seen:
+ * the report says so, and why. */
 static void untraced(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){example_bin("untraced", "untraced"), NULL});
+    run_example_with(&x, (const char *const[]){"-q", "--no-ptrace", NULL},
+                     (const char *const[]){example_bin("untraced", "untraced"), NULL});
     const struct et_finding *f = expect_finding(&x, ET_FK_UNTRACED, ET_SEV_INFO);
     expect_names_pid(&x, f, out_pid(&x, "main"), "the static program");
+    if (!strstr(f->message, "the ptrace recorder was off: turned off with --no-ptrace"))
+        fail_msg("the untraced finding does not say the recorder was turned off: %s", f->message);
     /* Its child's echo loaded the shim: the trace saw it start. */
     assert_non_null(start_by_argv0(&x.r, "echo"));
+    example_free(&x);
+}
+
+static bool by_recorder(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    return (r->flags & ET_RF_RECORDER) != 0;
+}
+
+/* With it, the same program is recorded like any other, and the report has
+ * nothing to say. */
+static void untraced_recorded(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){example_bin("untraced", "untraced"), NULL});
+    expect_no_findings(&x);
+    int main_pid = out_pid(&x, "main"), child = out_pid(&x, "child");
+    const struct et_record *fork = find_record(&x.r, ET_REC_FORK, main_pid, by_recorder, NULL);
+    assert_non_null(fork);
+    assert_int_equal(BODY(fork, et_fork)->result, child);
+    const struct et_record *reaped = find_record(&x.r, ET_REC_WAIT_RETURN, main_pid, by_recorder, NULL);
+    assert_non_null(reaped);
+    assert_int_equal(BODY(reaped, et_wait_return)->result, child);
+    assert_non_null(find_record(&x.r, ET_REC_IMAGE_EXIT, main_pid, by_recorder, NULL));
     example_free(&x);
 }
 
@@ -654,6 +693,98 @@ static void untraced_fixed(void **state)
 {
     (void)state;
     c_twin_is_quiet("untraced", "untraced_fixed");
+}
+
+/* ---- Go ---------------------------------------------------------------------------- */
+
+/* A Go example, built by examples/examples.mk when Go is installed. */
+static const char *go_example(const char *kind, const char *name)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/examples/%s/%s", EXECTRACE_BUILD_DIR, kind, name);
+    if (access(path, X_OK) != 0 && system("command -v go >/dev/null 2>&1") != 0) {
+        print_message("Go is not installed (./make.sh installs golang-go): %s is not built\n", path);
+        skip();
+    }
+    return example_bin(kind, name);
+}
+
+/* A Go program never calls libc for these: everything it did is the
+ * recorder's. */
+static void expect_recorded_go(const struct example *x, int pid)
+{
+    if (!find_record(&x->r, ET_REC_FORK, pid, by_recorder, NULL))
+        fail_msg("no fork of the Go program %d was recorded\nstdout:\n%s", pid, x->r.out);
+}
+
+static void held_pipe_go(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("held-pipe", "go_command_context"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "main"), "the Go program");
+    expect_names_command(&x, f, "sh -c");
+    expect_names_command(&x, f, "sleep 3");
+    expect_recorded_go(&x, out_pid(&x, "main"));
+    /* The fix speaks Go. */
+    if (!strstr(et_finding_fix(f->kind), "WaitDelay"))
+        fail_msg("the held-pipe fix does not name Cmd.WaitDelay: %s", et_finding_fix(f->kind));
+    example_free(&x);
+}
+
+static void held_pipe_go_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("held-pipe", "go_command_context_fixed"), NULL});
+    expect_no_findings(&x);
+    expect_recorded_go(&x, out_pid(&x, "main"));
+    example_free(&x);
+}
+
+static void zombie_go(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("zombie", "go_start_without_wait"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ZOMBIE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "child"), "the child never waited for");
+    expect_recorded_go(&x, out_pid(&x, "main"));
+    example_free(&x);
+}
+
+static void zombie_go_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("zombie", "go_start_without_wait_fixed"), NULL});
+    expect_no_findings(&x);
+    example_free(&x);
+}
+
+static void orphaned_descendants_go(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("orphaned-descendants", "go_timeout_kills_leader"), NULL});
+    const struct et_finding *f = expect_finding(&x, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING);
+    expect_names_pid(&x, f, out_pid(&x, "shell"), "the killed shell");
+    expect_names_command(&x, f, "sleep 1");
+    /* The kill is the Go program's, seen by the recorder. */
+    const struct et_record *kill = find_record(&x.r, ET_REC_SIGNAL, out_pid(&x, "main"), by_recorder, NULL);
+    assert_non_null(kill);
+    assert_int_equal(BODY(kill, et_signal)->target, out_pid(&x, "shell"));
+    example_free(&x);
+}
+
+static void orphaned_descendants_go_fixed(void **state)
+{
+    (void)state;
+    struct example x;
+    run_example(&x, (const char *const[]){go_example("orphaned-descendants", "go_timeout_kills_leader_fixed"), NULL});
+    expect_no_findings(&x);
+    example_free(&x);
 }
 
 int main(void)
@@ -688,7 +819,14 @@ int main(void)
         cmocka_unit_test(fd_leak_exec),
         cmocka_unit_test(fd_leak_exec_fixed),
         cmocka_unit_test(untraced),
+        cmocka_unit_test(untraced_recorded),
         cmocka_unit_test(untraced_fixed),
+        cmocka_unit_test(held_pipe_go),
+        cmocka_unit_test(held_pipe_go_fixed),
+        cmocka_unit_test(zombie_go),
+        cmocka_unit_test(zombie_go_fixed),
+        cmocka_unit_test(orphaned_descendants_go),
+        cmocka_unit_test(orphaned_descendants_go_fixed),
     };
     return cmocka_run_group_tests_name("examples", tests, NULL, NULL);
 }

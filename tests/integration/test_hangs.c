@@ -515,6 +515,11 @@ static struct run *run_hang(const char *const argv[])
     return r;
 }
 
+static struct run *run_hang(const char *const argv[])
+{
+    return run_hang_with(HANG_OPTIONS, argv);
+}
+
 /* The fix: it ends before the deadline with its own status, no snapshot,
  * no finding at all, nothing left. */
 static void run_twin(const char *const argv[], int status)
@@ -557,6 +562,36 @@ static void pipe_deadlock_fixed(void **state)
 {
     (void)state;
     run_twin((const char *const[]){example_bin("pipe-deadlock", "pipe_deadlock_fixed"), NULL}, 0);
+}
+
+/* Go's StdoutPipe + Wait before reading, with a shell between the waiter
+ * and the blocked writer. */
+static void pipe_deadlock_go(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/examples/pipe-deadlock/go_wait_before_read", EXECTRACE_BUILD_DIR);
+    if (access(path, X_OK) != 0 && system("command -v go >/dev/null 2>&1") != 0) {
+        print_message("Go is not installed (./make.sh installs golang-go): %s is not built\n", path);
+        skip();
+    }
+    struct run *r = run_hang((const char *const[]){example_bin("pipe-deadlock", "go_wait_before_read"), NULL});
+    const struct et_finding *f = expect_finding(r, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR);
+    expect_names_pid(r, f, out_pid(r, "main"), "the Go program, in waitid");
+    expect_names_command(r, f, "seq");
+    expect_says(f, "is blocked in write(fd 1, pipe:[");
+    char shell[32];
+    snprintf(shell, sizeof(shell), "%d (sh -c", out_pid(r, "shell"));
+    expect_says(f, shell);
+    /* The wait is part of the deadlock: not reported again. */
+    assert_null(find_kind(r, ET_FK_STUCK_WAIT));
+    run_free(r);
+}
+
+static void pipe_deadlock_go_fixed(void **state)
+{
+    (void)state;
+    run_twin((const char *const[]){example_bin("pipe-deadlock", "go_wait_before_read_fixed"), NULL}, 0);
 }
 
 static void pipe_deadlock_python(void **state)
@@ -682,9 +717,9 @@ static bool is_static_elf(const char *path)
     return is_static;
 }
 
-static void blocked_on_held_pipe_static_parent(void **state)
+/* Builds the static parent; its path, or NULL after skip(). */
+static const char *build_static_parent(void)
 {
-    (void)state;
     snprintf(static_dir, sizeof(static_dir), "/tmp/exectrace-static-XXXXXX");
     assert_non_null(mkdtemp(static_dir));
     char bin[sizeof(static_dir) + 32];
@@ -710,14 +745,15 @@ static void blocked_on_held_pipe_static_parent(void **state)
     }
     if (ran == 0)
         captured_free(&c);
+    static char built_path[sizeof(bin)];
+    snprintf(built_path, sizeof(built_path), "%s", path);
+    return built_path;
+}
 
-    struct run *r = run_hang((const char *const[]){path, NULL});
-    remove_static_dir();
-    int main_pid = out_pid(r, "main");
-    /* The trace has none of its calls... */
-    const struct et_finding *u = expect_finding(r, ET_FK_UNTRACED, ET_SEV_INFO);
-    expect_names_pid(r, u, main_pid, "the static parent");
-    /* ...yet the hang is named, from /proc. */
+/* The hang is named either way: from the recorder's records, or from /proc
+ * alone when it is off. */
+static void check_static_parent_hang(struct run *r, int main_pid)
+{
     const struct et_finding *f = expect_finding(r, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR);
     expect_names_pid(r, f, main_pid, "the static parent, blocked in read");
     expect_in_run_report(r, "error blocked-on-held-pipe");
@@ -726,6 +762,46 @@ static void blocked_on_held_pipe_static_parent(void **state)
     char shell[32];
     snprintf(shell, sizeof(shell), "from %d (sh", out_pid(r, "shell"));
     expect_says(f, shell);
+}
+
+static void blocked_on_held_pipe_static_parent(void **state)
+{
+    (void)state;
+    const char *path = build_static_parent();
+    struct run *r = run_hang_with(HANG_OPTIONS_SHIM_ONLY, (const char *const[]){path, NULL});
+    remove_static_dir();
+    int main_pid = out_pid(r, "main");
+    /* The trace has none of its calls... */
+    const struct et_finding *u = expect_finding(r, ET_FK_UNTRACED, ET_SEV_INFO);
+    expect_names_pid(r, u, main_pid, "the static parent");
+    /* ...yet the hang is named, from /proc. */
+    check_static_parent_hang(r, main_pid);
+    run_free(r);
+}
+
+static bool by_recorder(const struct et_record *rec, const void *arg)
+{
+    (void)arg;
+    return (rec->flags & ET_RF_RECORDER) != 0;
+}
+
+/* With the recorder, the static parent's pipe and fork are in the trace. */
+static void blocked_on_held_pipe_static_parent_recorded(void **state)
+{
+    (void)state;
+    const char *path = build_static_parent();
+    struct run *r = run_hang((const char *const[]){path, NULL});
+    remove_static_dir();
+    int main_pid = out_pid(r, "main");
+    assert_null(find_kind(r, ET_FK_UNTRACED));
+    check_static_parent_hang(r, main_pid);
+    const struct et_finding *f = find_kind(r, ET_FK_BLOCKED_ON_HELD_PIPE);
+    bool cites_pipe = false;
+    for (uint32_t k = 0; k < f->nevidence; k++)
+        cites_pipe |= f->evidence[k]->type == ET_REC_PIPE && f->evidence[k]->pid == (uint32_t)main_pid &&
+                      (f->evidence[k]->flags & ET_RF_RECORDER);
+    if (!cites_pipe)
+        fail_msg("the finding does not cite the static parent's pipe, recorded by ptrace: %s", f->message);
     run_free(r);
 }
 
@@ -756,12 +832,12 @@ static void self_held_pipe_fixed(void **state)
 /* A parent that never reaps: its exited child is a zombie at the snapshot.
  * Traced, the report says for how long; exec'd into a static program,
  * whose exit is not recorded, only the snapshot knows. */
-static void check_live_zombie(const char *mode, const char *says)
+static void check_live_zombie(const char *const *options, const char *mode, const char *says)
 {
     char prog[PATH_MAX], statik[PATH_MAX];
     snprintf(prog, sizeof(prog), "%s", test_prog("hang_zombie"));
     snprintf(statik, sizeof(statik), "%s", test_prog("hang_zombie_static"));
-    struct run *r = run_hang((const char *const[]){prog, mode, statik, NULL});
+    struct run *r = run_hang_with(options, (const char *const[]){prog, mode, statik, NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_ZOMBIE, ET_SEV_WARNING);
     expect_names_pid(r, f, out_pid(r, "job"), "the zombie");
     expect_names_pid(r, f, out_pid(r, "main"), "its parent, which never reaps it");
@@ -773,13 +849,20 @@ static void check_live_zombie(const char *mode, const char *says)
 static void zombie_traced(void **state)
 {
     (void)state;
-    check_live_zombie("traced", "since it exited at");
+    check_live_zombie(HANG_OPTIONS, "traced", "since it exited at");
 }
 
 static void zombie_untraced(void **state)
 {
     (void)state;
-    check_live_zombie("untraced", "(since when is not recorded)");
+    check_live_zombie(HANG_OPTIONS_SHIM_ONLY, "untraced", "(since when is not recorded)");
+}
+
+/* The static program's exit is the recorder's: the report knows when. */
+static void zombie_untraced_recorded(void **state)
+{
+    (void)state;
+    check_live_zombie(HANG_OPTIONS, "untraced", "since it exited at");
 }
 
 /* ---- stuck-wait ------------------------------------------------------------------- */
@@ -1010,6 +1093,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(pipe_deadlock, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_fixed, teardown),
+        cmocka_unit_test_teardown(pipe_deadlock_go, teardown),
+        cmocka_unit_test_teardown(pipe_deadlock_go_fixed, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_python, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_python_fixed, teardown),
         cmocka_unit_test_teardown(blocked_on_held_pipe, teardown),
@@ -1019,10 +1104,12 @@ int main(void)
         cmocka_unit_test_teardown(blocked_on_held_pipe_shell, teardown),
         cmocka_unit_test_teardown(blocked_on_held_pipe_shell_fixed, teardown),
         cmocka_unit_test_teardown(blocked_on_held_pipe_static_parent, teardown),
+        cmocka_unit_test_teardown(blocked_on_held_pipe_static_parent_recorded, teardown),
         cmocka_unit_test_teardown(self_held_pipe, teardown),
         cmocka_unit_test_teardown(self_held_pipe_fixed, teardown),
         cmocka_unit_test_teardown(zombie_traced, teardown),
         cmocka_unit_test_teardown(zombie_untraced, teardown),
+        cmocka_unit_test_teardown(zombie_untraced_recorded, teardown),
         cmocka_unit_test_teardown(stuck_wait, teardown),
         cmocka_unit_test_teardown(stuck_wait_fixed, teardown),
         cmocka_unit_test_teardown(stuck_wait_shell, teardown),
