@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -647,7 +648,9 @@ int et_cmd_run(int argc, char **argv)
     }
 
     int report[2], seized[2] = {-1, -1};
-    if (pipe2(report, O_CLOEXEC) < 0 || (l.tracer && pipe2(seized, O_CLOEXEC) < 0)) {
+    /* seized: a socket, so that telling a command that died meanwhile
+     * fails with EPIPE rather than raising SIGPIPE here. */
+    if (pipe2(report, O_CLOEXEC) < 0 || (l.tracer && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, seized) < 0)) {
         fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
@@ -669,9 +672,6 @@ int et_cmd_run(int argc, char **argv)
     record_fork(&l, ts, l.command_pid, 0);
     close(report[1]);
     if (l.tracer) {
-        /* The command may be dead already (killed with its group): the
-         * write below must fail with EPIPE, not kill us. */
-        signal(SIGPIPE, SIG_IGN);
         close(seized[0]);
         int ret = et_tracer_seize(l.tracer, l.command_pid);
         if (ret < 0) {
@@ -680,7 +680,7 @@ int et_cmd_run(int argc, char **argv)
             et_tracer_free(l.tracer);
             l.tracer = NULL;
         }
-        ssize_t unused = write(seized[1], l.tracer ? "y" : "n", 1);
+        ssize_t unused = send(seized[1], l.tracer ? "y" : "n", 1, MSG_NOSIGNAL);
         (void)unused;
         close(seized[1]);
     }

@@ -41,6 +41,19 @@ $(BUILD)/tests/progs/hang_zombie_static: tests/progs/hang_zombie.c | $(BUILD)/te
 	$(call say,CC,$@)
 	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -static -o $@ $<
 
+# Programs whose own calls stop in the ptrace recorder: linked -static, and
+# -static-pie (loaded where libraries are, outside the filter's windows).
+RECORDER_PROGS := recorder_cases go_patterns
+RECORDER_BIN := $(RECORDER_PROGS:%=$(BUILD)/tests/progs/%_static) $(RECORDER_PROGS:%=$(BUILD)/tests/progs/%_static_pie)
+
+$(BUILD)/tests/progs/%_static: tests/progs/%.c | $(BUILD)/tests/progs
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -static -pthread -o $@ $<
+
+$(BUILD)/tests/progs/%_static_pie: tests/progs/%.c | $(BUILD)/tests/progs
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -static-pie -fPIE -pthread -o $@ $<
+
 # A library whose constructor makes hooked calls before the shim's has run.
 $(BUILD)/tests/progs/libearly.so: tests/progs/lib/libearly.c | $(BUILD)/tests/progs
 	$(call say,CC,$<)
@@ -56,7 +69,8 @@ $(BUILD)/tests/progs/stack_sites: tests/progs/stack_sites.c $(BUILD)/tests/progs
 	$(call say,CC,$<)
 	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror -O1 -g -o $@ $< -L$(BUILD)/tests/progs -lsites '-Wl,-rpath,$$ORIGIN' -ldl
 
-tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(BUILD)/tests/progs/libearly.so $(BUILD)/tests/progs/hang_zombie_static \
+tests: all $(UNIT_BIN) $(INTEGRATION_BIN) $(PROG_BIN) $(RECORDER_BIN) $(BUILD)/tests/progs/libearly.so \
+       $(BUILD)/tests/progs/hang_zombie_static \
        $(BUILD)/tests/progs/libsites_dl.so
 
 # Each test program runs on its own; a failure does not hide the others.

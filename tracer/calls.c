@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -282,6 +283,18 @@ void et_call_created(struct et_tracer *t, struct et_tthread *th, struct et_tthre
         return;
     c->fork_recorded = true;
     record_fork(t, th, c, child->proc->pid, 0, clone_flags);
+    /* CLONE_PIDFD: the kernel has stored the pidfd by now (clone's
+     * parent_tid argument, clone3's pidfd field); it names this child. */
+    int32_t pidfd = -1;
+    if ((clone_flags & CLONE_PIDFD) && c->nr == SYS_clone)
+        et_read_memory(th->tid, c->args[2], &pidfd, sizeof(pidfd));
+    else if ((clone_flags & CLONE_PIDFD) && c->nr == SYS_clone3) {
+        uint64_t where = 0;
+        if (et_read_memory(th->tid, c->args[0] + 8, &where, sizeof(where)) == 0)
+            et_read_memory(th->tid, where, &pidfd, sizeof(pidfd));
+    }
+    if (pidfd >= 0)
+        et_tp_fd_set(th->proc, &(struct et_fd_entry){.fd = pidfd, .pid = (uint32_t)child->proc->pid, .pidfd = true});
     uint16_t origin = (clone_flags & CLONE_VFORK) ? ET_ORIGIN_VFORK
                       : c->nr == SYS_fork        ? ET_ORIGIN_FORK
                                                  : ET_ORIGIN_CLONE;
@@ -593,6 +606,8 @@ bool et_call_enter(struct et_tracer *t, struct et_tthread *th, long nr, const ui
     case SYS_exit_group:
         record_exit_group(t, th, c);
         return false;
+    case SYS_ptrace:
+        return args[0] == PTRACE_TRACEME || args[0] == PTRACE_ATTACH || args[0] == PTRACE_SEIZE;
     default:
         return true;
     }
@@ -663,6 +678,19 @@ void et_call_exit(struct et_tracer *t, struct et_tthread *th, long rval, bool is
         break;
     case SYS_rt_sigaction:
         record_sigchld(t, th, c, rval, err);
+        break;
+    case SYS_ptrace:
+        if (err == EPERM && !t->told_ptrace) {
+            /* A process has one tracer, and in this tree it is us. */
+            t->told_ptrace = true;
+            fprintf(stderr,
+                    "exectrace: pid %d called ptrace(%s), which fails while exectrace's recorder traces the "
+                    "tree (a process has one tracer): use exectrace run --no-ptrace to debug or strace inside it\n",
+                    th->proc->pid,
+                    c->args[0] == PTRACE_TRACEME ? "PTRACE_TRACEME"
+                    : c->args[0] == PTRACE_ATTACH ? "PTRACE_ATTACH"
+                                                  : "PTRACE_SEIZE");
+        }
         break;
     default:
         record_simple(t, th, c, rval, err);

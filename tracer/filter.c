@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,7 +53,7 @@ static const long traced_calls[] = {
     SYS_clone, SYS_fork, SYS_vfork, SYS_clone3, SYS_execve, SYS_execveat, SYS_kill, SYS_tgkill, SYS_tkill,
     SYS_rt_sigqueueinfo, SYS_pidfd_send_signal, SYS_pidfd_open, SYS_wait4, SYS_waitid, SYS_pipe, SYS_pipe2,
     SYS_close, SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3, SYS_fcntl, SYS_setpgid, SYS_setsid, SYS_prctl,
-    SYS_rt_sigaction, SYS_exit_group,
+    SYS_rt_sigaction, SYS_exit_group, SYS_ptrace,
 };
 
 #define NTRACED (sizeof(traced_calls) / sizeof(traced_calls[0]))
@@ -175,7 +176,9 @@ static unsigned build_filter(const struct et_tracer *t, enum et_filter_mode mode
                                           (uint8_t)(allow_at - (b.n + 1)), 0));
     /* The jump table: a call with argument rules goes to its rule. */
     for (unsigned i = 0; i < NTRACED; i++) {
-        unsigned target = tail;
+        /* ptrace stops from any code: a program that traces (gdb, strace)
+         * fails under the recorder, and the user must be told why. */
+        unsigned target = traced_calls[i] == SYS_ptrace ? trace_at : tail;
         unsigned at = head + table;
         for (unsigned r = 0; r < NRULES; r++) {
             if (arg_rules[r].nr == traced_calls[i]) {
@@ -283,8 +286,10 @@ static __attribute__((noreturn)) void probe_child(const struct et_tracer *t, enu
  * -errno (why holds the reason). */
 static int probe(struct et_tracer *t, enum et_filter_mode mode, char *why, size_t why_len)
 {
+    /* go: a socket, so that telling a child that died meanwhile fails
+     * with EPIPE instead of raising SIGPIPE in the launcher. */
     int go[2], errp[2];
-    if (pipe2(go, O_CLOEXEC) < 0)
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
         return snprintf(why, why_len, "pipe: %s", strerror(errno)), -errno;
     if (pipe2(errp, O_CLOEXEC) < 0) {
         int e = errno;
@@ -314,7 +319,7 @@ static int probe(struct et_tracer *t, enum et_filter_mode mode, char *why, size_
                  errno == EPERM ? "; already traced, or forbidden by Yama or a container's profile" : "");
         kill(pid, SIGKILL);
     }
-    ssize_t unused = write(go[1], "g", 1);
+    ssize_t unused = send(go[1], "g", 1, MSG_NOSIGNAL);
     (void)unused;
     close(go[1]);
     int stops = 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -205,7 +206,12 @@ static uint8_t classify(struct et_tracer *t, struct et_tproc *p, bool *go)
     read_auxv(p->pid, &entry, &secure);
     if (t->mode == ET_FILTER_NUMBERS)
         read_exe_range(p->pid, entry, p);
-    if (secure)
+    /* Set-id programs are not followed, elevated or not: the shim is
+     * not put back into their environment either. */
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+    if (secure || (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))))
         return ET_COVER_NONE;
     struct elf_facts elf = read_elf_facts(p->pid);
     bool dynamic = elf.dynamic;

@@ -81,6 +81,7 @@ struct et_tracer {
     uint32_t pie_hi_lo, pie_hi_hi;
     struct et_tthread *buckets[1024];
     struct et_tracer_stats stats;
+    bool told_ptrace; /* the one line about a tracee's own ptrace was said */
     long clock_ticks;
     uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
 };

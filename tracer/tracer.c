@@ -275,8 +275,8 @@ static void on_call_stop(struct et_tracer *t, struct et_tthread *th, bool seccom
         }
         t->stats.call_stops++;
         /* Under the number filter, libc's calls stop too: the shim has
-         * those. */
-        if (p->cover == ET_COVER_SHIM && t->mode == ET_FILTER_NUMBERS &&
+         * those.  (ptrace stops from anywhere, on purpose.) */
+        if (p->cover == ET_COVER_SHIM && t->mode == ET_FILTER_NUMBERS && nr != SYS_ptrace &&
             !(info.instruction_pointer >= p->exe_lo && info.instruction_pointer < p->exe_hi))
             return;
         th->in_call = et_call_enter(t, th, nr, args, info.instruction_pointer);

@@ -499,12 +499,15 @@ static size_t snapshot_records(const struct run *r, uint16_t reason)
 /* ---- the two halves of every example ----------------------------------------- */
 
 static const char *const HANG_OPTIONS[] = {"--hang-after", "1", "--kill-after-report", NULL};
+/* Without the ptrace recorder: programs that do not load the shim are seen
+ * in /proc only. */
+static const char *const HANG_OPTIONS_SHIM_ONLY[] = {"--hang-after", "1", "--kill-after-report", "--no-ptrace", NULL};
 
 /* The bug: it hangs, exectrace reports after 1 s, kills the tree, exits
  * 124, and nothing is left. */
-static struct run *run_hang(const char *const argv[])
+static struct run *run_hang_with(const char *const *options, const char *const argv[])
 {
-    struct run *r = run_to_end(HANG_OPTIONS, argv);
+    struct run *r = run_to_end(options, argv);
     if (r->status != 124)
         fail_msg("%s: exectrace exited %d, not 124\nstdout:\n%s\nstderr:\n%s", argv[0], r->status, r->out, r->err);
     expect_err(r, "has not finished after 1.0 s");
@@ -777,12 +780,6 @@ static void blocked_on_held_pipe_static_parent(void **state)
     /* ...yet the hang is named, from /proc. */
     check_static_parent_hang(r, main_pid);
     run_free(r);
-}
-
-static bool by_recorder(const struct et_record *rec, const void *arg)
-{
-    (void)arg;
-    return (rec->flags & ET_RF_RECORDER) != 0;
 }
 
 /* With the recorder, the static parent's pipe and fork are in the trace. */

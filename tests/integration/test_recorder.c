@@ -1,0 +1,574 @@
+/* The ptrace + seccomp recorder of `exectrace run`: programs that never load
+ * the shim (static, static-pie, Go's raw calls) are recorded, and every
+ * program behaves as it does untraced, through the stops a tracer gets
+ * wrong: signals, group-stops, SIGKILL in a stop, exit_group with threads,
+ * vfork, exec from a thread, zombies, the tracer's own death.  And where
+ * ptrace or seccomp is refused, exectrace says so and records with the shim
+ * alone. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x1000
+#endif
+
+#include "findings.h"
+#include "harness.h"
+#include "model.h"
+#include "names.h"
+#include "report.h"
+
+/* The three builds of one program: static, static-pie, dynamic. */
+static const char *const BUILDS[] = {"_static", "_static_pie", ""};
+
+static const char *prog_build(const char *name, const char *suffix)
+{
+    static char path[4][PATH_MAX];
+    static int next;
+    char *p = path[next++ % 4];
+    char base[128];
+    snprintf(base, sizeof(base), "%s%s", name, suffix);
+    snprintf(p, PATH_MAX, "%s", test_prog(base));
+    if (access(p, X_OK) != 0)
+        fail_msg("%s is not built", p);
+    return p;
+}
+
+static void run_ok(struct traced_run *r, const char *const *options, const char *const argv[])
+{
+    assert_int_equal(traced_run(r, options, NULL, argv), 0);
+    if (!r->loaded)
+        fail_msg("the trace could not be read\nstderr:\n%s", r->err);
+    if (r->trace.problems)
+        fail_msg("the reader found damage: %s", r->trace.diag);
+}
+
+static bool by_recorder(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    return (r->flags & ET_RF_RECORDER) != 0;
+}
+
+/* Runs `recorder_cases MODE` plainly and traced, each build; the output
+ * must be `expect` (after the pids the program prints, which differ), the
+ * status `status`; checks(r, build) looks at the trace. */
+typedef void (*trace_check)(const struct traced_run *r, const char *build);
+
+/* Drops "=DIGITS" after the keys that carry pids. */
+static void without_pids(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 1 < len; i++) {
+        out[o++] = in[i];
+        if (in[i] == '=' && i >= 5 && (!strncmp(in + i - 5, "child", 5) || !strncmp(in + i - 6, "leader", 6)))
+            while (in[i + 1] >= '0' && in[i + 1] <= '9')
+                i++;
+    }
+    out[o] = 0;
+}
+
+static void check_mode(const char *mode, const char *expect, int status, trace_check check)
+{
+    for (size_t b = 0; b < sizeof(BUILDS) / sizeof(BUILDS[0]); b++) {
+        const char *prog = prog_build("recorder_cases", BUILDS[b]);
+        struct captured plain;
+        assert_int_equal(run_captured((const char *const[]){prog, mode, NULL}, NULL, &plain), 0);
+        char got[4096];
+        without_pids(plain.out, got, sizeof(got));
+        if (plain.status != status || strcmp(got, expect) != 0)
+            fail_msg("untraced, %s %s exited %d and said:\n%s\n(expected %d and:\n%s)", prog, mode, plain.status,
+                     plain.out, status, expect);
+        captured_free(&plain);
+
+        struct traced_run r;
+        run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){prog, mode, NULL});
+        without_pids(r.out, got, sizeof(got));
+        if (r.status != status || strcmp(got, expect) != 0)
+            fail_msg("traced, %s %s exited %d and said:\n%s\n(expected %d and:\n%s)\nstderr:\n%s", prog, mode,
+                     r.status, r.out, status, expect, r.err);
+        if (check)
+            check(&r, BUILDS[b]);
+        traced_run_free(&r);
+    }
+}
+
+static bool is_static(const char *build)
+{
+    return build[0] != 0;
+}
+
+/* A static build's own calls are the recorder's; a dynamic one's, the
+ * shim's, never both. */
+static void calls_recorded_once(const struct traced_run *r, const char *build, uint16_t type, size_t at_least)
+{
+    int pid = command_pid(r);
+    size_t by_tracer = count_records(r, type, pid, by_recorder, NULL);
+    size_t all = count_records(r, type, pid, NULL, NULL);
+    if (is_static(build) ? by_tracer < at_least || by_tracer != all : by_tracer != 0 || all < at_least)
+        fail_msg("%s build: %zu %s records, %zu of them by the recorder (expected at least %zu, all %s)",
+                 build[0] ? build + 1 : "dynamic", all, et_record_type_name(type), by_tracer, at_least,
+                 is_static(build) ? "by the recorder" : "by the shim");
+}
+
+static void check_signals(const struct traced_run *r, const char *build)
+{
+    calls_recorded_once(r, build, ET_REC_SIGNAL, 15);
+    calls_recorded_once(r, build, ET_REC_FORK, 1);
+    calls_recorded_once(r, build, ET_REC_PIPE, 1);
+}
+
+static void signals_reach_their_handlers_and_calls_restart(void **state)
+{
+    (void)state;
+    check_mode("signals", "usr1=5 alrm=5 term=5 chld=1 read=1x status=0\n", 0, check_signals);
+}
+
+static void group_stops_stay_stopped_until_sigcont(void **state)
+{
+    (void)state;
+    check_mode("stop",
+               "SIGSTOP: stopped=1 still-stopped=1 continued=1 exit=1\n"
+               "SIGTSTP: stopped=1 still-stopped=1 continued=1 exit=1\n",
+               0, NULL);
+}
+
+static void check_killed(const struct traced_run *r, const char *build)
+{
+    calls_recorded_once(r, build, ET_REC_SIGNAL, 1);
+}
+
+static void sigkill_in_the_middle_of_traced_calls(void **state)
+{
+    (void)state;
+    check_mode("kill-in-calls", "killed=9\n", 0, check_killed);
+}
+
+static void check_exit_group(const struct traced_run *r, const char *build)
+{
+    if (!is_static(build))
+        return;
+    const struct et_record *exit = find_record(r, ET_REC_IMAGE_EXIT, command_pid(r), by_recorder, NULL);
+    assert_non_null(exit);
+    assert_int_equal(BODY(exit, et_image_exit)->how, ET_EXIT_EXIT_GROUP);
+    assert_int_equal(BODY(exit, et_image_exit)->status, 3);
+}
+
+static void exit_group_while_threads_are_in_traced_calls(void **state)
+{
+    (void)state;
+    check_mode("exit-threads", "exiting with 3\n", 3, check_exit_group);
+}
+
+static bool is_vfork_child(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    return BODY(r, et_image_start)->origin == ET_ORIGIN_VFORK;
+}
+
+static void check_vfork(const struct traced_run *r, const char *build)
+{
+    calls_recorded_once(r, build, ET_REC_FORK, 1);
+    const struct et_record *child = find_record(r, ET_REC_IMAGE_START, -1, is_vfork_child, NULL);
+    assert_non_null(child);
+    /* Its exec is its own, flagged as made on the parent's memory. */
+    const struct et_record *exec = find_record(r, ET_REC_EXEC, (int)child->pid, NULL, NULL);
+    assert_non_null(exec);
+    if (is_static(build))
+        assert_true(exec->flags & ET_RF_VFORK_CHILD);
+}
+
+static void vfork_children_run_and_exec(void **state)
+{
+    (void)state;
+    check_mode("vfork", "vfork child= status=5\n", 0, check_vfork);
+}
+
+static void check_thread_exec(const struct traced_run *r, const char *build)
+{
+    int leader = command_pid(r);
+    const struct et_record *exec = find_record(r, ET_REC_EXEC, leader, NULL, NULL);
+    while (exec && BODY(exec, et_exec)->kind == ET_EXEC_EXECVP)
+        exec = find_record(r, ET_REC_EXEC, leader, by_recorder, NULL);
+    if (is_static(build)) {
+        assert_non_null(exec);
+        /* Made by the thread, recorded under its tid... */
+        assert_int_not_equal((int)exec->tid, leader);
+    }
+    /* ...and the new image is the leader's pid. */
+    const struct et_record *echo = start_by_argv0(r, "echo");
+    assert_non_null(echo);
+    assert_int_equal((int)echo->pid, leader);
+}
+
+static void exec_from_a_thread_that_is_not_the_leader(void **state)
+{
+    (void)state;
+    check_mode("thread-exec", "leader=\nthread-exec done\n", 0, check_thread_exec);
+}
+
+static void check_zombie(const struct traced_run *r, const char *build)
+{
+    calls_recorded_once(r, build, ET_REC_WAIT_RETURN, 1);
+}
+
+static void a_child_that_exits_is_its_parents_zombie(void **state)
+{
+    (void)state;
+    check_mode("zombie", "state=Z reaped=1 status=4\n", 0, check_zombie);
+}
+
+/* ---- the tracer's death -------------------------------------------------------- */
+
+static bool alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char state = 'X';
+    if (fgets(buf, sizeof(buf), f)) {
+        char *paren = strrchr(buf, ')');
+        if (paren)
+            state = paren[2];
+    }
+    fclose(f);
+    return state != 'Z' && state != 'X';
+}
+
+/* Nothing filtered may outlive its tracer: its next traced call would fail
+ * with ENOSYS.  PTRACE_O_EXITKILL kills the tree with the launcher. */
+static void a_killed_launcher_leaves_nothing_running(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char trace[PATH_MAX];
+    snprintf(trace, sizeof(trace), "%s/t.trace", dir);
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t launcher = fork();
+    if (launcher == 0) {
+        setpgid(0, 0);
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execl(exectrace_bin(), "exectrace", "run", "-q", "-o", trace, "--", prog_build("recorder_cases", "_static"),
+              "sleep", "20000", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char buf[128] = "";
+    ssize_t n = read(out[0], buf, sizeof(buf) - 1);
+    close(out[0]);
+    buf[n > 0 ? n : 0] = 0;
+    int pid = 0;
+    if (sscanf(buf, "pid=%d", &pid) != 1) {
+        kill(-launcher, SIGKILL);
+        waitpid(launcher, NULL, 0);
+        fail_msg("the traced program did not start: %s", buf);
+    }
+    assert_true(alive(pid));
+    kill(launcher, SIGKILL);
+    waitpid(launcher, NULL, 0);
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; i++) {
+        gone = !alive(pid);
+        if (!gone)
+            usleep(10000);
+    }
+    if (!gone)
+        kill(pid, SIGKILL);
+    unlink(trace);
+    rmdir(dir);
+    if (!gone)
+        fail_msg("pid %d still ran 2 s after its tracer was killed", pid);
+}
+
+/* ---- Go's raw patterns ----------------------------------------------------------- */
+
+static bool is_pidfd_signal(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    return BODY(r, et_signal)->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL && BODY(r, et_signal)->sig == SIGKILL;
+}
+
+static void build_model(struct traced_run *r, struct et_model *m)
+{
+    struct et_thresholds th;
+    et_default_thresholds(&th);
+    assert_int_equal(et_model_build(m, &r->trace, &th), 0);
+}
+
+static void print_findings(const struct et_model *m)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        print_message("  %s %s: %s\n", et_severity_name(m->findings[i].severity),
+                      et_finding_kind_name(m->findings[i].kind), m->findings[i].message);
+}
+
+/* Go 1.22+: the child made with CLONE_PIDFD, killed and reaped through the
+ * pidfd; the pidfd probe before it is not a finding. */
+static void pidfd_clone_kill_and_wait_are_recorded(void **state)
+{
+    (void)state;
+    for (int b = 0; b < 2; b++) {
+        struct traced_run r;
+        run_ok(&r, (const char *const[]){"-q", NULL},
+               (const char *const[]){prog_build("go_patterns", BUILDS[b]), "pidfd-kill", NULL});
+        if (r.status != 0)
+            fail_msg("go_patterns pidfd-kill exited %d:\n%s%s", r.status, r.out, r.err);
+        int main_pid = command_pid(&r);
+        const struct et_record *fork = find_record(&r, ET_REC_FORK, main_pid, by_recorder, NULL);
+        assert_non_null(fork);
+        assert_true(BODY(fork, et_fork)->clone_flags & CLONE_PIDFD);
+        int child = BODY(fork, et_fork)->result;
+        const struct et_record *kill = find_record(&r, ET_REC_SIGNAL, main_pid, is_pidfd_signal, NULL);
+        assert_non_null(kill);
+        assert_int_equal(BODY(kill, et_signal)->pidfd_pid, child);
+        struct et_model m;
+        build_model(&r, &m);
+        if (m.nfindings) {
+            print_findings(&m);
+            fail_msg("a child killed and reaped through its pidfd is not a finding");
+        }
+        /* The model knows who killed the child. */
+        bool killed = false;
+        for (size_t i = 0; i < m.nprocs; i++)
+            if (m.procs[i].pid == (uint32_t)child)
+                killed = m.procs[i].end_how == ET_END_KILLED && m.procs[i].killed_by == kill;
+        assert_true(killed);
+        et_model_free(&m);
+        traced_run_free(&r);
+    }
+}
+
+/* Go 1.19: waitid(WNOWAIT) then wait4, then syscall.Kill on the reaped pid. */
+static void kill_after_reap_by_a_go_like_parent_is_found(void **state)
+{
+    (void)state;
+    for (int b = 0; b < 2; b++) {
+        struct traced_run r;
+        run_ok(&r, (const char *const[]){"-q", NULL},
+               (const char *const[]){prog_build("go_patterns", BUILDS[b]), "kill-reaped", NULL});
+        struct et_model m;
+        build_model(&r, &m);
+        bool found = false;
+        for (size_t i = 0; i < m.nfindings; i++)
+            found |= m.findings[i].kind == ET_FK_KILL_AFTER_REAP && m.findings[i].severity == ET_SEV_ERROR;
+        if (!found) {
+            print_findings(&m);
+            fail_msg("no kill-after-reap error for the %s build", BUILDS[b]);
+        }
+        et_model_free(&m);
+        traced_run_free(&r);
+    }
+}
+
+/* ---- without the recorder ------------------------------------------------------- */
+
+static const struct et_record *recorder_record(const struct traced_run *r)
+{
+    return find_record(r, ET_REC_RECORDER, -1, NULL, NULL);
+}
+
+static void expect_off(const char *deny, const char *says)
+{
+    struct traced_run r;
+    char deny_prog[PATH_MAX];
+    snprintf(deny_prog, sizeof(deny_prog), "%s", test_prog("deny"));
+    const char *argv[] = {deny_prog, deny, exectrace_bin(), "run", "-q", "-o", NULL, "--",
+                          prog_build("recorder_cases", "_static"), "zombie", NULL};
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char trace[PATH_MAX];
+    snprintf(trace, sizeof(trace), "%s/t.trace", dir);
+    argv[6] = trace;
+    struct captured c;
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    /* The program ran as usual... */
+    assert_int_equal(c.status, 0);
+    if (!strstr(c.out, "state=Z reaped=1 status=4"))
+        fail_msg("the program's output changed:\n%s", c.out);
+    /* ...and one line said why it was not recorded. */
+    if (!strstr(c.err, says) || !strstr(c.err, "recording with the shim alone"))
+        fail_msg("exectrace did not say \"%s\" and that the shim records alone:\n%s", says, c.err);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(et_trace_open(&r.trace, trace), 0);
+    assert_int_equal(et_events_load(&r.trace, &r.events), 0);
+    const struct et_record *rec = recorder_record(&r);
+    assert_non_null(rec);
+    assert_int_equal(BODY(rec, et_recorder)->state, ET_RECORDER_UNAVAILABLE);
+    /* The report's untraced finding carries the reason. */
+    struct et_model m;
+    build_model(&r, &m);
+    bool said = false;
+    for (size_t i = 0; i < m.nfindings; i++)
+        said |= m.findings[i].kind == ET_FK_UNTRACED && strstr(m.findings[i].message, says) != NULL;
+    if (!said) {
+        print_findings(&m);
+        fail_msg("no untraced finding says \"%s\"", says);
+    }
+    et_model_free(&m);
+    et_events_free(&r.events);
+    et_trace_close(&r.trace);
+    captured_free(&c);
+    unlink(trace);
+    rmdir(dir);
+}
+
+static void ptrace_refused_records_with_the_shim_and_says_why(void **state)
+{
+    (void)state;
+    expect_off("ptrace", "ptrace is not permitted here");
+}
+
+static void seccomp_refused_records_with_the_shim_and_says_why(void **state)
+{
+    (void)state;
+    expect_off("seccomp", "seccomp filters are not permitted here");
+}
+
+static void no_ptrace_option_turns_it_off(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", "--no-ptrace", NULL},
+           (const char *const[]){prog_build("recorder_cases", "_static"), "zombie", NULL});
+    assert_int_equal(r.status, 0);
+    assert_int_equal(BODY(recorder_record(&r), et_recorder)->state, ET_RECORDER_DISABLED);
+    for (size_t i = 0; i < r.events.n; i++)
+        if (r.events.v[i].r->flags & ET_RF_RECORDER)
+            fail_msg("a record by the recorder, which was off");
+    traced_run_free(&r);
+}
+
+/* Under strace -f, our children are strace's: we cannot attach. */
+static void already_traced_falls_back_with_one_line(void **state)
+{
+    (void)state;
+    if (system("command -v strace >/dev/null 2>&1") != 0) {
+        print_message("strace is not installed (./make.sh installs it)\n");
+        skip();
+    }
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char trace[PATH_MAX];
+    snprintf(trace, sizeof(trace), "%s/t.trace", dir);
+    struct captured c;
+    assert_int_equal(run_captured((const char *const[]){"strace", "-f", "-o", "/dev/null", exectrace_bin(), "run",
+                                                        "-q", "-o", trace, "--", "sh", "-c", "exit 6", NULL},
+                                  NULL, &c),
+                     0);
+    assert_int_equal(c.status, 6);
+    if (!strstr(c.err, "ptrace is not permitted here") || !strstr(c.err, "already traced"))
+        fail_msg("no line about being traced already:\n%s", c.err);
+    captured_free(&c);
+    unlink(trace);
+    rmdir(dir);
+}
+
+/* A program that traces (strace, gdb) cannot under the recorder: the user is
+ * told how to run it. */
+static void a_tracer_inside_the_tree_is_told_to_use_no_ptrace(void **state)
+{
+    (void)state;
+    if (system("command -v strace >/dev/null 2>&1") != 0) {
+        print_message("strace is not installed (./make.sh installs it)\n");
+        skip();
+    }
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"strace", "-o", "/dev/null", "true", NULL});
+    if (!strstr(r.err, "exectrace run --no-ptrace"))
+        fail_msg("no advice about --no-ptrace:\n%s", r.err);
+    traced_run_free(&r);
+    run_ok(&r, (const char *const[]){"-q", "--no-ptrace", NULL},
+           (const char *const[]){"strace", "-o", "/dev/null", "true", NULL});
+    assert_int_equal(r.status, 0);
+    traced_run_free(&r);
+}
+
+/* ---- as an ordinary user ---------------------------------------------------------- */
+
+/* Seizing one's own children and an unprivileged seccomp filter need no
+ * privilege.  Run as nobody when we are root; otherwise we are a user. */
+static void works_for_an_unprivileged_user(void **state)
+{
+    (void)state;
+    if (geteuid() == 0 && system("command -v setpriv >/dev/null 2>&1") != 0) {
+        print_message("no setpriv to run as nobody\n");
+        skip();
+    }
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0);
+    char trace[PATH_MAX];
+    snprintf(trace, sizeof(trace), "%s/t.trace", dir);
+    const char *prog = prog_build("recorder_cases", "_static");
+    const char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", NULL};
+    const char *argv[24];
+    int n = 0;
+    if (geteuid() == 0)
+        for (int i = 0; as_nobody[i]; i++)
+            argv[n++] = as_nobody[i];
+    const char *rest[] = {exectrace_bin(), "run", "-q", "-o", trace, "--", prog, "signals", NULL};
+    for (int i = 0; rest[i]; i++)
+        argv[n++] = rest[i];
+    argv[n] = NULL;
+    struct captured c;
+    assert_int_equal(run_captured(argv, NULL, &c), 0);
+    if (c.status != 0 || !strstr(c.out, "usr1=5 alrm=5 term=5 chld=1"))
+        fail_msg("as an unprivileged user, exited %d:\n%s%s", c.status, c.out, c.err);
+    if (strstr(c.err, "recording with the shim alone"))
+        fail_msg("the recorder did not run for an unprivileged user:\n%s", c.err);
+    struct traced_run r;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(et_trace_open(&r.trace, trace), 0);
+    assert_int_equal(et_events_load(&r.trace, &r.events), 0);
+    assert_int_equal(BODY(recorder_record(&r), et_recorder)->state, ET_RECORDER_ON);
+    assert_true(count_records(&r, ET_REC_SIGNAL, -1, by_recorder, NULL) >= 15);
+    et_events_free(&r.events);
+    et_trace_close(&r.trace);
+    captured_free(&c);
+    unlink(trace);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(signals_reach_their_handlers_and_calls_restart),
+        cmocka_unit_test(group_stops_stay_stopped_until_sigcont),
+        cmocka_unit_test(sigkill_in_the_middle_of_traced_calls),
+        cmocka_unit_test(exit_group_while_threads_are_in_traced_calls),
+        cmocka_unit_test(vfork_children_run_and_exec),
+        cmocka_unit_test(exec_from_a_thread_that_is_not_the_leader),
+        cmocka_unit_test(a_child_that_exits_is_its_parents_zombie),
+        cmocka_unit_test(a_killed_launcher_leaves_nothing_running),
+        cmocka_unit_test(pidfd_clone_kill_and_wait_are_recorded),
+        cmocka_unit_test(kill_after_reap_by_a_go_like_parent_is_found),
+        cmocka_unit_test(ptrace_refused_records_with_the_shim_and_says_why),
+        cmocka_unit_test(seccomp_refused_records_with_the_shim_and_says_why),
+        cmocka_unit_test(no_ptrace_option_turns_it_off),
+        cmocka_unit_test(already_traced_falls_back_with_one_line),
+        cmocka_unit_test(a_tracer_inside_the_tree_is_told_to_use_no_ptrace),
+        cmocka_unit_test(works_for_an_unprivileged_user),
+    };
+    return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
+}
