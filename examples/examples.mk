@@ -25,6 +25,24 @@ $(BUILD)/examples/%: examples/%.c
 
 examples: $(EXAMPLE_BIN)
 
+# Every C example again, linked -static and -static-pie: programs that never
+# load the shim, which the ptrace recorder must see as the shim sees the
+# dynamic builds (tests/integration/test_examples.c).
+EXAMPLE_STATIC_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples-static/%) \
+                      $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples-static-pie/%)
+
+$(BUILD)/examples-static/%: examples/%.c
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EXAMPLE_CFLAGS) -static -o $@ $< $(EXAMPLE_LIBS)
+
+$(BUILD)/examples-static-pie/%: examples/%.c
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(EXAMPLE_CFLAGS) -static-pie -fPIE -o $@ $< $(EXAMPLE_LIBS)
+
+tests: $(EXAMPLE_STATIC_BIN)
+
 # The Go examples, each examples/<kind>/<name>.go a program of its own,
 # built when a Go toolchain is installed (./make.sh installs Debian's
 # golang-go).  GOPATH mode: they use the standard library only, and nothing

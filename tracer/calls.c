@@ -232,6 +232,8 @@ static void record_wait_return(struct et_tracer *t, struct et_tthread *th, const
         int status = 0;
         if (!err && rval > 0 && c->args[1] && et_read_memory(th->tid, c->args[1], &status, sizeof(status)) == 0)
             b->status = status;
+        else if (!err && rval > 0 && !c->args[1] && et_tracer_exit_status(t, (pid_t)rval, &status))
+            b->status = status; /* the caller did not ask; the kernel told us */
     }
     et_commit(r);
 }

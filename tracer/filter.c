@@ -323,6 +323,7 @@ static int probe(struct et_tracer *t, enum et_filter_mode mode, char *why, size_
     (void)unused;
     close(go[1]);
     int stops = 0;
+    bool killed = false;
     for (;;) {
         int status;
         pid_t w = waitpid(pid, &status, __WALL);
@@ -331,6 +332,8 @@ static int probe(struct et_tracer *t, enum et_filter_mode mode, char *why, size_
                 continue;
             break;
         }
+        if (WIFSIGNALED(status))
+            killed = true;
         if (WIFEXITED(status) || WIFSIGNALED(status))
             break;
         if (!WIFSTOPPED(status))
@@ -356,6 +359,11 @@ static int probe(struct et_tracer *t, enum et_filter_mode mode, char *why, size_
         snprintf(why, why_len, "seccomp filters are not permitted here (%s)", strerror(child_err));
     }
     close(errp[0]);
+    if (ret == 0 && killed) {
+        /* Killed from outside (its whole group was, say): no verdict. */
+        snprintf(why, why_len, "the recorder's self-test process was killed");
+        return -EINTR;
+    }
     return ret < 0 ? ret : stops;
 }
 
@@ -374,8 +382,11 @@ struct et_tracer *et_tracer_new(const struct et_tracer_config *cfg, char *why, s
     t->boot_offset_ns = (uint64_t)(boot.tv_sec - mono.tv_sec) * 1000000000ull + (uint64_t)boot.tv_nsec -
                         (uint64_t)mono.tv_nsec;
     compute_windows(t);
-    /* With the windows, exactly the call from our own code stops. */
-    int stops = probe(t, ET_FILTER_OWN_CODE, why, why_len);
+    /* With the windows, exactly the call from our own code stops.  A probe
+     * killed from outside says nothing: try again. */
+    int stops = -EINTR;
+    for (int attempt = 0; attempt < 3 && stops == -EINTR; attempt++)
+        stops = probe(t, ET_FILTER_OWN_CODE, why, why_len);
     if (stops == 1) {
         t->mode = ET_FILTER_OWN_CODE;
         return t;

@@ -82,6 +82,13 @@ struct et_tracer {
     struct et_tthread *buckets[1024];
     struct et_tracer_stats stats;
     bool told_ptrace; /* the one line about a tracee's own ptrace was said */
+    /* The latest exits the tracer saw, which it sees before the parent
+     * does: a wait that passed no status pointer still gets its status. */
+    struct {
+        pid_t pid;
+        int status;
+    } exits[256];
+    unsigned next_exit;
     long clock_ticks;
     uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
 };
@@ -117,6 +124,10 @@ bool et_call_enter(struct et_tracer *t, struct et_tthread *th, long nr, const ui
 void et_call_exit(struct et_tracer *t, struct et_tthread *th, long rval, bool is_error);
 /* A creation event (fork, vfork, clone) from a call of ours. */
 void et_call_created(struct et_tracer *t, struct et_tthread *th, struct et_tthread *child, uint64_t clone_flags);
+
+/* tracer.c: the status pid ended with, as the tracer saw it; false if
+ * it is not among the latest exits. */
+bool et_tracer_exit_status(const struct et_tracer *t, pid_t pid, int *status);
 
 /* filter.c */
 bool et_filter_own_code(const struct et_tracer *t, uint64_t ip);

@@ -341,6 +341,19 @@ static void on_stop(struct et_tracer *t, pid_t tid, int status)
     resume(th, sig);
 }
 
+bool et_tracer_exit_status(const struct et_tracer *t, pid_t pid, int *status)
+{
+    const unsigned n = sizeof(t->exits) / sizeof(t->exits[0]);
+    for (unsigned k = 1; k <= n && k <= t->next_exit; k++) {
+        unsigned i = (t->next_exit - k) % n;
+        if (t->exits[i].pid == pid) {
+            *status = t->exits[i].status;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool et_tracer_drain(struct et_tracer *t, et_reaped_fn on_reaped, void *ctx)
 {
     for (;;) {
@@ -380,6 +393,11 @@ bool et_tracer_drain(struct et_tracer *t, et_reaped_fn on_reaped, void *ctx)
         }
         if (th)
             et_tt_remove(t, th);
+        if (leader) {
+            t->exits[t->next_exit % (sizeof(t->exits) / sizeof(t->exits[0]))].pid = pid;
+            t->exits[t->next_exit % (sizeof(t->exits) / sizeof(t->exits[0]))].status = status;
+            t->next_exit++;
+        }
         if (ours && on_reaped)
             on_reaped(ctx, pid, status, start_time);
     }

@@ -695,6 +695,62 @@ static void untraced_fixed(void **state)
     c_twin_is_quiet("untraced", "untraced_fixed");
 }
 
+/* ---- every C example, static and static-pie ------------------------------------ */
+
+/* The same bug in a program that never loads the shim: the ptrace recorder
+ * must find it as the shim does, and keep its twin quiet. */
+static const struct {
+    const char *kind, *name;
+    unsigned finding, severity;
+} static_cases[] = {
+    {"kill-after-reap", "kill_after_reap", ET_FK_KILL_AFTER_REAP, ET_SEV_ERROR},
+    {"kill-wait-race", "kill_wait_race", ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING},
+    {"orphaned-descendants", "orphaned_descendants", ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING},
+    {"held-pipe", "held_pipe", ET_FK_HELD_PIPE, ET_SEV_WARNING},
+    {"parent-holds-write-end", "parent_holds_write_end", ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_ERROR},
+    {"zombie", "zombie", ET_FK_ZOMBIE, ET_SEV_WARNING},
+    {"unreaped-at-exit", "unreaped_at_exit", ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING},
+    {"echild", "echild", ET_FK_ECHILD, ET_SEV_WARNING},
+    {"kill-broadcast", "kill_broadcast", ET_FK_KILL_BROADCAST, ET_SEV_WARNING},
+    {"fd-leak-exec", "fd_leak_exec", ET_FK_FD_LEAK_EXEC, ET_SEV_INFO},
+};
+
+static void check_static_builds(const char *dir)
+{
+    for (size_t i = 0; i < sizeof(static_cases) / sizeof(static_cases[0]); i++) {
+        for (int twin = 0; twin < 2; twin++) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof(path), "%s/%s/%s/%s%s", EXECTRACE_BUILD_DIR, dir, static_cases[i].kind,
+                     static_cases[i].name, twin ? "_fixed" : "");
+            if (access(path, X_OK) != 0)
+                fail_msg("%s is not built (examples/examples.mk)", path);
+            struct example x;
+            run_example(&x, (const char *const[]){path, NULL});
+            if (twin) {
+                expect_no_findings(&x);
+            } else {
+                expect_finding(&x, static_cases[i].finding, static_cases[i].severity);
+                /* main's own calls are the recorder's. */
+                if (!find_record(&x.r, ET_REC_FORK, out_pid(&x, "main"), by_recorder, NULL))
+                    fail_msg("%s: main's fork was not recorded by the recorder", path);
+            }
+            example_free(&x);
+        }
+    }
+}
+
+static void every_c_example_linked_static(void **state)
+{
+    (void)state;
+    check_static_builds("examples-static");
+}
+
+static void every_c_example_linked_static_pie(void **state)
+{
+    (void)state;
+    check_static_builds("examples-static-pie");
+}
+
 /* ---- Go ---------------------------------------------------------------------------- */
 
 /* A Go example, built by examples/examples.mk when Go is installed. */
@@ -821,6 +877,8 @@ int main(void)
         cmocka_unit_test(untraced),
         cmocka_unit_test(untraced_recorded),
         cmocka_unit_test(untraced_fixed),
+        cmocka_unit_test(every_c_example_linked_static),
+        cmocka_unit_test(every_c_example_linked_static_pie),
         cmocka_unit_test(held_pipe_go),
         cmocka_unit_test(held_pipe_go_fixed),
         cmocka_unit_test(zombie_go),
