@@ -42,7 +42,16 @@ $(BUILD)/bench/libempty_preload.so: bench/empty_preload.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $<
 
-bench-build: all $(BENCH_PROGS) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so \
+# The Go workload, when Go is installed (./make.sh installs golang-go).
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+BENCH_GO := $(BUILD)/bench/go_spawn
+$(BUILD)/bench/go_spawn: bench/progs/go_spawn.go
+	$(call say,GO,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_ENV) $(GO) build -o $@ $<
+endif
+
+bench-build: all $(BENCH_PROGS) $(BENCH_GO) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so \
              $(BUILD)/bench/libexectrace-steps.so
 
 bench: bench-build

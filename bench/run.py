@@ -35,6 +35,13 @@ TARGET_EVENT_NS = 50.0
 TARGET_VS_STRACE = 10.0
 TARGET_EVENTS_PER_S = 10e6
 TARGET_MEMORY_GROWTH = 0.20
+# The ptrace recorder: a Go spawner at most this many times its untraced
+# time, with this many times less overhead than `strace -f`; the dynamic
+# workloads' overhead under `exectrace run` at most this many points above
+# `exectrace run --no-ptrace`.
+TARGET_GO_RATIO = 1.5
+TARGET_GO_VS_STRACE = 5.0
+TARGET_RECORDER_POINTS = 2.0
 
 
 def log(msg):
@@ -410,6 +417,118 @@ def ru_median(usages, field):
     return statistics.median(getattr(u, field) for u in usages)
 
 
+def run_variants(build, scratch):
+    """`exectrace run` itself, with its recorder and without: what a user
+    pays, launcher included.  Stacks off in both, so that the difference is
+    the recorder's."""
+    et = os.path.join(build, "exectrace")
+    trace = os.path.join(scratch, "run.trace")
+
+    def run(*opts):
+        return lambda argv: ([et, "run", "-q", "--size", "256M", "-o", trace] + list(opts) + ["--"] + argv,
+                             {"EXECTRACE_STACK_DEPTH": "0"})
+    return [("exectrace run --no-ptrace", run("--no-ptrace")), ("exectrace run", run())]
+
+
+def measure_recorder(args, scratch, results):
+    """The recorder's cost: on a Go program (whose calls only it sees), and
+    on the dynamic workloads, against the shim alone."""
+    build = os.path.abspath(args.build)
+    out = {"go": None, "dynamic": []}
+    go = os.path.join(build, "bench", "go_spawn")
+    n_go = 50 if args.quick else 300
+    strace_ok = shutil.which("strace") is not None
+    if os.access(go, os.X_OK):
+        vs = [("untraced", lambda argv: (argv, {}))] + run_variants(build, scratch)
+        if strace_ok:
+            vs.append(("strace -f", lambda argv: (["strace", "-f", "-qq", "-o", "/dev/null", "-e",
+                                                   "trace=" + STRACE_CALLS] + argv, {})))
+            vs.append(("strace -f --seccomp-bpf", lambda argv: (["strace", "-f", "--seccomp-bpf", "-qq", "-o",
+                                                                 "/dev/null", "-e", "trace=" + STRACE_CALLS] + argv,
+                                                                {})))
+        argv = [go, str(n_go)]
+        times = {n: [] for n, _ in vs}
+        for rnd in range(args.rounds):
+            for name, make in vs:
+                a, env = make(argv)
+                times[name].append(timed(a, env, scratch)[0])
+            log(f"recorder, Go: round {rnd + 1}/{args.rounds}: " +
+                ", ".join(f"{n} {fmt_s(t[-1])}" for n, t in times.items()))
+        trace = os.path.join(scratch, "run.trace")
+        subprocess.run([os.path.join(build, "exectrace"), "run", "-q", "--size", "256M", "-o", trace, "--"] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        procs, records = count_trace(build, trace)
+        out["go"] = {"argv": argv, "times": times, "procs": procs, "records": records, "n": n_go}
+    for r in results:
+        w = r["w"]
+        vs = run_variants(build, scratch)
+        base = r["times"]["untraced"]
+        times = {n: [] for n, _ in vs}
+        for rnd in range(args.rounds):
+            for name, make in vs:
+                a, env = make(w.argv)
+                if w.prepare:
+                    subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
+                times[name].append(timed(a, dict(env, **w.env), scratch, w.pin)[0])
+        log(f"recorder, {w.name}: " + ", ".join(f"{n} {fmt_s(statistics.median(t))}" for n, t in times.items()))
+        out["dynamic"].append({"w": w, "times": times, "untraced": base})
+    return out
+
+
+def write_recorder(add, rec, misses):
+    add("## The ptrace recorder\n")
+    add("`exectrace run` traces the whole tree with ptrace and a seccomp filter that stops only the calls a "
+        "program makes from its own code (a Go program, a static binary); a dynamic program's libc calls run on "
+        "and the shim records them. Here `exectrace run` (the recorder on, the default) against `exectrace run "
+        "--no-ptrace` (the shim alone), both with stacks off, launcher included, interleaved as above.\n")
+    g = rec["go"]
+    if g is None:
+        add("No Go workload: Go is not installed (`./make.sh` installs Debian's `golang-go`).\n")
+    else:
+        base = statistics.median(g["times"]["untraced"])
+        add(f"A Go program running `/bin/true` {g['n']} times with `exec.Command(...).Output()` "
+            f"(`bench/progs/go_spawn.go`; the trace of one run has {g['records']:,} records of "
+            f"{g['procs']} processes):\n")
+        add("| variant | time (median [min-max]) | vs untraced |")
+        add("|---|---|---|")
+        for name, t in g["times"].items():
+            med, lo, hi = spread(t)
+            add(f"| `{name}` | {fmt_s(med)} [{fmt_s(lo)}-{fmt_s(hi)}] | {med / base:.2f}x |")
+        run_med = statistics.median(g["times"]["exectrace run"])
+        ratio = run_med / base
+        line = f"\nUnder `exectrace run` the Go program takes {ratio:.2f}x its untraced time (target " \
+               f"{TARGET_GO_RATIO}x)"
+        if ratio > TARGET_GO_RATIO:
+            misses.append((None, f"the Go spawner takes {ratio:.2f}x its untraced time under `exectrace run` "
+                                 f"(target {TARGET_GO_RATIO}x)", None))
+        if "strace -f" in g["times"]:
+            so = statistics.median(g["times"]["strace -f"]) - base
+            eo = run_med - base
+            vs = so / eo if eo > 0 else float("inf")
+            line += f"; its overhead is {vs:.1f}x less than `strace -f`'s (target {TARGET_GO_VS_STRACE:.0f}x)"
+            if vs < TARGET_GO_VS_STRACE:
+                misses.append((None, f"the Go spawner's overhead is only {vs:.1f}x below `strace -f`'s "
+                                     f"(target {TARGET_GO_VS_STRACE:.0f}x)", None))
+        add(line + ". `--no-ptrace` sees none of the Go program's own calls; it is there to show what the "
+            "launcher and the shim in `/bin/true` cost by themselves.\n")
+    add("The dynamic workloads of the first table, as a user runs them (overhead over their untraced median "
+        "above):\n")
+    add("| workload | `exectrace run --no-ptrace` | `exectrace run` | the recorder's points | target |")
+    add("|---|---|---|---|---|")
+    for d in rec["dynamic"]:
+        base = statistics.median(d["untraced"])
+        shim = statistics.median(d["times"]["exectrace run --no-ptrace"])
+        full = statistics.median(d["times"]["exectrace run"])
+        points = pct(full, base) - pct(shim, base)
+        met = points <= TARGET_RECORDER_POINTS
+        if not met:
+            misses.append((None, f"{d['w'].name}: the recorder adds {points:.1f} points over the shim alone "
+                                 f"(target {TARGET_RECORDER_POINTS:.0f})", None))
+        add(f"| {d['w'].name} | {fmt_s(shim)} **{pct(shim, base):+.1f}%** | {fmt_s(full)} "
+            f"**{pct(full, base):+.1f}%** | {points:+.1f} | {'met' if met else 'missed'} |")
+    add("")
+
+
 def write_cost_breakdown(add, results, rc, steps, misses):
     """Where exectrace's overhead goes, measured: the CPU time and page faults
     it adds to each workload, and one record taken apart."""
@@ -498,7 +617,8 @@ def write_cost_breakdown(add, results, rc, steps, misses):
                              f"{TARGET_EVENT_NS:.0f} ns a recorded call)", None))
 
 
-def write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0):
+def write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0,
+                  recorder):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -599,6 +719,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         "difference is the work done once per process image (mapping the trace, the start record, the loaded "
         "objects), spread over few records.\n")
     write_cost_breakdown(add, results, record_cost, steps, misses)
+    write_recorder(add, recorder, misses)
 
     add("## Launcher\n")
     add("What `exectrace run` adds once, whatever the command: creating the trace file with its blocks reserved, "
@@ -740,7 +861,9 @@ def main():
         record_cost = phase("one record taken apart", measure_record_cost, args, scratch)
         steps = phase("a new image's start, step by step", measure_image_steps, args, scratch)
         analyzer = phase("analyzer (writing the synthetic traces, reading them)", measure_analyzer, args, scratch)
-        write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0)
+        recorder = phase("the ptrace recorder", measure_recorder, args, scratch, results)
+        write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0,
+                      recorder)
     log(f"done in {time.perf_counter() - t0:.0f} s")
 
 

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -288,6 +289,52 @@ static void on_call_stop(struct et_tracer *t, struct et_tthread *th, bool seccom
     }
 }
 
+static uint64_t status_mask(const char *text, const char *key)
+{
+    const char *at = strstr(text, key);
+    return at ? strtoull(at + strlen(key), NULL, 16) : 0;
+}
+
+/*
+ * Untraced, a signal the program ignores (SIGCHLD, SIGURG and SIGWINCH by
+ * default, or any set to SIG_IGN) is dropped when it is sent.  A traced
+ * process gets it all the same, to stop for its tracer, and a call it is
+ * blocked in returns: those the kernel restarts when no handler runs come
+ * back by themselves, but a few fail with EINTR (epoll_wait, among others)
+ * that the program would never have seen.  At the stop, before the signal
+ * is dropped, such a call is made to start again, as the kernel restarts
+ * the others: its number back in rax, rip on the syscall instruction.
+ */
+static void restart_if_only_we_interrupted(pid_t tid, int sig)
+{
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0 || (long)regs.orig_rax < 0 || (long)regs.rax != -EINTR)
+        return;
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%d/status", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    text[n] = 0;
+    uint64_t bit = 1ull << (sig - 1);
+    uint64_t ignored = status_mask(text, "SigIgn:"), caught = status_mask(text, "SigCgt:");
+    uint64_t blocked = status_mask(text, "SigBlk:");
+    uint64_t pending = status_mask(text, "SigPnd:") | status_mask(text, "ShdPnd:");
+    const uint64_t ignored_by_default = (1ull << (SIGCHLD - 1)) | (1ull << (SIGURG - 1)) | (1ull << (SIGWINCH - 1)) |
+                                        (1ull << (SIGCONT - 1));
+    bool dropped = (ignored & bit) || (!(caught & bit) && (ignored_by_default & bit));
+    /* Another signal on its way to a handler: the EINTR is its too. */
+    if (!dropped || (pending & ~blocked & caught & ~bit))
+        return;
+    regs.rax = regs.orig_rax;
+    regs.rip -= 2; /* the syscall instruction */
+    ptrace(PTRACE_SETREGS, tid, 0, &regs);
+}
+
 static void on_stop(struct et_tracer *t, pid_t tid, int status)
 {
     t->stats.stops++;
@@ -338,6 +385,7 @@ static void on_stop(struct et_tracer *t, pid_t tid, int status)
         return;
     }
     /* A signal on its way to the tracee: deliver it as it was. */
+    restart_if_only_we_interrupted(tid, sig);
     resume(th, sig);
 }
 

@@ -233,6 +233,15 @@ static void a_child_that_exits_is_its_parents_zombie(void **state)
     check_mode("zombie", "state=Z reaped=1 status=4\n", 0, check_zombie);
 }
 
+/* A tracee gets even the signals it ignores (to stop for its tracer), and
+ * the call it was blocked in returns; epoll_wait, which the kernel does not
+ * restart, must not fail with an EINTR the program never sees untraced. */
+static void an_ignored_signal_does_not_interrupt_a_blocking_call(void **state)
+{
+    (void)state;
+    check_mode("ignored", "epoll_wait=0 timed out\n", 0, NULL);
+}
+
 /* ---- the tracer's death -------------------------------------------------------- */
 
 static bool alive(pid_t pid)
@@ -560,6 +569,7 @@ int main(void)
         cmocka_unit_test(vfork_children_run_and_exec),
         cmocka_unit_test(exec_from_a_thread_that_is_not_the_leader),
         cmocka_unit_test(a_child_that_exits_is_its_parents_zombie),
+        cmocka_unit_test(an_ignored_signal_does_not_interrupt_a_blocking_call),
         cmocka_unit_test(a_killed_launcher_leaves_nothing_running),
         cmocka_unit_test(pidfd_clone_kill_and_wait_are_recorded),
         cmocka_unit_test(kill_after_reap_by_a_go_like_parent_is_found),

@@ -13,6 +13,8 @@
  *   thread-exec   a thread that is not the leader execs
  *   zombie        a child's exit is seen by its parent as it would be
  *                 untraced: a zombie until reaped, then gone
+ *   ignored       an ignored SIGCHLD (a child's exit) does not interrupt
+ *                 epoll_wait, which the kernel never restarts
  *   sleep         sleeps (for the tracer-death test), printing its pid
  */
 #define _GNU_SOURCE
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,6 +231,22 @@ static int zombie(void)
     return 0;
 }
 
+static int ignored(void)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    pid_t child = fork();
+    if (child == 0) {
+        sleep_ms(30);
+        _exit(0);
+    }
+    struct epoll_event ev;
+    int n = epoll_wait(ep, &ev, 1, 200);
+    int err = n < 0 ? errno : 0;
+    waitpid(child, NULL, 0);
+    printf("epoll_wait=%d %s\n", n, err ? strerror(err) : "timed out");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -246,6 +265,8 @@ int main(int argc, char **argv)
         return thread_exec();
     if (!strcmp(mode, "zombie"))
         return zombie();
+    if (!strcmp(mode, "ignored"))
+        return ignored();
     if (!strcmp(mode, "sleep")) {
         printf("pid=%d\n", getpid());
         sleep_ms(argc > 2 ? atol(argv[2]) : 10000);
