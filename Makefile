@@ -41,7 +41,7 @@ ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c
               analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
               analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c analyzer/symbols.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
-TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c
+TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
 ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -Itracer -Ianalyzer -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
 # Symbols and lines for call sites: elfutils.

@@ -2,6 +2,8 @@
  * Resolving call-site stacks offline (see symbols.h).
  */
 #define _GNU_SOURCE
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -336,6 +338,62 @@ static struct object *object_for(struct et_symbols *s, const char *path)
     return o;
 }
 
+/* The call site, in the function that holds pc, of the inlined function
+ * pc lies in; NULL when pc is not in an inlined function. */
+static const char *inlined_call_site(Dwarf_Die *unit, Dwarf_Addr pc, int *lineno)
+{
+    Dwarf_Die fn, in;
+    if (dwarf_child(unit, &fn) != 0)
+        return NULL;
+    do {
+        if (dwarf_tag(&fn) != DW_TAG_subprogram || dwarf_haspc(&fn, pc) != 1 || dwarf_child(&fn, &in) != 0)
+            continue;
+        do {
+            if (dwarf_tag(&in) != DW_TAG_inlined_subroutine || dwarf_haspc(&in, pc) != 1)
+                continue;
+            Dwarf_Attribute attr;
+            Dwarf_Word file = 0, line = 0;
+            Dwarf_Files *files;
+            size_t nfiles;
+            if (dwarf_formudata(dwarf_attr(&in, DW_AT_call_file, &attr), &file) != 0 ||
+                dwarf_formudata(dwarf_attr(&in, DW_AT_call_line, &attr), &line) != 0 || line == 0 ||
+                line > INT32_MAX || dwarf_getsrcfiles(unit, &files, &nfiles) != 0 || file >= nfiles)
+                return NULL;
+            *lineno = (int)line;
+            return dwarf_filesrc(files, file, NULL, NULL);
+        } while (dwarf_siblingof(&in, &in) == 0);
+        return NULL;
+    } while (dwarf_siblingof(&fn, &fn) == 0);
+    return NULL;
+}
+
+/* Without .debug_aranges (Go's linker writes none) libdwfl finds no unit
+ * for an address: look through the units' own ranges. */
+static const char *line_by_unit(struct object *o, Dwarf_Addr addr, int *lineno)
+{
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(o->mod, &bias);
+    if (!dw)
+        return NULL;
+    Dwarf_Off off = 0, next;
+    size_t header;
+    for (unsigned units = 0; units < 100000 && dwarf_nextcu(dw, off, &next, &header, NULL, NULL, NULL) == 0;
+         units++, off = next) {
+        Dwarf_Die unit;
+        if (!dwarf_offdie(dw, off + header, &unit) || dwarf_haspc(&unit, addr - bias) != 1)
+            continue;
+        /* Go inlines small library functions (os.(*Process).Kill) into
+         * their callers: the line is that of the call in the function the
+         * symbol names, where the outermost inlined scope was called. */
+        const char *called_at = inlined_call_site(&unit, addr - bias, lineno);
+        if (called_at)
+            return called_at;
+        Dwarf_Line *line = dwarf_getsrc_die(&unit, addr - bias);
+        return line && dwarf_lineno(line, lineno) == 0 ? dwarf_linesrc(line, NULL, NULL) : NULL;
+    }
+    return NULL;
+}
+
 static const char *keep(struct et_symbols *s, const char *str)
 {
     if (!str || !grow((void **)&s->strings, &s->cap_strings, s->nstrings, sizeof(char *)))
@@ -386,6 +444,8 @@ void et_symbols_resolve(struct et_symbols *s, const struct et_record *r, unsigne
     Dwfl_Line *line = dwfl_module_getsrc(o->mod, addr);
     int lineno = 0;
     const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    if (!file)
+        file = line_by_unit(o, addr, &lineno);
     if (file && lineno > 0) {
         size_t n = s->cwd ? strlen(s->cwd) : 0;
         if (n && strncmp(file, s->cwd, n) == 0 && file[n] == '/')
@@ -483,6 +543,42 @@ static bool is_program_entry(const struct et_frame *f)
     return f->function && strcmp(f->function, "main") == 0;
 }
 
+/* Go's standard library between a program and its system call: the
+ * runtime's stub, syscall, os, os/exec. */
+static bool go_library_function(const char *name)
+{
+    static const char *const packages[] = {"runtime.", "runtime/", "syscall.", "internal/", "os.", "os/exec.",
+                                           "os/signal.", "context.", "time.", "sync."};
+    for (size_t k = 0; name && k < sizeof(packages) / sizeof(packages[0]); k++)
+        if (!strncmp(name, packages[k], strlen(packages[k])))
+            return true;
+    return false;
+}
+
+/* Where a Go program's call site starts: at the library call the program
+ * made (os/exec.(*Cmd).Wait, say), with the program's own line next, rather
+ * than ten frames of the runtime's way to the system call.  0 for other
+ * programs, and for a stack with no frame of the program's own. */
+static unsigned go_library_frames(struct et_symbols *s, const struct et_record *r, const uint64_t *pc, unsigned n,
+                                  unsigned shown)
+{
+    struct et_frame f;
+    et_symbols_resolve(s, r, 0, pc[0], &f);
+    if (!f.function || (strncmp(f.function, "runtime", 7) && strncmp(f.function, "syscall.", 8)))
+        return 0;
+    unsigned outermost = 0;
+    for (unsigned i = 1; i < n; i++) {
+        et_symbols_resolve(s, r, i, pc[i], &f);
+        if (!go_library_function(f.function))
+            return i - 1;
+        if (f.function && strncmp(f.function, "runtime.goexit", 14))
+            outermost = i;
+    }
+    /* A goroutine of the library's own (CommandContext's watcher, say):
+     * where it started says most. */
+    return outermost + 1 > shown ? outermost + 1 - shown : 0;
+}
+
 void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames)
 {
     r = et_symbols_call_record(s, r);
@@ -490,11 +586,12 @@ void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record 
     struct et_stack_trailer trailer;
     if (!et_record_stack(r, &pc, &trailer) || trailer.frames == 0)
         return;
-    unsigned n = trailer.frames < frames ? trailer.frames : frames;
-    for (unsigned i = 0; i < n; i++) {
+    unsigned first = go_library_frames(s, r, pc, trailer.frames, frames);
+    unsigned n = trailer.frames - first < frames ? trailer.frames : first + frames;
+    for (unsigned i = first; i < n; i++) {
         struct et_frame f;
         et_symbols_resolve(s, r, i, pc[i], &f);
-        fputs(i ? "        called from " : "      at ", out);
+        fputs(i > first ? "        called from " : "      at ", out);
         et_frame_print(out, &f);
         fputc('\n', out);
         if (is_program_entry(&f))

@@ -43,6 +43,22 @@ static struct et_record *begin(struct et_tracer *t, struct et_tthread *th, uint1
     return r;
 }
 
+/* The records the shim gives a call site to get one here too, when the
+ * program is a Go program (frame pointers). */
+static struct et_record *begin_stacked(struct et_tracer *t, struct et_tthread *th, uint16_t type, uint32_t size,
+                                       uint64_t ts, int err)
+{
+    if (!th->proc->go || !t->stack_depth)
+        return begin(t, th, type, size, ts, err);
+    uint64_t pc[ET_MAX_STACK_FRAMES];
+    struct et_stack stack = {0, 0, pc};
+    stack.frames = (uint16_t)et_go_stack(th->tid, th->proc, t->stack_depth, pc, &stack.flags);
+    struct et_record *r = begin(t, th, type, size + et_stack_extra(size, &stack), ts, err);
+    if (r)
+        et_stack_put(r, &stack);
+    return r;
+}
+
 /* fd as a pipe end of the tracee: from our table for the images we record,
  * from /proc for the shim's (whose table is in its own memory). */
 static bool pipe_end_of(struct et_tthread *th, int fd, struct et_pipe_end *out)
@@ -107,11 +123,16 @@ static void record_exec(struct et_tracer *t, struct et_tthread *th, const struct
     struct argv_copy argv = {0};
     read_argv(th->tid, c->args[at ? 2 : 1], &argv);
     char *empty[1] = {NULL};
+    uint64_t pc[ET_MAX_STACK_FRAMES];
+    struct et_stack stack = {0, 0, pc};
+    if (th->proc->go && t->stack_depth)
+        stack.frames = (uint16_t)et_go_stack(th->tid, th->proc, t->stack_depth, pc, &stack.flags);
     struct et_exec_info info = {.kind = at ? ET_EXEC_EXECVEAT : ET_EXEC_EXECVE,
                                 .fd = at ? (int)c->args[0] : -1,
                                 .at_flags = at ? (int)c->args[4] : 0,
                                 .path = path,
-                                .argv = argv.argv ? argv.argv : empty};
+                                .argv = argv.argv ? argv.argv : empty,
+                                .stack = th->proc->go && t->stack_depth ? &stack : NULL};
     struct et_identity id;
     et_tracer_identity(th, &id);
     et_write_exec(t->cfg.writer, &id, c->ts, ET_RF_RECORDER | (th->proc->vfork_child ? ET_RF_VFORK_CHILD : 0),
@@ -158,7 +179,7 @@ static int32_t pidfd_pid(struct et_tthread *th, int fd)
 /* A signal is recorded before it is sent: it may end the caller. */
 static struct et_record *record_signal(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c)
 {
-    struct et_record *r = begin(t, th, ET_REC_SIGNAL, sizeof(struct et_signal), c->ts, 0);
+    struct et_record *r = begin_stacked(t, th, ET_REC_SIGNAL, sizeof(struct et_signal), c->ts, 0);
     if (!r)
         return NULL;
     struct et_signal *b = et_record_body(r);
@@ -192,7 +213,7 @@ static struct et_record *record_signal(struct et_tracer *t, struct et_tthread *t
 
 static void record_wait_enter(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c)
 {
-    struct et_record *r = begin(t, th, ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), c->ts, 0);
+    struct et_record *r = begin_stacked(t, th, ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), c->ts, 0);
     if (!r)
         return;
     struct et_wait_enter *b = et_record_body(r);
@@ -252,7 +273,7 @@ static void record_pipe(struct et_tracer *t, struct et_tthread *th, const struct
         follow_end(th->proc, fds[0], &end, cloexec);
         follow_end(th->proc, fds[1], &w, cloexec);
     }
-    struct et_record *r = begin(t, th, ET_REC_PIPE, sizeof(struct et_pipe), c->ts, err);
+    struct et_record *r = begin_stacked(t, th, ET_REC_PIPE, sizeof(struct et_pipe), c->ts, err);
     if (!r)
         return;
     struct et_pipe *b = et_record_body(r);
@@ -268,7 +289,7 @@ static void record_pipe(struct et_tracer *t, struct et_tthread *th, const struct
 static void record_fork(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, int32_t result,
                         int err, uint64_t clone_flags)
 {
-    struct et_record *r = begin(t, th, ET_REC_FORK, sizeof(struct et_fork), c->ts, err);
+    struct et_record *r = begin_stacked(t, th, ET_REC_FORK, sizeof(struct et_fork), c->ts, err);
     if (!r)
         return;
     struct et_fork *b = et_record_body(r);
@@ -311,18 +332,18 @@ static void record_simple(struct et_tracer *t, struct et_tthread *th, const stru
     struct et_record *r;
     switch (c->nr) {
     case SYS_setpgid:
-        if (!(r = begin(t, th, ET_REC_SETPGID, sizeof(struct et_setpgid), c->ts, err)))
+        if (!(r = begin_stacked(t, th, ET_REC_SETPGID, sizeof(struct et_setpgid), c->ts, err)))
             return;
         *(struct et_setpgid *)et_record_body(r) =
             (struct et_setpgid){ET_SETPGID_SETPGID, 0, (int32_t)c->args[0], (int32_t)c->args[1], result};
         break;
     case SYS_setsid:
-        if (!(r = begin(t, th, ET_REC_SETSID, sizeof(struct et_setsid), c->ts, err)))
+        if (!(r = begin_stacked(t, th, ET_REC_SETSID, sizeof(struct et_setsid), c->ts, err)))
             return;
         ((struct et_setsid *)et_record_body(r))->result = result;
         break;
     case SYS_prctl:
-        if (!(r = begin(t, th, ET_REC_PRCTL, sizeof(struct et_prctl), c->ts, err)))
+        if (!(r = begin_stacked(t, th, ET_REC_PRCTL, sizeof(struct et_prctl), c->ts, err)))
             return;
         *(struct et_prctl *)et_record_body(r) = (struct et_prctl){(int32_t)c->args[0], result, c->args[1]};
         break;
@@ -347,7 +368,7 @@ static void record_sigchld(struct et_tracer *t, struct et_tthread *th, const str
     uint64_t act[2];
     if (et_read_memory(th->tid, c->args[1], act, sizeof(act)) < 0)
         return;
-    struct et_record *r = begin(t, th, ET_REC_SIGCHLD_ACTION, sizeof(struct et_sigchld_action), c->ts, err);
+    struct et_record *r = begin_stacked(t, th, ET_REC_SIGCHLD_ACTION, sizeof(struct et_sigchld_action), c->ts, err);
     if (!r)
         return;
     struct et_sigchld_action *b = et_record_body(r);

@@ -382,6 +382,17 @@ struct et_tracer *et_tracer_new(const struct et_tracer_config *cfg, char *why, s
     t->boot_offset_ns = (uint64_t)(boot.tv_sec - mono.tv_sec) * 1000000000ull + (uint64_t)boot.tv_nsec -
                         (uint64_t)mono.tv_nsec;
     compute_windows(t);
+    /* Call sites: os/exec's calls are some ten frames below main, and a Go
+     * frame costs a read, not an unwind: all 32 unless
+     * EXECTRACE_STACK_DEPTH says otherwise. */
+    const char *depth = getenv("EXECTRACE_STACK_DEPTH");
+    t->stack_depth = ET_MAX_STACK_FRAMES;
+    if (depth && *depth) {
+        char *end;
+        unsigned long d = strtoul(depth, &end, 10);
+        if (!*end)
+            t->stack_depth = d > ET_MAX_STACK_FRAMES ? ET_MAX_STACK_FRAMES : (unsigned)d;
+    }
     /* With the windows, exactly the call from our own code stops.  A probe
      * killed from outside says nothing: try again. */
     int stops = -EINTR;

@@ -100,7 +100,33 @@ static void read_auxv(pid_t pid, uint64_t *entry, bool *secure)
 struct elf_facts {
     bool dynamic;
     bool go;
+    uint64_t first_vaddr; /* of the lowest PT_LOAD: load bias = where it is mapped - this */
+    uint8_t build_id[ET_MAX_BUILD_ID];
+    uint16_t build_id_len; /* GNU build id, 0 if none (Go's own linker writes none) */
 };
+
+/* The GNU build id among the notes of a PT_NOTE segment. */
+static void note_build_id(int fd, const Elf64_Phdr *ph, struct elf_facts *facts)
+{
+    uint8_t notes[1024];
+    size_t size = ph->p_filesz < sizeof(notes) ? ph->p_filesz : sizeof(notes);
+    if (pread(fd, notes, size, (off_t)ph->p_offset) != (ssize_t)size)
+        return;
+    for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= size;) {
+        const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(notes + off);
+        size_t name = off + sizeof(*nh), desc = name + ((nh->n_namesz + 3u) & ~3u);
+        size_t next = desc + ((nh->n_descsz + 3u) & ~3u);
+        if (next > size || next <= off)
+            return;
+        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(notes + name, "GNU", 4) &&
+            nh->n_descsz <= ET_MAX_BUILD_ID) {
+            memcpy(facts->build_id, notes + desc, nh->n_descsz);
+            facts->build_id_len = (uint16_t)nh->n_descsz;
+            return;
+        }
+        off = next;
+    }
+}
 
 static bool go_section(int fd, const Elf64_Ehdr *eh)
 {
@@ -126,7 +152,9 @@ static bool go_section(int fd, const Elf64_Ehdr *eh)
 
 static struct elf_facts read_elf_facts(pid_t pid)
 {
-    struct elf_facts facts = {false, false};
+    struct elf_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    facts.first_vaddr = UINT64_MAX;
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/exe", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -137,9 +165,15 @@ static struct elf_facts read_elf_facts(pid_t pid)
         eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256) {
         Elf64_Phdr ph[256];
         size_t size = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
-        if (pread(fd, ph, size, (off_t)eh.e_phoff) == (ssize_t)size)
-            for (unsigned i = 0; i < eh.e_phnum && !facts.dynamic; i++)
-                facts.dynamic = ph[i].p_type == PT_INTERP;
+        if (pread(fd, ph, size, (off_t)eh.e_phoff) == (ssize_t)size) {
+            for (unsigned i = 0; i < eh.e_phnum; i++) {
+                facts.dynamic |= ph[i].p_type == PT_INTERP;
+                if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < facts.first_vaddr)
+                    facts.first_vaddr = ph[i].p_vaddr & ~4095ull;
+                if (ph[i].p_type == PT_NOTE && !facts.build_id_len)
+                    note_build_id(fd, &ph[i], &facts);
+            }
+        }
         facts.go = go_section(fd, &eh);
     }
     close(fd);
@@ -199,13 +233,12 @@ static void read_exe_range(pid_t pid, uint64_t entry, struct et_tproc *p)
     fclose(f);
 }
 
-static uint8_t classify(struct et_tracer *t, struct et_tproc *p, bool *go)
+static uint8_t classify(struct et_tracer *t, struct et_tproc *p, struct elf_facts *elf)
 {
     uint64_t entry = 0;
     bool secure = false;
     read_auxv(p->pid, &entry, &secure);
-    if (t->mode == ET_FILTER_NUMBERS)
-        read_exe_range(p->pid, entry, p);
+    read_exe_range(p->pid, entry, p);
     /* Set-id programs are not followed, elevated or not: the shim is
      * not put back into their environment either. */
     char path[64];
@@ -213,9 +246,8 @@ static uint8_t classify(struct et_tracer *t, struct et_tproc *p, bool *go)
     snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
     if (secure || (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))))
         return ET_COVER_NONE;
-    struct elf_facts elf = read_elf_facts(p->pid);
-    bool dynamic = elf.dynamic;
-    *go = elf.go;
+    *elf = read_elf_facts(p->pid);
+    bool dynamic = elf->dynamic;
     if (dynamic && preloads_shim(p->pid, t->cfg.shim_path))
         return ET_COVER_SHIM;
     /* Every listed call stops under the number filter; under the address
@@ -301,6 +333,42 @@ static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t ori
     free(cmdline);
 }
 
+/* The program's own object, for resolving its call sites offline, as the
+ * shim's module records do for what a dynamic image loaded. */
+static void write_module(struct et_tracer *t, struct et_tthread *th, const struct elf_facts *elf)
+{
+    struct et_tproc *p = th->proc;
+    if (!p->exe_hi || elf->first_vaddr == UINT64_MAX)
+        return;
+    char exe[ET_MAX_PATH_BYTES], path[64];
+    snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+    ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = 0;
+    bool truncated = false;
+    uint32_t path_bytes = et_put_str(NULL, exe, ET_MAX_PATH_BYTES, &truncated);
+    struct et_identity id;
+    et_tracer_identity(th, &id);
+    struct et_record *r = et_record_reserve(t->cfg.writer, ET_REC_MODULE,
+                                            (uint32_t)sizeof(struct et_module) + elf->build_id_len + path_bytes, &id,
+                                            et_now_ns(), 0);
+    if (!r)
+        return;
+    r->flags = ET_RF_RECORDER;
+    struct et_module *b = et_record_body(r);
+    memset(b, 0, sizeof(*b));
+    b->load_bias = p->exe_lo - elf->first_vaddr;
+    b->start = p->exe_lo;
+    b->end = p->exe_hi;
+    b->build_id_len = elf->build_id_len;
+    b->flags = ET_MODULE_MAIN;
+    b->stack_depth = (uint16_t)t->stack_depth;
+    uint8_t *tail = (uint8_t *)(b + 1);
+    memcpy(tail, elf->build_id, elf->build_id_len);
+    et_put_str(tail + elf->build_id_len, exe, ET_MAX_PATH_BYTES, &truncated);
+    et_commit(r);
+    t->stats.records++;
+}
+
 void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
 {
     struct et_tproc *p = th->proc;
@@ -308,8 +376,10 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
     th->in_call = false;
     p->vfork_child = false;
     et_tp_fds_exec(p);
-    bool go = false;
-    p->cover = classify(t, p, &go);
+    struct elf_facts elf;
+    memset(&elf, 0, sizeof(elf));
+    p->cover = classify(t, p, &elf);
+    p->go = elf.go && p->cover != ET_COVER_SHIM && p->cover != ET_COVER_NONE;
     if (p->cover == ET_COVER_SHIM || p->cover == ET_COVER_NONE) {
         /* The shim lists what the image inherited; we follow only what our
          * own records create. */
@@ -317,7 +387,9 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
         return;
     }
     t->stats.images++;
-    write_start(t, th, ET_ORIGIN_EXEC, ts, true, go ? ET_START_GO : 0);
+    write_start(t, th, ET_ORIGIN_EXEC, ts, true, elf.go ? ET_START_GO : 0);
+    if (p->go && t->stack_depth)
+        write_module(t, th, &elf);
 }
 
 void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct et_tthread *parent, uint16_t origin,

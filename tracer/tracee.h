@@ -40,6 +40,7 @@ struct et_tproc {
     pid_t pid;
     uint64_t start_time;
     uint8_t cover;       /* enum et_image_cover */
+    bool go;             /* a Go program: its frame pointers give its call sites */
     bool vfork_child;    /* a CLONE_VFORK child, before its exec */
     uint32_t threads;    /* threads that point at it */
     /* The main executable's mapped range, for telling its own calls from
@@ -82,6 +83,7 @@ struct et_tracer {
     struct et_tthread *buckets[1024];
     struct et_tracer_stats stats;
     bool told_ptrace; /* the one line about a tracee's own ptrace was said */
+    unsigned stack_depth; /* EXECTRACE_STACK_DEPTH: 0 takes no call sites */
     /* The latest exits the tracer saw, which it sees before the parent
      * does: a wait that passed no status pointer still gets its status. */
     struct {
@@ -128,6 +130,11 @@ void et_call_created(struct et_tracer *t, struct et_tthread *th, struct et_tthre
 /* tracer.c: the status pid ended with, as the tracer saw it; false if
  * it is not among the latest exits. */
 bool et_tracer_exit_status(const struct et_tracer *t, pid_t pid, int *status);
+
+/* stack.c: a Go program's call site at a stop, from its frame pointers,
+ * into pc (at most ET_MAX_STACK_FRAMES); the number of frames. */
+unsigned et_go_stack(pid_t tid, const struct et_tproc *p, unsigned depth, uint64_t *pc, uint16_t *flags);
+void et_image_write_module(struct et_tracer *t, struct et_tthread *th);
 
 /* filter.c */
 bool et_filter_own_code(const struct et_tracer *t, uint64_t ip);

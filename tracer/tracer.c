@@ -149,6 +149,15 @@ static void resume(struct et_tthread *th, int sig)
     ptrace(syscalls ? PTRACE_SYSCALL : PTRACE_CONT, th->tid, 0, sig);
 }
 
+/* A fork child runs its parent's image, with a copy of its fds. */
+static void inherit_image(struct et_tproc *child, const struct et_tproc *parent)
+{
+    child->go = parent->go;
+    child->exe_lo = parent->exe_lo;
+    child->exe_hi = parent->exe_hi;
+    et_tp_fds_copy(child, parent);
+}
+
 /* A tracee whose creator's event we have not seen yet.  /proc says whose
  * thread or child it is; the event, when it comes, finds it known. */
 static struct et_tthread *adopt(struct et_tracer *t, pid_t tid)
@@ -177,7 +186,7 @@ static struct et_tthread *adopt(struct et_tracer *t, pid_t tid)
     if (!p)
         return NULL;
     if (parent)
-        et_tp_fds_copy(p, parent->proc);
+        inherit_image(p, parent->proc);
     struct et_tthread *th = et_tt_add(t, tid, p);
     if (!th)
         free(p);
@@ -217,7 +226,7 @@ static void on_created(struct et_tracer *t, struct et_tthread *th, int event)
         } else {
             struct et_tproc *p = et_tp_new(child, et_tracer_start_time(t, child), th->proc->cover);
             if (p) {
-                et_tp_fds_copy(p, th->proc);
+                inherit_image(p, th->proc);
                 c = et_tt_add(t, child, p);
                 if (!c)
                     free(p);

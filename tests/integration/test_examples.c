@@ -773,6 +773,37 @@ static void expect_recorded_go(const struct example *x, int pid)
         fail_msg("no fork of the Go program %d was recorded\nstdout:\n%s", pid, x->r.out);
 }
 
+/* Some evidence of the finding has a frame on a line of the Go example's
+ * source that makes this call (its frame pointers walked by the recorder,
+ * resolved through the binary's DWARF). */
+static void expect_go_call_site(struct example *x, const struct et_finding *f, const char *go_source,
+                                const char *call)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/examples/%s", source_dir(), go_source);
+    const char *base = strrchr(path, '/') + 1;
+    struct et_symbols *symbols = et_symbols_load(&x->r.trace);
+    assert_non_null(symbols);
+    bool named = false;
+    for (uint32_t k = 0; k < f->nevidence && !named; k++) {
+        const struct et_record *rec = et_symbols_call_record(symbols, f->evidence[k]);
+        const uint64_t *pc;
+        struct et_stack_trailer trailer;
+        if (!et_record_stack(rec, &pc, &trailer))
+            continue;
+        for (unsigned i = 0; i < trailer.frames && !named; i++) {
+            struct et_frame fr;
+            et_symbols_resolve(symbols, rec, i, pc[i], &fr);
+            size_t flen = fr.file ? strlen(fr.file) : 0, blen = strlen(base);
+            named = flen >= blen && !strcmp(fr.file + flen - blen, base) && strstr(source_line(path, fr.line), call);
+        }
+    }
+    et_symbols_free(symbols);
+    if (!named)
+        fail_msg("no evidence of the %s finding has a call site on a line of %s with %s", et_finding_kind_name(f->kind),
+                 base, call);
+}
+
 static void held_pipe_go(void **state)
 {
     (void)state;
@@ -783,6 +814,7 @@ static void held_pipe_go(void **state)
     expect_names_command(&x, f, "sh -c");
     expect_names_command(&x, f, "sleep 3");
     expect_recorded_go(&x, out_pid(&x, "main"));
+    expect_go_call_site(&x, f, "held-pipe/go_command_context.go", "CombinedOutput()");
     /* The fix speaks Go. */
     if (!strstr(et_finding_fix(f->kind), "WaitDelay"))
         fail_msg("the held-pipe fix does not name Cmd.WaitDelay: %s", et_finding_fix(f->kind));
@@ -831,6 +863,7 @@ static void orphaned_descendants_go(void **state)
     const struct et_record *kill = find_record(&x.r, ET_REC_SIGNAL, out_pid(&x, "main"), by_recorder, NULL);
     assert_non_null(kill);
     assert_int_equal(BODY(kill, et_signal)->target, out_pid(&x, "shell"));
+    expect_go_call_site(&x, f, "orphaned-descendants/go_timeout_kills_leader.go", "Kill()");
     example_free(&x);
 }
 
