@@ -111,12 +111,12 @@ static const struct kind_text kinds[ET_FK_COUNT] = {
          "default), and pass_fds for what is meant to cross."},
     [ET_FK_UNTRACED] =
         {"untraced",
-         "Some processes of the tree did not load exectrace's shim, so their own calls are not in the trace: "
-         "statically linked programs (Go, musl-static) ignore LD_PRELOAD, and set-user-ID programs run without "
-         "it. What is known about them comes from their traced relatives: who started them, what they exec'd, how "
-         "they ended.",
-         "Nothing to fix in the program. To see inside a static program, run strace -f on it; the dynamically "
-         "linked programs it starts are traced by exectrace as usual."},
+         "Some processes of the tree did not load exectrace's shim and were not recorded by its ptrace recorder, "
+         "so their own calls are not in the trace: statically linked programs (Go, musl-static) ignore LD_PRELOAD, "
+         "and set-user-ID programs run without it. What is known about them comes from their traced relatives: who "
+         "started them, what they exec'd, how they ended.",
+         "Nothing to fix in the program. Run it under `exectrace run` with the ptrace recorder (on unless "
+         "--no-ptrace; it needs ptrace and seccomp to be allowed): it records static and Go programs too."},
     [ET_FK_PIPE_DEADLOCK] =
         {"pipe-deadlock",
          "A pipe holds 64 KiB. A child writing more than that into a pipe blocks until someone reads; a parent "

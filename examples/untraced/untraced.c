@@ -14,10 +14,16 @@
  * Nothing is wrong with the program.  The finding says where the trace is
  * blind, so that nothing is concluded from an absence.
  *
+ * Under `exectrace run` the ptrace recorder records this program anyway
+ * (its calls stop in a seccomp filter), and there is no finding.  The
+ * finding appears where the recorder cannot run: with --no-ptrace, where
+ * ptrace or seccomp is refused (the finding says which), or when the shim
+ * is preloaded by hand.
+ *
  * The "fix" (untraced_fixed.c, the same code linked dynamically): with a
  * dynamic build, every call is traced and there is no finding.  For a static
- * program you cannot rebuild, run strace -f on it; the dynamic programs it
- * starts are traced by exectrace as usual.
+ * program you cannot rebuild, run it under `exectrace run` with the ptrace
+ * recorder on (the default).
  */
 #define _GNU_SOURCE
 #include <stdio.h>

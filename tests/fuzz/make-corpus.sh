@@ -95,6 +95,12 @@ rec timeout-kill -- timeout -s KILL 0.2 sleep 5
 rec setsid-sh -- setsid -w sh -c 'true'
 rec xargs-echo -- sh -c 'printf "a\nb\nc\n" | xargs -n1 echo'
 rec not-found -- /nonexistent/program
+# The ptrace recorder's records: a static and a static-pie program, Go's
+# pidfd calls copied in C, and the recorder turned off.
+rec recorder-static-signals -- "$PROGS/recorder_cases_static" signals
+rec recorder-static-pie-vfork -- "$PROGS/recorder_cases_static_pie" vfork
+rec recorder-pidfd -- "$PROGS/go_patterns_static" pidfd-kill
+rec recorder-off --no-ptrace -- "$EX/untraced/untraced"
 # More records than a 68K trace holds: the last chunks are full, and the
 # header counts the records dropped.
 rec full-records-dropped -- bash -c 'for i in $(seq 300); do /bin/true; done'
