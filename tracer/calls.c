@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 #include "tracee.h"
@@ -265,11 +267,17 @@ static void record_pipe(struct et_tracer *t, struct et_tthread *th, const struct
     if (!err && et_read_memory(th->tid, c->args[0], fds, sizeof(fds)) < 0)
         return;
     int flags = c->nr == SYS_pipe2 ? (int)c->args[1] : 0;
-    struct et_pipe_end end = {0};
-    if (!err && et_live_fd_pipe_end("/proc", th->proc->pid, fds[0], &end)) {
+    struct et_pipe_end end = {fds[0], ET_PIPE_READ, 0};
+    char path[64], link[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd/%d", th->proc->pid, fds[0]);
+    ssize_t n = err ? -1 : readlink(path, link, sizeof(link) - 1);
+    if (n > 0) {
+        link[n] = 0;
+        sscanf(link, "pipe:[%" SCNu64 "]", &end.inode);
+    }
+    if (end.inode) {
         bool cloexec = (flags & O_CLOEXEC) != 0;
         struct et_pipe_end w = {fds[1], ET_PIPE_WRITE, end.inode};
-        end.flags = ET_PIPE_READ;
         follow_end(th->proc, fds[0], &end, cloexec);
         follow_end(th->proc, fds[1], &w, cloexec);
     }
@@ -394,7 +402,10 @@ static void record_exit_group(struct et_tracer *t, struct et_tthread *th, const 
 }
 
 /* close, dup and fcntl: only pipe ends are recorded, as by the shim. */
-static bool fd_call_enter(struct et_tthread *th, struct et_pending_call *c)
+static void fd_call_exit(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, long rval,
+                         int err);
+
+static bool fd_call_enter(struct et_tracer *t, struct et_tthread *th, struct et_pending_call *c)
 {
     int fd = (int)c->args[0];
     struct et_fd_entry *e = et_tp_fd(th->proc, fd);
@@ -404,7 +415,12 @@ static bool fd_call_enter(struct et_tthread *th, struct et_pending_call *c)
             et_tp_fd_drop(th->proc, fd);
             return false;
         }
-        return pipe_end_of(th, fd, &c->ends[0]);
+        if (!pipe_end_of(th, fd, &c->ends[0]))
+            return false;
+        /* Linux frees an fd that is open whatever close returns (EINTR and
+         * EIO included): recorded now, the call needs no second stop. */
+        fd_call_exit(t, th, c, 0, 0);
+        return false;
     case SYS_dup:
     case SYS_dup2:
     case SYS_dup3: {
@@ -621,11 +637,16 @@ bool et_call_enter(struct et_tracer *t, struct et_tthread *th, long nr, const ui
     case SYS_dup2:
     case SYS_dup3:
     case SYS_fcntl:
-        return fd_call_enter(th, c);
+        return fd_call_enter(t, th, c);
     case SYS_close_range:
         return close_range_enter(th, c);
     case SYS_rt_sigaction:
-        return args[1] != 0; /* a query changes nothing */
+        /* A query changes nothing.  A change of SIGCHLD whose new action
+         * could be read fails only if the old one cannot be stored: it is
+         * recorded now, without a second stop. */
+        if (args[1])
+            record_sigchld(t, th, c, 0, 0);
+        return false;
     case SYS_exit_group:
         record_exit_group(t, th, c);
         return false;

@@ -55,9 +55,8 @@ int et_read_string(pid_t pid, uint64_t addr, char *buf, size_t len, bool *trunca
     return 0;
 }
 
-uint64_t et_tracer_start_time(struct et_tracer *t, pid_t pid)
+uint64_t et_tracer_start_time(pid_t pid)
 {
-    (void)t;
     struct et_proc_stat st;
     return et_proc_stat_read(pid, &st) == 0 ? st.start_time : 0;
 }
@@ -95,18 +94,8 @@ static void read_auxv(pid_t pid, uint64_t *entry, bool *secure)
     }
 }
 
-/* What the new image's ELF file says: whether it has an interpreter
- * (dynamic), and whether it is a Go program (a .go.buildinfo section). */
-struct elf_facts {
-    bool dynamic;
-    bool go;
-    uint64_t first_vaddr; /* of the lowest PT_LOAD: load bias = where it is mapped - this */
-    uint8_t build_id[ET_MAX_BUILD_ID];
-    uint16_t build_id_len; /* GNU build id, 0 if none (Go's own linker writes none) */
-};
-
 /* The GNU build id among the notes of a PT_NOTE segment. */
-static void note_build_id(int fd, const Elf64_Phdr *ph, struct elf_facts *facts)
+static void note_build_id(int fd, const Elf64_Phdr *ph, struct et_elf_facts *facts)
 {
     uint8_t notes[1024];
     size_t size = ph->p_filesz < sizeof(notes) ? ph->p_filesz : sizeof(notes);
@@ -150,9 +139,9 @@ static bool go_section(int fd, const Elf64_Ehdr *eh)
     return false;
 }
 
-static struct elf_facts read_elf_facts(pid_t pid)
+static struct et_elf_facts read_elf_facts(pid_t pid)
 {
-    struct elf_facts facts;
+    struct et_elf_facts facts;
     memset(&facts, 0, sizeof(facts));
     facts.first_vaddr = UINT64_MAX;
     char path[64];
@@ -233,27 +222,50 @@ static void read_exe_range(pid_t pid, uint64_t entry, struct et_tproc *p)
     fclose(f);
 }
 
-static uint8_t classify(struct et_tracer *t, struct et_tproc *p, struct elf_facts *elf)
+static uint8_t classify(struct et_tracer *t, struct et_tproc *p, struct et_elf_facts *elf)
 {
-    uint64_t entry = 0;
-    bool secure = false;
-    read_auxv(p->pid, &entry, &secure);
-    read_exe_range(p->pid, entry, p);
     /* Set-id programs are not followed, elevated or not: the shim is
      * not put back into their environment either. */
     char path[64];
     struct stat st;
     snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
-    if (secure || (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))))
+    bool known = stat(path, &st) == 0;
+    if (known && (st.st_mode & (S_ISUID | S_ISGID)))
         return ET_COVER_NONE;
-    *elf = read_elf_facts(p->pid);
-    bool dynamic = elf->dynamic;
-    if (dynamic && preloads_shim(p->pid, t->cfg.shim_path))
+    struct et_elf_cache_entry *hit = NULL;
+    uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    for (unsigned i = 0; known && i < ET_ELF_CACHE && !hit; i++) {
+        struct et_elf_cache_entry *e = &t->elf_cache[i];
+        if (e->ino == st.st_ino && e->dev == st.st_dev && e->mtime_ns == mtime && e->size == (uint64_t)st.st_size)
+            hit = e;
+    }
+    if (hit) {
+        *elf = hit->facts;
+    } else {
+        *elf = read_elf_facts(p->pid);
+        if (known) {
+            struct et_elf_cache_entry *e = &t->elf_cache[t->elf_cache_next++ % ET_ELF_CACHE];
+            *e = (struct et_elf_cache_entry){st.st_dev, st.st_ino, mtime, (uint64_t)st.st_size, *elf};
+        }
+    }
+    /* The common case, a dynamic program that loads the shim, costs one
+     * read of its environment.  (One with file capabilities ignores
+     * LD_PRELOAD: it runs without the shim and unrecorded, as set-id ones.) */
+    if (elf->dynamic && t->mode != ET_FILTER_NUMBERS && preloads_shim(p->pid, t->cfg.shim_path))
         return ET_COVER_SHIM;
+    bool secure = false;
+    read_auxv(p->pid, &elf->entry, &secure);
+    if (secure)
+        return ET_COVER_NONE;
+    if (t->mode == ET_FILTER_NUMBERS) {
+        read_exe_range(p->pid, elf->entry, p);
+        if (elf->dynamic && preloads_shim(p->pid, t->cfg.shim_path))
+            return ET_COVER_SHIM;
+    }
     /* Every listed call stops under the number filter; under the address
      * filter only those of code in the windows, which a static-pie image or
      * a dynamic one's libc is not. */
-    if (t->mode == ET_FILTER_NUMBERS || (!dynamic && et_filter_own_code(t, entry)))
+    if (t->mode == ET_FILTER_NUMBERS || (!elf->dynamic && et_filter_own_code(t, elf->entry)))
         return ET_COVER_FILTER;
     return ET_COVER_SYSCALLS;
 }
@@ -277,18 +289,36 @@ static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t ori
 {
     struct et_tproc *p = th->proc;
     struct et_proc_stat st = {0};
-    et_proc_stat_read(p->pid, &st);
+    if (et_proc_stat_read(p->pid, &st) == 0 && !p->start_time)
+        p->start_time = st.start_time;
     struct et_pipe_end pipes[ET_MAX_PIPE_ENDS];
     bool truncated = false;
-    int npipes = et_proc_pipe_ends(p->pid, pipes, ET_MAX_PIPE_ENDS, &truncated);
-    /* What /proc lists is the truth: the table starts from it. */
-    for (uint32_t i = 0; i < p->nfds;)
-        if (!p->fds[i].pidfd)
-            p->fds[i] = p->fds[--p->nfds];
-        else
-            i++;
-    for (int i = 0; i < npipes; i++)
-        et_tp_fd_set(p, &(struct et_fd_entry){.fd = pipes[i].fd, .flags = pipes[i].flags, .inode = pipes[i].inode});
+    int npipes = 0;
+    if (p->fds_known) {
+        /* A fork child's fds are its parent's, an exec keeps those without
+         * close-on-exec: the table followed them. */
+        for (uint32_t i = 0; i < p->nfds; i++) {
+            if (p->fds[i].pidfd)
+                continue;
+            if (npipes == (int)ET_MAX_PIPE_ENDS) {
+                truncated = true;
+                break;
+            }
+            pipes[npipes++] = (struct et_pipe_end){p->fds[i].fd, p->fds[i].flags, p->fds[i].inode};
+        }
+    } else {
+        /* What /proc lists is the truth: the table starts from it. */
+        npipes = et_proc_pipe_ends(p->pid, pipes, ET_MAX_PIPE_ENDS, &truncated);
+        for (uint32_t i = 0; i < p->nfds;)
+            if (!p->fds[i].pidfd)
+                p->fds[i] = p->fds[--p->nfds];
+            else
+                i++;
+        for (int i = 0; i < npipes; i++)
+            et_tp_fd_set(p,
+                         &(struct et_fd_entry){.fd = pipes[i].fd, .flags = pipes[i].flags, .inode = pipes[i].inode});
+        p->fds_known = !truncated;
+    }
 
     struct et_start_info info = {.origin = origin,
                                  .flags = (uint16_t)(start_flags | (truncated ? ET_START_PIPES_TRUNCATED : 0)),
@@ -335,7 +365,7 @@ static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t ori
 
 /* The program's own object, for resolving its call sites offline, as the
  * shim's module records do for what a dynamic image loaded. */
-static void write_module(struct et_tracer *t, struct et_tthread *th, const struct elf_facts *elf)
+static void write_module(struct et_tracer *t, struct et_tthread *th, const struct et_elf_facts *elf)
 {
     struct et_tproc *p = th->proc;
     if (!p->exe_hi || elf->first_vaddr == UINT64_MAX)
@@ -376,14 +406,17 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
     th->in_call = false;
     p->vfork_child = false;
     et_tp_fds_exec(p);
-    struct elf_facts elf;
+    struct et_elf_facts elf;
     memset(&elf, 0, sizeof(elf));
     p->cover = classify(t, p, &elf);
     p->go = elf.go && p->cover != ET_COVER_SHIM && p->cover != ET_COVER_NONE;
+    if (p->go && t->mode != ET_FILTER_NUMBERS)
+        read_exe_range(p->pid, elf.entry, p); /* its frames are checked against it */
     if (p->cover == ET_COVER_SHIM || p->cover == ET_COVER_NONE) {
         /* The shim lists what the image inherited; we follow only what our
          * own records create. */
         p->nfds = 0;
+        p->fds_known = false;
         return;
     }
     t->stats.images++;

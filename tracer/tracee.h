@@ -42,6 +42,7 @@ struct et_tproc {
     uint8_t cover;       /* enum et_image_cover */
     bool go;             /* a Go program: its frame pointers give its call sites */
     bool vfork_child;    /* a CLONE_VFORK child, before its exec */
+    bool fds_known;      /* fds holds every pipe end: read from /proc once, followed since */
     uint32_t threads;    /* threads that point at it */
     /* The main executable's mapped range, for telling its own calls from
      * libc's when the filter stops both (ET_FILTER_NUMBERS). */
@@ -75,6 +76,24 @@ struct et_tthread {
     struct et_tthread *next; /* hash chain */
 };
 
+/* What a new image's ELF file says. */
+struct et_elf_facts {
+    bool dynamic;         /* it has an interpreter */
+    bool go;              /* a .go.buildinfo section: a Go program */
+    uint64_t first_vaddr; /* of the lowest PT_LOAD: load bias = where it is mapped - this */
+    uint8_t build_id[ET_MAX_BUILD_ID];
+    uint16_t build_id_len; /* GNU build id, 0 if none (Go's own linker writes none) */
+    uint64_t entry;        /* AT_ENTRY of the image: where its code is */
+};
+
+/* The facts of the programs exec'd lately, by file: a build or a test
+ * suite execs the same few programs over and over. */
+struct et_elf_cache_entry {
+    uint64_t dev, ino, mtime_ns, size;
+    struct et_elf_facts facts;
+};
+#define ET_ELF_CACHE 64
+
 struct et_tracer {
     struct et_tracer_config cfg;
     enum et_filter_mode mode;
@@ -91,6 +110,8 @@ struct et_tracer {
         int status;
     } exits[256];
     unsigned next_exit;
+    struct et_elf_cache_entry elf_cache[ET_ELF_CACHE];
+    unsigned elf_cache_next;
     long clock_ticks;
     uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
 };
@@ -101,7 +122,7 @@ struct et_tthread *et_tt_add(struct et_tracer *t, pid_t tid, struct et_tproc *pr
 void et_tt_remove(struct et_tracer *t, struct et_tthread *th);
 struct et_tproc *et_tp_new(pid_t pid, uint64_t start_time, uint8_t cover);
 void et_tp_put(struct et_tproc *p);
-void et_tracer_identity(const struct et_tthread *th, struct et_identity *id);
+void et_tracer_identity(struct et_tthread *th, struct et_identity *id);
 
 /* fds.c: the fds we follow. */
 struct et_fd_entry *et_tp_fd(struct et_tproc *p, int fd);
@@ -118,7 +139,7 @@ void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct e
                          uint64_t ts);
 int et_read_string(pid_t pid, uint64_t addr, char *buf, size_t len, bool *truncated);
 int et_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
-uint64_t et_tracer_start_time(struct et_tracer *t, pid_t pid);
+uint64_t et_tracer_start_time(pid_t pid);
 
 /* calls.c: a stopped call, at its entry and at its exit. */
 /* Returns true when the call's exit stop is wanted. */

@@ -102,8 +102,12 @@ struct et_tthread *et_tt_add(struct et_tracer *t, pid_t tid, struct et_tproc *pr
     return th;
 }
 
-void et_tracer_identity(const struct et_tthread *th, struct et_identity *id)
+/* The start time is read when a record first needs it: most processes of
+ * a tree load the shim, and the recorder never writes a record of theirs. */
+void et_tracer_identity(struct et_tthread *th, struct et_identity *id)
 {
+    if (!th->proc->start_time)
+        th->proc->start_time = et_tracer_start_time(th->proc->pid);
     id->pid = (uint32_t)th->proc->pid;
     id->tid = (uint32_t)th->tid;
     id->start_time = th->proc->start_time;
@@ -134,7 +138,7 @@ int et_tracer_seize(struct et_tracer *t, pid_t pid)
         return -errno;
     /* The command is exectrace's own child until its exec: its records are
      * the launcher's, written in run.c. */
-    struct et_tproc *p = et_tp_new(pid, et_tracer_start_time(t, pid), ET_COVER_SHIM);
+    struct et_tproc *p = et_tp_new(pid, 0, ET_COVER_SHIM);
     if (!p || !et_tt_add(t, pid, p)) {
         free(p);
         return -ENOMEM;
@@ -153,6 +157,7 @@ static void resume(struct et_tthread *th, int sig)
 static void inherit_image(struct et_tproc *child, const struct et_tproc *parent)
 {
     child->go = parent->go;
+    child->fds_known = parent->fds_known;
     child->exe_lo = parent->exe_lo;
     child->exe_hi = parent->exe_hi;
     et_tp_fds_copy(child, parent);
@@ -181,8 +186,7 @@ static struct et_tthread *adopt(struct et_tracer *t, pid_t tid)
             return et_tt_add(t, tid, leader->proc);
     }
     struct et_tthread *parent = ppid > 0 ? et_tt_find(t, (pid_t)ppid) : NULL;
-    struct et_tproc *p = et_tp_new((pid_t)tgid, et_tracer_start_time(t, (pid_t)tgid),
-                                   parent ? parent->proc->cover : ET_COVER_FILTER);
+    struct et_tproc *p = et_tp_new((pid_t)tgid, 0, parent ? parent->proc->cover : ET_COVER_FILTER);
     if (!p)
         return NULL;
     if (parent)
@@ -224,7 +228,7 @@ static void on_created(struct et_tracer *t, struct et_tthread *th, int event)
         if (is_thread) {
             c = et_tt_add(t, child, th->proc);
         } else {
-            struct et_tproc *p = et_tp_new(child, et_tracer_start_time(t, child), th->proc->cover);
+            struct et_tproc *p = et_tp_new(child, 0, th->proc->cover);
             if (p) {
                 inherit_image(p, th->proc);
                 c = et_tt_add(t, child, p);
