@@ -622,16 +622,25 @@ static void start_recorder(struct launcher *l)
     fprintf(stderr, "exectrace: %s: recording with the shim alone (Go and static programs are not seen)\n", why);
 }
 
+static int run_launcher(struct launcher *lp, int argc, char **argv);
+
 int et_cmd_run(int argc, char **argv)
 {
     struct launcher l;
     memset(&l, 0, sizeof(l));
-    if (parse_run_options(argc, argv, &l.opt) < 0)
+    int status = run_launcher(&l, argc, argv);
+    et_tracer_free(l.tracer);
+    return status;
+}
+
+static int run_launcher(struct launcher *lp, int argc, char **argv)
+{
+    if (parse_run_options(argc, argv, &lp->opt) < 0)
         return ET_EXIT_RUN_FAILED;
-    if (find_shim(&l) < 0 || create_trace(&l) < 0)
+    if (find_shim(lp) < 0 || create_trace(lp) < 0)
         return ET_EXIT_RUN_FAILED;
-    record_launcher_start(&l, et_program_argv);
-    start_recorder(&l);
+    record_launcher_start(lp, et_program_argv);
+    start_recorder(lp);
 
     /* Signals arrive through a signalfd, so that none is lost between
      * checking for work and going to sleep. */
@@ -640,7 +649,7 @@ int et_cmd_run(int argc, char **argv)
     sigaddset(&mask, SIGCHLD);
     for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++)
         sigaddset(&mask, forwarded_signals[i]);
-    sigprocmask(SIG_BLOCK, &mask, &l.old_mask);
+    sigprocmask(SIG_BLOCK, &mask, &lp->old_mask);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (sfd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
         fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
@@ -650,37 +659,37 @@ int et_cmd_run(int argc, char **argv)
     int report[2], seized[2] = {-1, -1};
     /* seized: a socket, so that telling a command that died meanwhile
      * fails with EPIPE rather than raising SIGPIPE here. */
-    if (pipe2(report, O_CLOEXEC) < 0 || (l.tracer && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, seized) < 0)) {
+    if (pipe2(report, O_CLOEXEC) < 0 || (lp->tracer && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, seized) < 0)) {
         fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
     fflush(NULL);
     uint64_t ts = et_now_ns();
-    l.command_pid = fork();
-    if (l.command_pid < 0) {
-        record_fork(&l, ts, -1, errno);
-        fprintf(stderr, "exectrace: cannot start %s: %s\n", l.opt.command[0], strerror(errno));
+    lp->command_pid = fork();
+    if (lp->command_pid < 0) {
+        record_fork(lp, ts, -1, errno);
+        fprintf(stderr, "exectrace: cannot start %s: %s\n", lp->opt.command[0], strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
-    if (l.command_pid == 0) {
+    if (lp->command_pid == 0) {
         close(report[0]);
         close(sfd);
         if (seized[1] >= 0)
             close(seized[1]);
-        exec_command(&l, report[1], seized[0]);
+        exec_command(lp, report[1], seized[0]);
     }
-    record_fork(&l, ts, l.command_pid, 0);
+    record_fork(lp, ts, lp->command_pid, 0);
     close(report[1]);
-    if (l.tracer) {
+    if (lp->tracer) {
         close(seized[0]);
-        int ret = et_tracer_seize(l.tracer, l.command_pid);
+        int ret = et_tracer_seize(lp->tracer, lp->command_pid);
         if (ret < 0) {
             fprintf(stderr, "exectrace: the ptrace recorder could not attach to %s: %s; the shim alone records\n",
-                    l.opt.command[0], strerror(-ret));
-            et_tracer_free(l.tracer);
-            l.tracer = NULL;
+                    lp->opt.command[0], strerror(-ret));
+            et_tracer_free(lp->tracer);
+            lp->tracer = NULL;
         }
-        ssize_t unused = send(seized[1], l.tracer ? "y" : "n", 1, MSG_NOSIGNAL);
+        ssize_t unused = send(seized[1], lp->tracer ? "y" : "n", 1, MSG_NOSIGNAL);
         (void)unused;
         close(seized[1]);
     }
@@ -694,16 +703,16 @@ int et_cmd_run(int argc, char **argv)
     bool stop_waiting = false;
     bool hang_reported = false;
     bool interrupted = false;
-    uint64_t deadline = l.opt.hang_after_ns ? et_now_ns() + l.opt.hang_after_ns : 0;
+    uint64_t deadline = lp->opt.hang_after_ns ? et_now_ns() + lp->opt.hang_after_ns : 0;
     for (;;) {
-        bool children_left = reap_ready(&l);
-        if (l.command_done && (!children_left || !l.opt.wait_orphans || stop_waiting))
+        bool children_left = reap_ready(lp);
+        if (lp->command_done && (!children_left || !lp->opt.wait_orphans || stop_waiting))
             break;
-        if (l.command_done && !announced && !l.opt.quiet && !hang_reported) {
+        if (lp->command_done && !announced && !lp->opt.quiet && !hang_reported) {
             int32_t left[MAX_LEFT_RUNNING];
-            int n = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
+            int n = list_children(lp->self.pid, left, MAX_LEFT_RUNNING);
             if (n > 0) {
-                fprintf(stderr, "exectrace: %s exited; waiting for %d descendant%s it left running (", l.opt.command[0],
+                fprintf(stderr, "exectrace: %s exited; waiting for %d descendant%s it left running (", lp->opt.command[0],
                         n, n == 1 ? "" : "s");
                 for (int i = 0; i < n && i < 8; i++)
                     fprintf(stderr, "%s%d", i ? " " : "", left[i]);
@@ -713,11 +722,11 @@ int et_cmd_run(int argc, char **argv)
         }
         /* Sleep until a signal comes, or until the hang deadline. */
         int timeout_ms = -1;
-        if (deadline && !hang_reported && !l.command_done) {
+        if (deadline && !hang_reported && !lp->command_done) {
             uint64_t now = et_now_ns();
             timeout_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
         }
-        if (l.reap_retry && (timeout_ms < 0 || timeout_ms > 10))
+        if (lp->reap_retry && (timeout_ms < 0 || timeout_ms > 10))
             timeout_ms = 10;
         struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {report_fd, POLLIN, 0}};
         int ready = poll(pfd, report_fd >= 0 ? 2 : 1, timeout_ms);
@@ -734,11 +743,11 @@ int et_cmd_run(int argc, char **argv)
             if (!pfd[0].revents)
                 continue;
         }
-        if (ready == 0 && (!deadline || hang_reported || l.command_done || et_now_ns() < deadline))
+        if (ready == 0 && (!deadline || hang_reported || lp->command_done || et_now_ns() < deadline))
             continue; /* only to look at the children again */
         if (ready == 0) {
             hang_reported = true;
-            report_hang(&l);
+            report_hang(lp);
             continue;
         }
         struct signalfd_siginfo si;
@@ -749,16 +758,16 @@ int et_cmd_run(int argc, char **argv)
             break;
         if (si.ssi_signo == SIGCHLD)
             continue;
-        if (si.ssi_signo == SIGINT && !l.command_done && !interrupted) {
+        if (si.ssi_signo == SIGINT && !lp->command_done && !interrupted) {
             /* Ctrl-C: look at the tree before it goes down, as far as the
              * kernel lets us (the terminal signalled it at the same time). */
             interrupted = true;
-            take_snapshot(&l, ET_SNAP_INTERRUPT);
+            take_snapshot(lp, ET_SNAP_INTERRUPT);
         }
-        if (l.command_done && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP))
+        if (lp->command_done && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP))
             stop_waiting = true; /* the user gave up on the orphans */
         else
-            forward_signal(&l, &si);
+            forward_signal(lp, &si);
     }
 
     if (report_fd >= 0) {
@@ -768,26 +777,26 @@ int et_cmd_run(int argc, char **argv)
         close(report_fd);
     }
     int32_t left[MAX_LEFT_RUNNING];
-    int nleft = list_children(l.self.pid, left, MAX_LEFT_RUNNING);
-    record_run_end(&l, left, (uint16_t)nleft);
+    int nleft = list_children(lp->self.pid, left, MAX_LEFT_RUNNING);
+    record_run_end(lp, left, (uint16_t)nleft);
     if (nleft == 0)
-        finish_header(&l);
+        finish_header(lp);
     if (exec_err) {
         if (exec_err == ENOENT)
-            fprintf(stderr, "exectrace: %s: command not found\n", l.opt.command[0]);
+            fprintf(stderr, "exectrace: %s: command not found\n", lp->opt.command[0]);
         else
-            fprintf(stderr, "exectrace: %s: %s\n", l.opt.command[0], strerror(exec_err));
+            fprintf(stderr, "exectrace: %s: %s\n", lp->opt.command[0], strerror(exec_err));
     }
-    print_summary(&l);
-    if (interrupted && !l.opt.quiet)
-        et_report_to(stderr, l.trace_path, 3);
-    if (nleft && !l.opt.quiet)
+    print_summary(lp);
+    if (interrupted && !lp->opt.quiet)
+        et_report_to(stderr, lp->trace_path, 3);
+    if (nleft && !lp->opt.quiet)
         fprintf(stderr,
                 "exectrace: %d descendant%s still running: %s events still go to the trace, but how %s will not\n",
                 nleft, nleft == 1 ? "" : "s", nleft == 1 ? "its" : "their", nleft == 1 ? "it ends" : "they end");
     if (exec_err)
         return exec_err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE;
-    if (hang_reported && l.opt.kill_after_report)
+    if (hang_reported && lp->opt.kill_after_report)
         return ET_EXIT_HUNG;
-    return exit_status_of(l.command_status);
+    return exit_status_of(lp->command_status);
 }
