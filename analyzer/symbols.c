@@ -421,7 +421,9 @@ void et_symbols_resolve(struct et_symbols *s, const struct et_record *r, unsigne
         out->missing = true;
         return;
     }
-    if (o->build_id_len != (int)m->build_id_len || memcmp(o->build_id, m->build_id, m->build_id_len) != 0) {
+    /* Go's own linker writes no build id: then both have none. */
+    if (o->build_id_len != (int)m->build_id_len ||
+        (m->build_id_len && memcmp(o->build_id, m->build_id, m->build_id_len) != 0)) {
         out->changed = true;
         return;
     }

@@ -76,7 +76,7 @@ static void without_pids(const char *in, char *out, size_t len)
     size_t o = 0;
     for (size_t i = 0; in[i] && o + 1 < len; i++) {
         out[o++] = in[i];
-        if (in[i] == '=' && i >= 5 && (!strncmp(in + i - 5, "child", 5) || !strncmp(in + i - 6, "leader", 6)))
+        if (in[i] == '=' && ((i >= 5 && !strncmp(in + i - 5, "child", 5)) || (i >= 6 && !strncmp(in + i - 6, "leader", 6))))
             while (in[i + 1] >= '0' && in[i + 1] <= '9')
                 i++;
     }
