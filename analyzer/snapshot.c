@@ -15,7 +15,7 @@
 #include "procstat.h"
 
 /* Reads a small file whole; -errno on failure. */
-static ssize_t read_text(const char *path, char *buf, size_t len)
+ssize_t et_read_file(const char *path, char *buf, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -38,7 +38,7 @@ static ssize_t read_text(const char *path, char *buf, size_t len)
 static int read_stat(const char *path, struct et_proc_stat *st, char *comm, size_t comm_len)
 {
     char buf[1024];
-    ssize_t n = read_text(path, buf, sizeof(buf));
+    ssize_t n = et_read_file(path, buf, sizeof(buf));
     if (n < 0)
         return (int)n;
     if (et_proc_stat_parse(buf, (size_t)n, st) < 0)
@@ -135,10 +135,10 @@ static int read_threads(const char *proc_root, struct et_live_proc *p)
         t->state = read_stat(path, &st, NULL, 0) == 0 ? st.state : '?';
         char buf[512];
         snprintf(path, sizeof(path), "%s/%d/task/%ld/syscall", proc_root, p->pid, tid);
-        if (read_text(path, buf, sizeof(buf)) < 0 || !et_live_parse_syscall(buf, t))
+        if (et_read_file(path, buf, sizeof(buf)) < 0 || !et_live_parse_syscall(buf, t))
             p->flags |= ET_SNAP_NO_SYSCALL;
         snprintf(path, sizeof(path), "%s/%d/task/%ld/wchan", proc_root, p->pid, tid);
-        if (read_text(path, t->wchan, sizeof(t->wchan)) < 0 || strcmp(t->wchan, "0") == 0)
+        if (et_read_file(path, t->wchan, sizeof(t->wchan)) < 0 || strcmp(t->wchan, "0") == 0)
             t->wchan[0] = 0;
         t->wchan[strcspn(t->wchan, "\n")] = 0;
         if (t->syscall == SYS_restart_syscall)
@@ -169,7 +169,7 @@ bool et_live_fd_pipe_end(const char *proc_root, int32_t pid, int32_t fd, struct 
     /* fdinfo "flags:" is octal: the access mode and O_CLOEXEC. */
     char info[512];
     snprintf(path, sizeof(path), "%s/%d/fdinfo/%d", proc_root, pid, fd);
-    const char *f = read_text(path, info, sizeof(info)) > 0 ? strstr(info, "flags:") : NULL;
+    const char *f = et_read_file(path, info, sizeof(info)) > 0 ? strstr(info, "flags:") : NULL;
     if (f) {
         /* No fdinfo, no mode: neither end is claimed rather than a
          * guess that could make a false finding. */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "exectrace/trace_format.h"
 #include "writer.h"
@@ -42,6 +43,10 @@ struct et_live_tree {
     struct et_live_proc *procs;
     size_t n;
 };
+
+/* Reads a whole (small) file into buf, at most len - 1 bytes, and ends it
+ * with a NUL; the bytes read, or -errno. */
+ssize_t et_read_file(const char *path, char *buf, size_t len);
 
 /* What fd is in pid's fd table: true and the end for a pipe end or a named
  * FIFO, false for anything else (or nothing). */

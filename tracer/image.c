@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "procstat.h"
+#include "snapshot.h"
 #include "tracee.h"
 
 int et_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
@@ -61,31 +62,13 @@ uint64_t et_tracer_start_time(pid_t pid)
     return et_proc_stat_read(pid, &st) == 0 ? st.start_time : 0;
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    return (ssize_t)got;
-}
-
 /* The auxiliary vector of the new image: its entry point and AT_SECURE. */
 static void read_auxv(pid_t pid, uint64_t *entry, bool *secure)
 {
     char path[64];
     uint64_t v[128];
     snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
-    ssize_t n = read_file(path, (char *)v, sizeof(v));
+    ssize_t n = et_read_file(path, (char *)v, sizeof(v));
     for (ssize_t i = 0; i + 1 < n / 8; i += 2) {
         if (v[i] == AT_ENTRY)
             *entry = v[i + 1];
@@ -178,7 +161,7 @@ static bool preloads_shim(pid_t pid, const char *shim_path)
     char *buf = malloc(cap + 1);
     if (!buf)
         return false;
-    ssize_t n = read_file(path, buf, cap);
+    ssize_t n = et_read_file(path, buf, cap + 1);
     bool found = false;
     for (ssize_t i = 0; n > 0 && i < n && !found;) {
         const char *entry = buf + i;
@@ -274,8 +257,8 @@ static void status_ids(pid_t pid, uint32_t *uid, uint32_t *euid)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    ssize_t n = read_file(path, buf, sizeof(buf) - 1);
-    buf[n > 0 ? n : 0] = 0;
+    if (et_read_file(path, buf, sizeof(buf)) < 0)
+        return;
     const char *u = strstr(buf, "\nUid:");
     unsigned long r = 0, e = 0;
     if (u && sscanf(u + 5, "%lu %lu", &r, &e) == 2) {
@@ -340,8 +323,7 @@ static void write_start(struct et_tracer *t, struct et_tthread *th, uint16_t ori
         cmdline = malloc(ET_MAX_ARGV_BYTES + 1);
         if (cmdline) {
             snprintf(path, sizeof(path), "/proc/%d/cmdline", p->pid);
-            ssize_t len = read_file(path, cmdline, ET_MAX_ARGV_BYTES);
-            cmdline[len > 0 ? len : 0] = 0;
+            ssize_t len = et_read_file(path, cmdline, ET_MAX_ARGV_BYTES + 1);
             size_t argc = 0;
             for (ssize_t i = 0; i < len && argc < ET_MAX_ARGV_STRINGS; argc++) {
                 argv[argc] = cmdline + i;

@@ -31,19 +31,19 @@ FUZZ_DICT := tests/fuzz/trace.dict
 # The analyzer without its main(), the code it shares with the shim, and the
 # harness, compiled together; et_trace_open is wrapped so that the commands
 # read the fuzzer's buffer.
-FUZZ_LIB_C := $(filter-out analyzer/main.c,$(ANALYZER_C)) $(COMMON_C)
+FUZZ_LIB_C := $(filter-out analyzer/main.c,$(ANALYZER_C)) $(TRACER_C) $(COMMON_C)
 ifeq ($(strip $(FUZZ_LIB_C)),)
-FUZZ_LIB_C := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) shim/writer.c shim/procstat.c
+FUZZ_LIB_C := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard tracer/*.c) shim/writer.c shim/procstat.c
 endif
 FUZZ_SRC := tests/fuzz/fuzz_trace.c $(FUZZ_LIB_C)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -Wall -Wextra -Wno-missing-field-initializers \
-               -Iinclude -Ishim -Ianalyzer -DEXECTRACE_LIBDIR='"$(LIBDIR)"'
+               -Iinclude -Ishim -Ianalyzer -Itracer -DEXECTRACE_LIBDIR='"$(LIBDIR)"'
 FUZZ_LDFLAGS := -Wl,--wrap=et_trace_open -ldw -lelf
 
 fuzz-build: $(FUZZ_BIN)
 
-$(FUZZ_BIN): $(FUZZ_SRC) shim/*.h analyzer/*.h include/exectrace/*.h tests/fuzz/fuzz.mk
+$(FUZZ_BIN): $(FUZZ_SRC) shim/*.h analyzer/*.h tracer/*.h include/exectrace/*.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	@printf '  %-6s %s\n' FUZZCC $@
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(FUZZ_LDFLAGS)

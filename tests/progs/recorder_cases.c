@@ -51,6 +51,23 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* The state letter /proc shows for pid, '?' if none. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    char state = '?';
+    if (f && fgets(buf, sizeof(buf), f)) {
+        char *paren = strrchr(buf, ')');
+        if (paren)
+            state = paren[2];
+    }
+    if (f)
+        fclose(f);
+    return state;
+}
+
 static int signals(void)
 {
     struct sigaction sa;
@@ -111,17 +128,7 @@ static int stop(void)
             seen |= 1;
         /* Still stopped a while later: nothing woke it. */
         sleep_ms(50);
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%d/stat", child);
-        FILE *f = fopen(path, "r");
-        char state = '?';
-        if (f && fgets(buf, sizeof(buf), f)) {
-            char *paren = strrchr(buf, ')');
-            if (paren)
-                state = paren[2];
-        }
-        if (f)
-            fclose(f);
+        char state = proc_state(child);
         /* 'T', or 't' under a tracer that keeps it stopped with
          * PTRACE_LISTEN: stopped either way. */
         if (state == 'T' || state == 't')
@@ -214,17 +221,7 @@ static int zombie(void)
     if (child == 0)
         _exit(4);
     sleep_ms(200);
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", child);
-    FILE *f = fopen(path, "r");
-    char state = '?';
-    if (f && fgets(buf, sizeof(buf), f)) {
-        char *paren = strrchr(buf, ')');
-        if (paren)
-            state = paren[2];
-    }
-    if (f)
-        fclose(f);
+    char state = proc_state(child);
     int status;
     pid_t got = waitpid(child, &status, WNOHANG);
     printf("state=%c reaped=%d status=%d\n", state, got == child, WEXITSTATUS(status));
