@@ -440,6 +440,14 @@ static void print_summary(struct launcher *l)
             fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
                     l->opt.trace_path, processes, processes == 1 ? "" : "es", (uint64_t)list.n, dropped,
                     dropped ? " (the trace file was full: use a larger --size)" : "");
+        struct et_tracer_stats rec = {0};
+        if (l->tracer)
+            et_tracer_stats(l->tracer, &rec);
+        if (!l->opt.quiet && rec.records)
+            fprintf(stderr,
+                    "exectrace: the ptrace recorder wrote %" PRIu64 " of them, from %" PRIu64
+                    " program image%s that %s not load the shim (%" PRIu64 " stops)\n",
+                    rec.records, rec.images, rec.images == 1 ? "" : "s", rec.images == 1 ? "does" : "do", rec.stops);
         et_events_free(&list);
     }
     if (t.problems)

@@ -329,7 +329,7 @@ void et_call_created(struct et_tracer *t, struct et_tthread *th, struct et_tthre
     uint16_t origin = (clone_flags & CLONE_VFORK) ? ET_ORIGIN_VFORK
                       : c->nr == SYS_fork        ? ET_ORIGIN_FORK
                                                  : ET_ORIGIN_CLONE;
-    et_image_fork_child(t, child, th, origin, c->ts);
+    et_image_fork_child(t, child, origin, c->ts);
 }
 
 /* The small records whose body is a few arguments and the result. */

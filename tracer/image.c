@@ -407,9 +407,7 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
         write_module(t, th, &elf);
 }
 
-void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct et_tthread *parent, uint16_t origin,
-                         uint64_t ts)
+void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, uint16_t origin, uint64_t ts)
 {
-    (void)parent;
     write_start(t, child, origin, ts, false, 0);
 }

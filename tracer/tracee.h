@@ -120,7 +120,7 @@ struct et_tracer {
 struct et_tthread *et_tt_find(struct et_tracer *t, pid_t tid);
 struct et_tthread *et_tt_add(struct et_tracer *t, pid_t tid, struct et_tproc *proc);
 void et_tt_remove(struct et_tracer *t, struct et_tthread *th);
-struct et_tproc *et_tp_new(pid_t pid, uint64_t start_time, uint8_t cover);
+struct et_tproc *et_tp_new(pid_t pid, uint8_t cover);
 void et_tp_put(struct et_tproc *p);
 void et_tracer_identity(struct et_tthread *th, struct et_identity *id);
 
@@ -135,8 +135,7 @@ int et_proc_pipe_ends(pid_t pid, struct et_pipe_end *out, int max, bool *truncat
 
 /* image.c: a new process image, and reading a tracee's memory. */
 void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts);
-void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, struct et_tthread *parent, uint16_t origin,
-                         uint64_t ts);
+void et_image_fork_child(struct et_tracer *t, struct et_tthread *child, uint16_t origin, uint64_t ts);
 int et_read_string(pid_t pid, uint64_t addr, char *buf, size_t len, bool *truncated);
 int et_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
 uint64_t et_tracer_start_time(pid_t pid);

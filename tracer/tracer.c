@@ -52,13 +52,12 @@ struct et_tthread *et_tt_find(struct et_tracer *t, pid_t tid)
     return NULL;
 }
 
-struct et_tproc *et_tp_new(pid_t pid, uint64_t start_time, uint8_t cover)
+struct et_tproc *et_tp_new(pid_t pid, uint8_t cover)
 {
     struct et_tproc *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
     p->pid = pid;
-    p->start_time = start_time;
     p->cover = cover;
     return p;
 }
@@ -138,7 +137,7 @@ int et_tracer_seize(struct et_tracer *t, pid_t pid)
         return -errno;
     /* The command is exectrace's own child until its exec: its records are
      * the launcher's, written in run.c. */
-    struct et_tproc *p = et_tp_new(pid, 0, ET_COVER_SHIM);
+    struct et_tproc *p = et_tp_new(pid, ET_COVER_SHIM);
     if (!p || !et_tt_add(t, pid, p)) {
         free(p);
         return -ENOMEM;
@@ -186,7 +185,7 @@ static struct et_tthread *adopt(struct et_tracer *t, pid_t tid)
             return et_tt_add(t, tid, leader->proc);
     }
     struct et_tthread *parent = ppid > 0 ? et_tt_find(t, (pid_t)ppid) : NULL;
-    struct et_tproc *p = et_tp_new((pid_t)tgid, 0, parent ? parent->proc->cover : ET_COVER_FILTER);
+    struct et_tproc *p = et_tp_new((pid_t)tgid, parent ? parent->proc->cover : ET_COVER_FILTER);
     if (!p)
         return NULL;
     if (parent)
@@ -228,7 +227,7 @@ static void on_created(struct et_tracer *t, struct et_tthread *th, int event)
         if (is_thread) {
             c = et_tt_add(t, child, th->proc);
         } else {
-            struct et_tproc *p = et_tp_new(child, 0, th->proc->cover);
+            struct et_tproc *p = et_tp_new(child, th->proc->cover);
             if (p) {
                 inherit_image(p, th->proc);
                 c = et_tt_add(t, child, p);
@@ -287,7 +286,6 @@ static void on_call_stop(struct et_tracer *t, struct et_tthread *th, bool seccom
         } else if (info.op != PTRACE_SYSCALL_INFO_SECCOMP) {
             return; /* the entry stop of a call we let run */
         }
-        t->stats.call_stops++;
         /* Under the number filter, libc's calls stop too: the shim has
          * those.  (ptrace stops from anywhere, on purpose.) */
         if (p->cover == ET_COVER_SHIM && t->mode == ET_FILTER_NUMBERS && nr != SYS_ptrace &&

@@ -68,12 +68,11 @@ int et_tracer_seize(struct et_tracer *t, pid_t pid);
 typedef void (*et_reaped_fn)(void *ctx, pid_t pid, int status, uint64_t start_time);
 bool et_tracer_drain(struct et_tracer *t, et_reaped_fn on_reaped, void *ctx);
 
-/* Counters, for the summary and the benchmarks. */
+/* Counters, for the summary line. */
 struct et_tracer_stats {
-    uint64_t stops;          /* every ptrace stop */
-    uint64_t call_stops;     /* seccomp or syscall stops of a call */
-    uint64_t records;        /* records written */
-    uint64_t images;         /* images started that the shim does not cover */
+    uint64_t stops;   /* every ptrace stop */
+    uint64_t records; /* records written */
+    uint64_t images;  /* images started that the shim does not cover */
 };
 void et_tracer_stats(const struct et_tracer *t, struct et_tracer_stats *out);
 
