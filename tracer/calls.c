@@ -78,10 +78,10 @@ static bool pipe_end_of(struct et_tthread *th, int fd, struct et_pipe_end *out)
     return false;
 }
 
-static void no_end(struct et_pipe_end *e, int fd)
+/* "Not a pipe end", as the records say it. */
+static void no_end(struct et_pipe_end *e)
 {
-    *e = (struct et_pipe_end){fd < 0 ? fd : -1, 0, 0};
-    e->fd = -1;
+    *e = (struct et_pipe_end){-1, 0, 0};
 }
 
 static void follow_end(struct et_tproc *p, int fd, const struct et_pipe_end *end, bool cloexec)
@@ -427,9 +427,9 @@ static bool fd_call_enter(struct et_tracer *t, struct et_tthread *th, struct et_
         bool source = pipe_end_of(th, fd, &c->ends[0]);
         bool replaced = c->nr != SYS_dup && (int)c->args[1] != fd && pipe_end_of(th, (int)c->args[1], &c->ends[1]);
         if (!source)
-            no_end(&c->ends[0], -1);
+            no_end(&c->ends[0]);
         if (!replaced)
-            no_end(&c->ends[1], -1);
+            no_end(&c->ends[1]);
         /* A pidfd dup'd is followed too; nothing is recorded for it. */
         return source || replaced || (e && e->pidfd);
     }
@@ -437,10 +437,10 @@ static bool fd_call_enter(struct et_tracer *t, struct et_tthread *th, struct et_
         if ((int)c->args[1] == F_SETFD)
             return pipe_end_of(th, fd, &c->ends[0]);
         if (!pipe_end_of(th, fd, &c->ends[0])) {
-            no_end(&c->ends[0], -1);
+            no_end(&c->ends[0]);
             return e && e->pidfd;
         }
-        no_end(&c->ends[1], -1);
+        no_end(&c->ends[1]);
         return true;
     default:
         return false;
