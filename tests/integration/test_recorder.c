@@ -569,7 +569,22 @@ static void works_for_an_unprivileged_user(void **state)
     assert_int_equal(chmod(dir, 0777), 0);
     char trace[PATH_MAX];
     snprintf(trace, sizeof(trace), "%s/t.trace", dir);
-    const char *prog = prog_build("recorder_cases", "_static");
+    /* The build tree may be where nobody can read it (a clone in a 0700
+     * directory): exectrace, its shim and the program are copied next to
+     * the trace, and exectrace finds the shim beside itself. */
+    char et[PATH_MAX], prog[PATH_MAX], shim_copy[PATH_MAX];
+    snprintf(et, sizeof(et), "%s/exectrace", dir);
+    snprintf(shim_copy, sizeof(shim_copy), "%s/libexectrace.so", dir);
+    snprintf(prog, sizeof(prog), "%s/recorder_cases_static", dir);
+    const char *copies[][2] = {{exectrace_bin(), et}, {shim_path(), shim_copy},
+                               {prog_build("recorder_cases", "_static"), prog}};
+    for (size_t k = 0; k < 3; k++) {
+        struct captured cp;
+        assert_int_equal(run_captured((const char *const[]){"cp", copies[k][0], copies[k][1], NULL}, NULL, &cp), 0);
+        assert_int_equal(cp.status, 0);
+        captured_free(&cp);
+        assert_int_equal(chmod(copies[k][1], 0755), 0);
+    }
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         const char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", NULL};
         const char *argv[24];
@@ -577,7 +592,7 @@ static void works_for_an_unprivileged_user(void **state)
         if (geteuid() == 0)
             for (int i = 0; as_nobody[i]; i++)
                 argv[n++] = as_nobody[i];
-        const char *rest[] = {exectrace_bin(), "run", "-q", "-o", trace, "--", prog, cases[k].mode, NULL};
+        const char *rest[] = {et, "run", "-q", "-o", trace, "--", prog, cases[k].mode, NULL};
         for (int i = 0; rest[i]; i++)
             argv[n++] = rest[i];
         argv[n] = NULL;
@@ -601,6 +616,8 @@ static void works_for_an_unprivileged_user(void **state)
         captured_free(&c);
         unlink(trace);
     }
+    for (size_t k = 0; k < 3; k++)
+        unlink(copies[k][1]);
     rmdir(dir);
 }
 
