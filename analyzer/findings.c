@@ -1015,18 +1015,19 @@ static void check_orphaned_descendants(struct et_model *m)
 
 /* Why a static program went unrecorded: the ptrace recorder was off, and
  * why, or the trace was made without exectrace run. */
-static const char *unrecorded_why(const struct et_model *m, char *buf, size_t len)
+static const char *unrecorded_why(const struct et_model *m, const struct et_proc *p, char *buf, size_t len)
 {
-    if (!m->recorder) {
+    const struct et_record *said = p->recorder_refusal ? p->recorder_refusal : m->recorder;
+    if (!said) {
         snprintf(buf, len, "the trace was made without the ptrace recorder of `exectrace run`");
         return buf;
     }
-    const struct et_recorder *b = et_body(m->recorder);
-    if (b->state == ET_RECORDER_ON) {
+    const struct et_recorder *b = et_body(said);
+    if (b->state == ET_RECORDER_ON && !b->err) {
         snprintf(buf, len, "the ptrace recorder was on, but does not record set-id programs");
         return buf;
     }
-    struct et_tail tail = et_tail_of(m->recorder);
+    struct et_tail tail = et_tail_of(said);
     const char *why = NULL;
     uint16_t n = 0;
     et_tail_str(&tail, &why, &n);
@@ -1036,7 +1037,8 @@ static const char *unrecorded_why(const struct et_model *m, char *buf, size_t le
     for (; why && k < n && k + 1 < sizeof(text); k++)
         text[k] = (unsigned char)why[k] < 0x20 || why[k] == 0x7f ? '?' : why[k];
     text[k] = 0;
-    snprintf(buf, len, "the ptrace recorder was off: %s", k ? text : "no reason recorded");
+    snprintf(buf, len, "the ptrace recorder %s: %s", b->state == ET_RECORDER_ON ? "could not follow it" : "was off",
+             k ? text : "no reason recorded");
     return buf;
 }
 
@@ -1053,7 +1055,7 @@ static void check_untraced(struct et_model *m)
                     LABEL(m, (int32_t)i), exe,
                     (p->flags & ET_PF_SETID_EXEC) ? "a set-user-ID or set-group-ID program"
                                                   : "a static binary, a set-id program, or the process died at once",
-                    unrecorded_why(m, why, sizeof(why)));
+                    unrecorded_why(m, p, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->pending_exec);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->created_by) {
@@ -1061,14 +1063,14 @@ static void check_untraced(struct et_model *m)
                     "%s, started by %s at %s, wrote no records: the program does not load the shim (a static "
                     "binary or a set-id program); %s",
                     LABEL(m, (int32_t)i), LABEL(m, p->parent), WHEN(m, p->begin_ts),
-                    unrecorded_why(m, why, sizeof(why)));
+                    unrecorded_why(m, p, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->created_by);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->first_child != ET_NO_PROC) {
             f = add(m, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "
                     "Go program), so only its traced children show what it did; %s",
-                    p->pid, LABEL(m, p->first_child), unrecorded_why(m, why, sizeof(why)));
+                    p->pid, LABEL(m, p->first_child), unrecorded_why(m, p, why, sizeof(why)));
         }
         if (!f)
             continue;

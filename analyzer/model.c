@@ -859,9 +859,14 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
     case ET_REC_EXEC_FAILED:
         p->pending_exec = NULL;
         break;
-    case ET_REC_RECORDER:
-        m->recorder = r;
+    case ET_REC_RECORDER: {
+        const struct et_recorder *b = et_body(r);
+        if (b->state == ET_RECORDER_ON && b->err)
+            p->recorder_refusal = r;
+        else
+            m->recorder = r;
         break;
+    }
     case ET_REC_SIGNAL:
         on_signal(m, pi, r);
         break;

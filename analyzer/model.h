@@ -90,6 +90,9 @@ struct et_proc {
     uint64_t begin_ts; /* creation call, or first record */
     uint64_t last_ts;  /* its last record */
     const struct et_record *created_by; /* the parent's fork/spawn record */
+    /* The ptrace recorder could not follow it when it asked (a recorder
+     * record of its own, with the reason). */
+    const struct et_record *recorder_refusal;
     struct et_image *images, *last_image;
 
     /* How it ended. */

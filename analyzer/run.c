@@ -17,16 +17,21 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <poll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "events.h"
+#include "exectrace/seize_request.h"
+#include "image_kind.h"
 #include "procstat.h"
 #include "reader.h"
 #include "report.h"
@@ -71,6 +76,10 @@ struct launcher {
     bool reap_retry; /* a child peeked at could not be taken yet: look again soon */
     sigset_t old_mask;
     struct et_tracer *tracer; /* NULL: the shim alone records */
+    /* Where processes ask the recorder to follow them (seize_request.h):
+     * an abstract datagram socket, -1 without the recorder. */
+    int seize_fd;
+    char seize_name[64];
 };
 
 static void run_usage(FILE *f)
@@ -268,6 +277,8 @@ static int set_child_environment(struct launcher *l)
         }
         free(value);
     }
+    if (l->seize_fd >= 0 && setenv(ET_ENV_RECORDER, l->seize_name, 1) < 0)
+        return -1;
     return setenv("EXECTRACE_FILE", l->trace_path, 1);
 }
 
@@ -630,6 +641,145 @@ static void start_recorder(struct launcher *l)
     fprintf(stderr, "exectrace: %s: recording with the shim alone (Go and static programs are not seen)\n", why);
 }
 
+/* The socket the shim asks on before it execs a program that makes its own
+ * calls.  Without it the recorder follows only the command. */
+static void open_seize_socket(struct launcher *l)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    uint64_t nonce = 0;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||
+        getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
+        goto fail;
+    snprintf(l->seize_name, sizeof(l->seize_name), "exectrace-recorder-%d-%016" PRIx64, (int)l->self.pid, nonce);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t len = strlen(l->seize_name);
+    memcpy(addr.sun_path + 1, l->seize_name, len);
+    if (bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
+        goto fail;
+    l->seize_fd = fd;
+    return;
+fail:
+    fprintf(stderr, "exectrace: the ptrace recorder cannot take requests (%s): it follows only the command\n",
+            strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    l->seize_fd = -1;
+}
+
+/* A process asked and could not be followed: the record is its own, so
+ * that the report says why this one went unrecorded. */
+static void record_refusal(struct launcher *l, pid_t pid, pid_t tid, int err)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "ptrace could not attach to it (%s%s)", strerror(err),
+             err == EPERM ? ": another tracer, such as a debugger, had it" : "");
+    struct et_proc_stat st = {0};
+    et_proc_stat_read(pid, &st);
+    struct et_identity id = {(uint32_t)pid, (uint32_t)tid, st.start_time};
+    bool truncated = false;
+    uint32_t len = et_put_str(NULL, why, ET_MAX_PATH_BYTES, &truncated);
+    struct et_record *r =
+        et_record_reserve(&l->writer, ET_REC_RECORDER, (uint32_t)sizeof(struct et_recorder) + len, &id, et_now_ns(), 0);
+    if (!r)
+        return;
+    struct et_recorder *b = et_record_body(r);
+    b->state = ET_RECORDER_ON;
+    b->filter = et_tracer_filter_mode(l->tracer) == ET_FILTER_OWN_CODE ? ET_RECORDER_FILTER_OWN_CODE
+                                                                      : ET_RECORDER_FILTER_NUMBERS;
+    b->err = err;
+    et_put_str((uint8_t *)(b + 1), why, ET_MAX_PATH_BYTES, &truncated);
+    et_commit(r);
+}
+
+/* Answers every request waiting: the kernel says which process sent it,
+ * and the thread it names must be one of that process's. */
+static void serve_seize_requests(struct launcher *l)
+{
+    for (;;) {
+        struct et_seize_request req;
+        struct sockaddr_un from;
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control;
+        struct iovec iov = {&req, sizeof(req)};
+        struct msghdr msg = {.msg_name = &from,
+                             .msg_namelen = sizeof(from),
+                             .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf)};
+        ssize_t n = recvmsg(l->seize_fd, &msg, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (n != (ssize_t)sizeof(req) || req.magic != ET_SEIZE_MAGIC || !c || c->cmsg_level != SOL_SOCKET ||
+            c->cmsg_type != SCM_CREDENTIALS || msg.msg_namelen <= offsetof(struct sockaddr_un, sun_path))
+            continue;
+        struct ucred cred;
+        memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+        static struct et_seize_reply reply;
+        memset(&reply, 0, sizeof(reply));
+        reply.magic = ET_SEIZE_MAGIC;
+        char task[64];
+        snprintf(task, sizeof(task), "/proc/%d/task/%u", (int)cred.pid, req.tid);
+        if (!l->tracer)
+            reply.result = -ENOSYS;
+        else if (cred.pid <= 0 || access(task, F_OK) < 0)
+            reply.result = -ESRCH;
+        else
+            reply.result = et_tracer_seize_thread(l->tracer, cred.pid, (pid_t)req.tid);
+        if (reply.result == ET_SEIZE_INSTALL) {
+            reply.insn_count = et_tracer_filter_program(l->tracer, reply.insns, ET_SEIZE_MAX_INSNS);
+            if (!reply.insn_count)
+                reply.result = -EINVAL;
+        }
+        if (reply.result < 0 && reply.result != -ESRCH && l->tracer)
+            record_refusal(l, cred.pid, (pid_t)req.tid, -reply.result);
+        size_t len = offsetof(struct et_seize_reply, insns) + reply.insn_count * sizeof(reply.insns[0]);
+        /* Once seized and filtered, it can never be let go: it is traced
+         * until it ends, whether or not this answer arrives. */
+        if (sendto(l->seize_fd, &reply, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from, msg.msg_namelen) < 0)
+            continue;
+    }
+}
+
+/* Does the command make its own calls (static, Go), so that the recorder
+ * must follow it from its exec?  A dynamic command has the shim, which asks
+ * for the recorder where its own children need it. */
+static bool command_needs_recorder(const struct launcher *l)
+{
+    const char *name = l->opt.command[0];
+    char path[PATH_MAX];
+    if (strchr(name, '/')) {
+        snprintf(path, sizeof(path), "%s", name);
+    } else {
+        const char *dirs = getenv("PATH");
+        if (!dirs)
+            dirs = "/bin:/usr/bin";
+        path[0] = 0;
+        for (;;) {
+            size_t n = strcspn(dirs, ":");
+            struct stat st;
+            snprintf(path, sizeof(path), "%.*s/%s", (int)(n ? n : 1), n ? dirs : ".", name);
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+                break;
+            path[0] = 0;
+            if (!dirs[n])
+                break;
+            dirs += n + 1;
+        }
+        if (!path[0])
+            return false; /* not found: nothing runs */
+    }
+    static char scratch[ET_IMAGE_KIND_SCRATCH];
+    enum et_image_kind kind = et_image_kind_at(AT_FDCWD, path, 0, scratch);
+    return kind == ET_IMAGE_OWN_CALLS || kind == ET_IMAGE_UNREADABLE;
+}
+
 static int run_launcher(struct launcher *lp, int argc, char **argv);
 
 int et_cmd_run(int argc, char **argv)
@@ -649,6 +799,10 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
         return ET_EXIT_RUN_FAILED;
     record_launcher_start(lp, et_program_argv);
     start_recorder(lp);
+    lp->seize_fd = -1;
+    if (lp->tracer)
+        open_seize_socket(lp);
+    bool seize_command = lp->tracer && command_needs_recorder(lp);
 
     /* Signals arrive through a signalfd, so that none is lost between
      * checking for work and going to sleep. */
@@ -667,7 +821,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     int report[2], seized[2] = {-1, -1};
     /* seized: a socket, so that telling a command that died meanwhile
      * fails with EPIPE rather than raising SIGPIPE here. */
-    if (pipe2(report, O_CLOEXEC) < 0 || (lp->tracer && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, seized) < 0)) {
+    if (pipe2(report, O_CLOEXEC) < 0 || (seize_command && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, seized) < 0)) {
         fprintf(stderr, "exectrace: cannot set up: %s\n", strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
@@ -688,7 +842,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     }
     record_fork(lp, ts, lp->command_pid, 0);
     close(report[1]);
-    if (lp->tracer) {
+    if (seize_command) {
         close(seized[0]);
         int ret = et_tracer_seize(lp->tracer, lp->command_pid);
         if (ret < 0) {
@@ -696,6 +850,9 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
                     lp->opt.command[0], strerror(-ret));
             et_tracer_free(lp->tracer);
             lp->tracer = NULL;
+            if (lp->seize_fd >= 0)
+                close(lp->seize_fd); /* requests fail at once */
+            lp->seize_fd = -1;
         }
         ssize_t unused = send(seized[1], lp->tracer ? "y" : "n", 1, MSG_NOSIGNAL);
         (void)unused;
@@ -736,10 +893,17 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
         }
         if (lp->reap_retry && (timeout_ms < 0 || timeout_ms > 10))
             timeout_ms = 10;
-        struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {report_fd, POLLIN, 0}};
-        int ready = poll(pfd, report_fd >= 0 ? 2 : 1, timeout_ms);
+        /* poll skips a negative fd: the report pipe once read, the seize
+         * socket without the recorder. */
+        struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {report_fd, POLLIN, 0}, {lp->seize_fd, POLLIN, 0}};
+        int ready = poll(pfd, 3, timeout_ms);
         if (ready < 0 && errno == EINTR)
             continue;
+        if (ready > 0 && pfd[2].revents) {
+            serve_seize_requests(lp);
+            if (!pfd[0].revents && !pfd[1].revents)
+                continue;
+        }
         if (ready > 0 && report_fd >= 0 && pfd[1].revents) {
             ssize_t got = read(report_fd, &exec_err, sizeof(exec_err));
             if (got < 0 && errno == EINTR)

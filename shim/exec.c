@@ -76,7 +76,7 @@ static char *put_decimal(char *p, unsigned v)
 /* Does exec'ing this file run with AT_SECURE: set-user-ID or set-group-ID,
  * or file capabilities (security.capability)?  `name` has room for
  * ET_MAX_PATH_BYTES + 32 bytes. */
-static bool runs_secure(int dirfd, const char *path, int at_flags, char *name)
+bool et_file_runs_secure(int dirfd, const char *path, int at_flags, char *name)
 {
     struct stat st;
     if (et_fstatat(dirfd, path, &st, at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0)
@@ -106,20 +106,15 @@ static bool runs_secure(int dirfd, const char *path, int at_flags, char *name)
     return n > 0 || n == -ERANGE;
 }
 
-/* Programs that run with AT_SECURE: the shim is not to be put into their
- * environment (the loader would ignore it anyway).  `scratch` has
- * ET_SETID_SCRATCH bytes. */
-static bool is_setid(const struct et_exec_target *t, char *scratch)
+const char *et_exec_target_file(const struct et_exec_target *t, char *candidate)
 {
     if (!t->path)
-        return false;
-    char *name = scratch + ET_MAX_PATH_BYTES + 16;
+        return NULL;
     if (!t->search_path || strchr(t->path, '/'))
-        return runs_secure(t->dirfd, t->path, t->at_flags, name);
+        return t->path;
     const char *dirs = env_value(environ, "PATH", 4);
     if (!dirs)
         dirs = "/bin:/usr/bin";
-    char *candidate = scratch;
     size_t plen = strlen(t->path);
     struct stat st;
     while (1) {
@@ -131,12 +126,26 @@ static bool is_setid(const struct et_exec_target *t, char *scratch)
             memcpy(candidate + at + 1, t->path, plen + 1);
             if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
                 et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
-                return runs_secure(AT_FDCWD, candidate, 0, name);
+                return candidate;
         }
         if (!dirs[n])
-            return false;
+            return NULL;
         dirs += n + 1;
     }
+}
+
+/* Programs that run with AT_SECURE: the shim is not to be put into their
+ * environment (the loader would ignore it anyway).  `scratch` has
+ * ET_SETID_SCRATCH bytes. */
+static bool is_setid(const struct et_exec_target *t, char *scratch)
+{
+    const char *file = et_exec_target_file(t, scratch);
+    if (!file)
+        return false;
+    char *name = scratch + ET_MAX_PATH_BYTES + 16;
+    if (file == t->path)
+        return et_file_runs_secure(t->dirfd, t->path, t->at_flags, name);
+    return et_file_runs_secure(AT_FDCWD, file, 0, name);
 }
 
 void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct et_exec_target *target)
@@ -162,7 +171,7 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     size_t lib_len = strlen(et_proc.library_path);
     size_t old_len = preload && *preload ? strlen(preload) : 0;
     size_t entry_len = sizeof(ET_ENV_PRELOAD) + lib_len + (old_len ? 1 + old_len : 0) + 1;
-    size_t array_bytes = (count + 4) * sizeof(char *);
+    size_t array_bytes = (count + 5) * sizeof(char *);
     size_t need = array_bytes + entry_len + ET_SETID_SCRATCH;
 
     /* mmap rather than malloc: this may be a vfork child, or a child of a
@@ -204,6 +213,9 @@ void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct e
     if (need_file) {
         out[j++] = et_proc.env_file_entry;
         fix->flags |= ET_ENV_ADDED_FILE;
+        if (et_proc.env_recorder_entry[0] &&
+            !env_value(envp, ET_ENV_RECORDER, sizeof(ET_ENV_RECORDER) - 1))
+            out[j++] = et_proc.env_recorder_entry;
     }
     if (need_depth) {
         out[j++] = et_proc.env_depth_entry;
@@ -289,6 +301,7 @@ static int do_exec(const struct exec_call *c)
         write_exec_unwound(&id, ts, rflags, &info);
     else
         et_write_exec(&et_proc.writer, &id, ts, rflags, &info);
+    et_recorder_before_exec(&target);
     int ret = call_real(c, fix.envp);
     int saved = errno;
     et_envfix_release(&fix);

@@ -274,6 +274,13 @@ static bool prepare_environment_entries(const char *trace_path)
         return false;
     memcpy(et_proc.env_file_entry, ET_ENV_FILE "=", n);
     strcpy(et_proc.env_file_entry + n, trace_path);
+    /* The recorder's socket goes wherever the trace file goes. */
+    const char *recorder = getenv(ET_ENV_RECORDER);
+    n = strlen(ET_ENV_RECORDER "=");
+    if (recorder && *recorder && n + strlen(recorder) < sizeof(et_proc.env_recorder_entry)) {
+        memcpy(et_proc.env_recorder_entry, ET_ENV_RECORDER "=", n);
+        strcpy(et_proc.env_recorder_entry + n, recorder);
+    }
     return true;
 }
 

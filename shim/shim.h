@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exectrace/seize_request.h"
 #include "procstat.h"
 #include "real.h"
 #include "writer.h"
@@ -50,6 +51,7 @@ enum et_state {
 #define ET_ENV_FILE "EXECTRACE_FILE"
 #define ET_ENV_STACK_DEPTH "EXECTRACE_STACK_DEPTH"
 #define ET_ENV_PRELOAD "LD_PRELOAD"
+/* ET_ENV_RECORDER: exectrace/seize_request.h */
 #define ET_ENV_BUF (ET_MAX_PATH_BYTES + 32)
 
 struct et_process {
@@ -69,6 +71,9 @@ struct et_process {
     char env_file_entry[ET_ENV_BUF];
     /* "EXECTRACE_STACK_DEPTH=N" when it was set, "" otherwise (stack.c). */
     char env_depth_entry[48];
+    /* "EXECTRACE_RECORDER=<socket name>" under `exectrace run` with the
+     * ptrace recorder, "" otherwise (seize_request.c). */
+    char env_recorder_entry[128];
     /* A clone() child on a stack of unknown size: its records take no
      * stack (stack.c). */
     bool on_foreign_stack;
@@ -194,6 +199,15 @@ struct et_exec_target {
     bool search_path;
 };
 void et_envfix_prepare(struct et_envfix *fix, char *const envp[], const struct et_exec_target *target);
+/* The file an exec of target would run (found in PATH for the p variants,
+ * copied into candidate, which has ET_MAX_PATH_BYTES), or NULL. */
+const char *et_exec_target_file(const struct et_exec_target *target, char *candidate);
+/* Does exec'ing it run with AT_SECURE (set-id, file capabilities)?  name
+ * has ET_MAX_PATH_BYTES + 32 bytes. */
+bool et_file_runs_secure(int dirfd, const char *path, int at_flags, char *name);
+/* Before exec'ing or spawning target: if it makes its own system calls,
+ * asks the launcher's ptrace recorder to trace this thread (seize_request.c). */
+void et_recorder_before_exec(const struct et_exec_target *target);
 void et_envfix_release(struct et_envfix *fix);
 
 #endif

@@ -30,6 +30,9 @@ static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spa
     struct et_envfix fix;
     struct et_exec_target target = {AT_FDCWD, path, 0, kind == ET_SPAWN_POSIX_SPAWNP};
     et_envfix_prepare(&fix, envp, &target);
+    /* The spawning thread is traced from here on, so that the child is
+     * traced from its first instruction. */
+    et_recorder_before_exec(&target);
     pid_t child = -1;
     int ret = real(&child, path, actions, attr, argv, fix.envp);
     int saved = errno;

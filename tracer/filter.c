@@ -249,6 +249,11 @@ static int install_mode(const struct et_tracer *t, enum et_filter_mode mode)
     return ret < 0 ? -errno : 0;
 }
 
+unsigned et_tracer_filter_program(const struct et_tracer *t, struct sock_filter *out, unsigned max)
+{
+    return build_filter(t, t->mode, out, max);
+}
+
 int et_tracer_install_filter(const struct et_tracer *t)
 {
     return install_mode(t, t->mode);

@@ -145,6 +145,29 @@ int et_tracer_seize(struct et_tracer *t, pid_t pid)
     return 0;
 }
 
+int et_tracer_seize_thread(struct et_tracer *t, pid_t pid, pid_t tid)
+{
+    if (et_tt_find(t, tid))
+        return 1;
+    if (ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) < 0)
+        return -errno;
+    /* Another of its threads may be traced already; else a process the
+     * shim records until its exec. */
+    struct et_tthread *sibling = et_tt_find(t, pid);
+    struct et_tproc *p = sibling ? sibling->proc : et_tp_new(pid, ET_COVER_SHIM);
+    struct et_tthread *th = p ? et_tt_add(t, tid, p) : NULL;
+    if (!th) {
+        if (!sibling)
+            free(p);
+        ptrace(PTRACE_DETACH, tid, 0, 0); /* no filter yet: it may go */
+        return -ENOMEM;
+    }
+    /* Seizing does not stop it: no first stop will come to clear this. */
+    th->fresh = false;
+    t->stats.seized++;
+    return 0;
+}
+
 static void resume(struct et_tthread *th, int sig)
 {
     bool syscalls = th->in_call || th->proc->cover == ET_COVER_SYSCALLS;

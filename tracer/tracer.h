@@ -55,8 +55,23 @@ enum et_filter_mode et_tracer_filter_mode(const struct et_tracer *t);
 int et_tracer_install_filter(const struct et_tracer *t);
 
 /* Attaches to the command's process, which waits for us before installing
- * the filter.  0 or -errno. */
+ * the filter.  0 or -errno.  A command the shim records (a dynamic program)
+ * is not seized: the recorder follows only what asks for it
+ * (et_tracer_seize_thread). */
 int et_tracer_seize(struct et_tracer *t, pid_t pid);
+
+/* The filter a process installs on itself once seized; its length, or 0
+ * if max is too small. */
+struct sock_filter;
+unsigned et_tracer_filter_program(const struct et_tracer *t, struct sock_filter *out, unsigned max);
+
+/*
+ * Seizes one thread of a running process that asked to be recorded (it has
+ * the shim and is about to exec or spawn a program that makes its own
+ * calls): 1 if it is traced already, 0 once seized (it then installs the
+ * filter), or -errno.
+ */
+int et_tracer_seize_thread(struct et_tracer *t, pid_t pid, pid_t tid);
 
 /*
  * Takes every wait event that is ready: ptrace stops are handled and the
@@ -73,6 +88,7 @@ struct et_tracer_stats {
     uint64_t stops;   /* every ptrace stop */
     uint64_t records; /* records written */
     uint64_t images;  /* images started that the shim does not cover */
+    uint64_t seized;  /* threads that asked to be recorded */
 };
 void et_tracer_stats(const struct et_tracer *t, struct et_tracer_stats *out);
 

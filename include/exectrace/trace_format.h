@@ -622,8 +622,10 @@ struct et_module {
 };
 _Static_assert(sizeof(struct et_module) == 32, "module size");
 
-/* ET_REC_RECORDER (1.3): written once by the launcher before the command
- * starts.  Tail: a one-line reason when the recorder is off. */
+/* ET_REC_RECORDER (1.3): written by the launcher before the command starts.
+ * Tail: a one-line reason when the recorder is off.  Also written, under the
+ * identity of a process that asked to be followed, when it could not be:
+ * state ON, err and the reason set. */
 enum et_recorder_state {
     ET_RECORDER_ON = 1,
     ET_RECORDER_DISABLED = 2,    /* --no-ptrace */

@@ -521,9 +521,19 @@ static void already_traced_falls_back_with_one_line(void **state)
     rmdir(dir);
 }
 
-/* A program that traces (strace, gdb) cannot under the recorder: the user is
- * told how to run it. */
-static void a_tracer_inside_the_tree_is_told_to_use_no_ptrace(void **state)
+static bool has_finding(const struct et_model *m, int kind, const char *text)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        if ((int)m->findings[i].kind == kind && (!text || strstr(m->findings[i].message, text)))
+            return true;
+    return false;
+}
+
+/* A debugger inside the tree: on a dynamic program it works, as nothing
+ * else traces that; on a static one it wins, and the report says why that
+ * program went unrecorded; a debugger run by a program the recorder follows
+ * cannot attach, and the user is told how to run it. */
+static void a_tracer_inside_the_tree_works_or_is_explained(void **state)
 {
     (void)state;
     if (system("command -v strace >/dev/null 2>&1") != 0) {
@@ -532,13 +542,88 @@ static void a_tracer_inside_the_tree_is_told_to_use_no_ptrace(void **state)
     }
     struct traced_run r;
     run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"strace", "-o", "/dev/null", "true", NULL});
+    assert_int_equal(r.status, 0);
+    if (strstr(r.err, "--no-ptrace"))
+        fail_msg("strace of a dynamic program was refused:\n%s", r.err);
+    traced_run_free(&r);
+
+    const char *stat = prog_build("recorder_cases", "_static");
+    run_ok(&r, (const char *const[]){"-q", NULL},
+           (const char *const[]){"strace", "-f", "-o", "/dev/null", stat, "zombie", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "state=Z reaped=1 status=4\n");
+    struct et_model m;
+    build_model(&r, &m);
+    if (!has_finding(&m, ET_FK_UNTRACED, "another tracer")) {
+        print_findings(&m);
+        fail_msg("the report does not say that strace had the static program");
+    }
+    et_model_free(&m);
+    traced_run_free(&r);
+
+    run_ok(&r, (const char *const[]){"-q", NULL},
+           (const char *const[]){stat, "exec", "/usr/bin/strace", "-o", "/dev/null", "true", NULL});
     if (!strstr(r.err, "exectrace run --no-ptrace"))
         fail_msg("no advice about --no-ptrace:\n%s", r.err);
     traced_run_free(&r);
     run_ok(&r, (const char *const[]){"-q", "--no-ptrace", NULL},
-           (const char *const[]){"strace", "-o", "/dev/null", "true", NULL});
+           (const char *const[]){stat, "exec", "/usr/bin/strace", "-o", "/dev/null", "true", NULL});
     assert_int_equal(r.status, 0);
     traced_run_free(&r);
+}
+
+/* ---- following only where needed -------------------------------------------------- */
+
+/* A tree of dynamic programs is never traced: the shim records it all, and
+ * ptrace would only add stops.  The static program at its end is. */
+static void only_programs_that_make_their_own_calls_are_traced(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    char script[3 * PATH_MAX];
+    snprintf(script, sizeof(script), "%s tracer; %s tracer", prog_build("recorder_cases", ""),
+             prog_build("recorder_cases", "_static"));
+    run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"sh", "-c", script, NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "traced=no\ntraced=yes\n");
+    traced_run_free(&r);
+}
+
+/* A static program that a dynamic one execs (through sh) or posix_spawns
+ * is recorded from its first instruction: the shim asked the recorder to
+ * follow the thread before the exec. */
+static void static_programs_started_by_dynamic_ones_are_recorded(void **state)
+{
+    (void)state;
+    for (size_t b = 0; b < 2; b++) {
+        const char *stat = prog_build("recorder_cases", BUILDS[b]);
+        char script[2 * PATH_MAX];
+        snprintf(script, sizeof(script), "%s zombie", stat);
+        const char *const by_exec[] = {"sh", "-c", script, NULL};
+        const char *const by_spawn[] = {prog_build("recorder_cases", ""), "spawn", stat, "zombie", NULL};
+        const char *const *ways[] = {by_exec, by_spawn};
+        const char *outputs[] = {"state=Z reaped=1 status=4\n", "state=Z reaped=1 status=4\nspawned status=0\n"};
+        for (size_t w = 0; w < 2; w++) {
+            struct traced_run r;
+            run_ok(&r, (const char *const[]){"-q", NULL}, ways[w]);
+            assert_int_equal(r.status, 0);
+            if (strcmp(r.out, outputs[w]) != 0)
+                fail_msg("%s %s said:\n%s\nstderr:\n%s", BUILDS[b], w ? "spawned" : "exec'd", r.out, r.err);
+            /* Its fork and its wait are the recorder's. */
+            if (count_records(&r, ET_REC_WAIT_RETURN, -1, by_recorder, NULL) < 1 ||
+                count_records(&r, ET_REC_FORK, -1, by_recorder, NULL) < 1)
+                fail_msg("%s %s: its calls were not recorded\nstderr:\n%s", BUILDS[b], w ? "spawned" : "exec'd",
+                         r.err);
+            struct et_model m;
+            build_model(&r, &m);
+            if (has_finding(&m, ET_FK_UNTRACED, NULL)) {
+                print_findings(&m);
+                fail_msg("%s %s: reported as untraced", BUILDS[b], w ? "spawned" : "exec'd");
+            }
+            et_model_free(&m);
+            traced_run_free(&r);
+        }
+    }
 }
 
 /* ---- as an ordinary user ---------------------------------------------------------- */
@@ -553,16 +638,20 @@ static void works_for_an_unprivileged_user(void **state)
         print_message("no setpriv to run as nobody\n");
         skip();
     }
+    /* by_shell: started by sh, which has the shim and asks for the
+     * recorder (an unprivileged filter needs no_new_privs there too). */
     static const struct {
         const char *mode, *expect;
+        bool by_shell;
     } cases[] = {
-        {"signals", "usr1=5 alrm=5 term=5 chld=1 read=1x status=0\n"},
+        {"signals", "usr1=5 alrm=5 term=5 chld=1 read=1x status=0\n", false},
         {"stop", "SIGSTOP: stopped=1 still-stopped=1 continued=1 exit=1\n"
-                 "SIGTSTP: stopped=1 still-stopped=1 continued=1 exit=1\n"},
-        {"kill-in-calls", "killed=9\n"},
-        {"vfork", "vfork child= status=5\n"},
-        {"zombie", "state=Z reaped=1 status=4\n"},
-        {"ignored", "epoll_wait=0 timed out\n"},
+                 "SIGTSTP: stopped=1 still-stopped=1 continued=1 exit=1\n", false},
+        {"kill-in-calls", "killed=9\n", false},
+        {"vfork", "vfork child= status=5\n", false},
+        {"zombie", "state=Z reaped=1 status=4\n", false},
+        {"ignored", "epoll_wait=0 timed out\n", false},
+        {"zombie", "state=Z reaped=1 status=4\n", true},
     };
     char dir[] = "/tmp/exectrace-rec-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -592,7 +681,11 @@ static void works_for_an_unprivileged_user(void **state)
         if (geteuid() == 0)
             for (int i = 0; as_nobody[i]; i++)
                 argv[n++] = as_nobody[i];
-        const char *rest[] = {et, "run", "-q", "-o", trace, "--", prog, cases[k].mode, NULL};
+        char script[2 * PATH_MAX];
+        snprintf(script, sizeof(script), "%s %s", prog, cases[k].mode);
+        const char *direct[] = {et, "run", "-q", "-o", trace, "--", prog, cases[k].mode, NULL};
+        const char *by_shell[] = {et, "run", "-q", "-o", trace, "--", "sh", "-c", script, NULL};
+        const char **rest = cases[k].by_shell ? by_shell : direct;
         for (int i = 0; rest[i]; i++)
             argv[n++] = rest[i];
         argv[n] = NULL;
@@ -611,6 +704,8 @@ static void works_for_an_unprivileged_user(void **state)
         assert_int_equal(BODY(recorder_record(&r), et_recorder)->state, ET_RECORDER_ON);
         if (!strcmp(cases[k].mode, "signals"))
             assert_true(count_records(&r, ET_REC_SIGNAL, -1, by_recorder, NULL) >= 15);
+        if (!strcmp(cases[k].mode, "zombie"))
+            assert_true(count_records(&r, ET_REC_WAIT_RETURN, -1, by_recorder, NULL) >= 1);
         et_events_free(&r.events);
         et_trace_close(&r.trace);
         captured_free(&c);
@@ -639,7 +734,9 @@ int main(void)
         cmocka_unit_test(seccomp_refused_records_with_the_shim_and_says_why),
         cmocka_unit_test(no_ptrace_option_turns_it_off),
         cmocka_unit_test(already_traced_falls_back_with_one_line),
-        cmocka_unit_test(a_tracer_inside_the_tree_is_told_to_use_no_ptrace),
+        cmocka_unit_test(a_tracer_inside_the_tree_works_or_is_explained),
+        cmocka_unit_test(only_programs_that_make_their_own_calls_are_traced),
+        cmocka_unit_test(static_programs_started_by_dynamic_ones_are_recorded),
         cmocka_unit_test(works_for_an_unprivileged_user),
     };
     return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);

@@ -16,10 +16,15 @@
  *   ignored       an ignored SIGCHLD (a child's exit) does not interrupt
  *                 epoll_wait, which the kernel never restarts
  *   sleep         sleeps (for the tracer-death test), printing its pid
+ *   exec PROG..   becomes PROG (a static parent's program under the filter)
+ *   spawn PROG..  posix_spawn's PROG, waits, prints its status: the
+ *                 dynamic build asks the recorder to follow a static PROG
+ *   tracer        its TracerPid: 0 when nothing traces it
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +233,35 @@ static int zombie(void)
     return 0;
 }
 
+extern char **environ;
+
+static int spawn_and_wait(char **argv)
+{
+    pid_t child;
+    int err = posix_spawn(&child, argv[0], NULL, NULL, argv, environ);
+    if (err) {
+        printf("spawn: %s\n", strerror(err));
+        return 1;
+    }
+    int status;
+    if (waitpid(child, &status, 0) != child)
+        return 1;
+    printf("spawned status=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return 0;
+}
+
+static int tracer_pid(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "TracerPid:", 10))
+            printf("traced=%s\n", atoi(line + 10) ? "yes" : "no");
+    if (f)
+        fclose(f);
+    return 0;
+}
+
 static int ignored(void)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -264,11 +298,21 @@ int main(int argc, char **argv)
         return zombie();
     if (!strcmp(mode, "ignored"))
         return ignored();
+    if (!strcmp(mode, "exec") && argc > 2) {
+        execv(argv[2], argv + 2);
+        perror("exec");
+        return 127;
+    }
+    if (!strcmp(mode, "spawn") && argc > 2)
+        return spawn_and_wait(argv + 2);
+    if (!strcmp(mode, "tracer"))
+        return tracer_pid();
     if (!strcmp(mode, "sleep")) {
         printf("pid=%d\n", getpid());
         sleep_ms(argc > 2 ? atol(argv[2]) : 10000);
         return 0;
     }
-    fprintf(stderr, "usage: recorder_cases signals|stop|kill-in-calls|exit-threads|vfork|thread-exec|zombie|sleep\n");
+    fprintf(stderr, "usage: recorder_cases signals|stop|kill-in-calls|exit-threads|vfork|thread-exec|zombie|ignored|sleep|\n"
+                    "       exec PROG [ARGS]|spawn PROG [ARGS]|tracer\n");
     return 2;
 }

@@ -1,0 +1,28 @@
+/*
+ * What a file would run if exec'd, as far as who can record it: the shim
+ * (a dynamic program: it loads libc and the shim with it) or only the ptrace
+ * recorder (a static program, or a Go program, which makes its system calls
+ * itself even when dynamically linked).  Raw system calls only: this runs in
+ * the shim before an exec, possibly in a vfork child, and in the launcher.
+ */
+#ifndef EXECTRACE_IMAGE_KIND_H
+#define EXECTRACE_IMAGE_KIND_H
+
+#include <stddef.h>
+
+enum et_image_kind {
+    ET_IMAGE_DYNAMIC = 0,    /* the shim will be in it */
+    ET_IMAGE_OWN_CALLS = 1,  /* static or Go: only the recorder sees its calls */
+    ET_IMAGE_UNREADABLE = 2, /* execute-only, or unreadable: could be either */
+    ET_IMAGE_NONE = 3,       /* missing, or not a program the kernel runs */
+};
+
+/* Scratch the classification needs, from the caller (exec may run on a
+ * small stack). */
+#define ET_IMAGE_KIND_SCRATCH 8192u
+
+/* dirfd/path/at_flags as execveat takes them (AT_EMPTY_PATH with an empty
+ * path reads dirfd itself).  A script is classified by its interpreter. */
+enum et_image_kind et_image_kind_at(int dirfd, const char *path, int at_flags, char *scratch);
+
+#endif
