@@ -740,10 +740,11 @@ static void serve_seize_requests(struct launcher *l)
         if (reply.result < 0 && reply.result != -ESRCH && l->tracer)
             record_refusal(l, cred.pid, (pid_t)req.tid, -reply.result);
         size_t len = offsetof(struct et_seize_reply, insns) + reply.insn_count * sizeof(reply.insns[0]);
-        /* Once seized and filtered, it can never be let go: it is traced
-         * until it ends, whether or not this answer arrives. */
-        if (sendto(l->seize_fd, &reply, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from, msg.msg_namelen) < 0)
-            continue;
+        /* Seized, it stays traced until it ends, whether or not this answer
+         * arrives (without it, it runs unfiltered: event stops only). */
+        ssize_t sent = sendto(l->seize_fd, &reply, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from,
+                              msg.msg_namelen);
+        (void)sent;
     }
 }
 

@@ -106,7 +106,8 @@ void et_recorder_before_exec(const struct et_exec_target *target)
 {
     if (!et_proc.env_recorder_entry[0])
         return;
-    struct scratch *m = et_mmap(NULL, sizeof(struct scratch), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct scratch *m =
+        et_mmap(NULL, sizeof(struct scratch), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (et_mmap_failed(m))
         return;
     const char *file = et_exec_target_file(target, m->candidate);

@@ -925,8 +925,16 @@ static void check_emptied_environment(const char *mode)
     expect_status(mode, r.status, 0, r.err);
     expect_sound_trace(&r);
     int pid = (int)out_value(r.out, "pid");
-    /* The new image got exactly what the shim put back. */
-    assert_non_null(strstr(r.out, "target env=2 preload=1 file=1\n"));
+    /* The new image got exactly what the shim put back: the recorder's
+     * socket too, when the recorder is on. */
+    bool recorder_on = false;
+    for (size_t i = 0; i < r.events.n; i++)
+        if (r.events.v[i].r->type == ET_REC_RECORDER && BODY(r.events.v[i].r, et_recorder)->state == ET_RECORDER_ON)
+            recorder_on = true;
+    const char *expect =
+        recorder_on ? "target env=3 preload=1 file=1 recorder=1\n" : "target env=2 preload=1 file=1 recorder=0\n";
+    if (!strstr(r.out, expect))
+        fail_msg("expected \"%s\" in:\n%s", expect, r.out);
     const struct et_record *exec = NULL;
     for (size_t i = 0; i < r.events.n; i++) {
         const struct et_record *rec = r.events.v[i].r;
@@ -1064,7 +1072,7 @@ static void check_setid_exec(const char *setid_prog, const char *env, const char
     if (strcmp(env, "empty") == 0) {
         /* Nothing was put into the set-id program's environment, and the
          * record says why. */
-        if (!strstr(r.out, "env=0 preload=0 file=0\n") || env_flags != ET_ENV_NOT_ADDED_SETUID)
+        if (!strstr(r.out, "env=0 preload=0 file=0 recorder=0\n") || env_flags != ET_ENV_NOT_ADDED_SETUID)
             fail_msg("%s: the exec record's environment flags are 0x%x (expected ET_ENV_NOT_ADDED_SETUID), the "
                      "program saw:\n%s",
                      what, env_flags, r.out);

@@ -8,7 +8,7 @@
  *                            ENV: "keep" (environ) or "empty"; HOW: "execve",
  *                            "fexecve" (an fd of PROG) or "execveat" (PROG's
  *                            directory as dirfd and its base name)
- *   hard_env target          prints "target env=N preload=0|1 file=0|1"
+ *   hard_env target          prints "target env=N preload=0|1 file=0|1 recorder=0|1"
  *   hard_env secure          prints "secure=S euid=U egid=G env=N preload=0|1
  *                            file=0|1", S being getauxval(AT_SECURE), and
  *                            checks that pipe, close and kill work
@@ -40,15 +40,17 @@ static void fail(const char *what)
 
 static void describe_environment(void)
 {
-    int n = 0, preload = 0, file = 0;
+    int n = 0, preload = 0, file = 0, recorder = 0;
     for (char **e = environ; e && *e; e++) {
         n++;
         if (strncmp(*e, "LD_PRELOAD=", 11) == 0)
             preload = 1;
         if (strncmp(*e, "EXECTRACE_FILE=", 15) == 0)
             file = 1;
+        if (strncmp(*e, "EXECTRACE_RECORDER=", 19) == 0)
+            recorder = 1;
     }
-    printf("env=%d preload=%d file=%d\n", n, preload, file);
+    printf("env=%d preload=%d file=%d recorder=%d\n", n, preload, file, recorder);
 }
 
 static int secure(void)

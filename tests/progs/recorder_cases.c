@@ -312,7 +312,7 @@ int main(int argc, char **argv)
         sleep_ms(argc > 2 ? atol(argv[2]) : 10000);
         return 0;
     }
-    fprintf(stderr, "usage: recorder_cases signals|stop|kill-in-calls|exit-threads|vfork|thread-exec|zombie|ignored|sleep|\n"
-                    "       exec PROG [ARGS]|spawn PROG [ARGS]|tracer\n");
+    fprintf(stderr, "usage: recorder_cases signals|stop|kill-in-calls|exit-threads|vfork|thread-exec|zombie|\n"
+                    "       ignored|sleep|exec PROG [ARGS]|spawn PROG [ARGS]|tracer\n");
     return 2;
 }
