@@ -261,8 +261,12 @@ static void on_created(struct et_tracer *t, struct et_tthread *th, int event)
     }
     if (c && !is_thread)
         c->proc->vfork_child = (flags & CLONE_VFORK) != 0;
-    if (th->in_call && c)
+    if (th->in_call && c && !is_thread) {
         et_call_created(t, th, c, flags);
+        /* Recorded: resumed without the exit stop, which was asked for
+         * only in case the call failed (then no event comes). */
+        th->in_call = false;
+    }
 }
 
 static void on_exec(struct et_tracer *t, struct et_tthread *th)
