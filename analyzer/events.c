@@ -676,7 +676,7 @@ static void text_record(struct printer *p, const struct et_record *r, const stru
         const char *why;
         uint16_t len;
         fprintf(p->out, "ptrace recorder %s", et_recorder_state_name(b->state));
-        if (b->state == ET_RECORDER_ON)
+        if (b->state == ET_RECORDER_ON && b->filter)
             fprintf(p->out, " (%s filter)", et_recorder_filter_name(b->filter));
         if (et_tail_str(&tail, &why, &len) && len) {
             fputs(": ", p->out);

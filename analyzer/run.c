@@ -75,7 +75,8 @@ struct launcher {
     uint32_t orphans_reaped;
     bool reap_retry; /* a child peeked at could not be taken yet: look again soon */
     sigset_t old_mask;
-    struct et_tracer *tracer; /* NULL: the shim alone records */
+    struct et_tracer *tracer; /* NULL: the shim alone records, or nothing needed the recorder yet */
+    bool recorder_wanted;     /* not turned off, and not found unavailable */
     /* Where processes ask the recorder to follow them (seize_request.h):
      * an abstract datagram socket, -1 without the recorder. */
     int seize_fd;
@@ -454,11 +455,14 @@ static void print_summary(struct launcher *l)
         struct et_tracer_stats rec = {0};
         if (l->tracer)
             et_tracer_stats(l->tracer, &rec);
-        if (!l->opt.quiet && rec.records)
+        if (!l->opt.quiet && rec.records && rec.images)
             fprintf(stderr,
                     "exectrace: the ptrace recorder wrote %" PRIu64 " of them, from %" PRIu64
                     " program image%s that %s not load the shim (%" PRIu64 " stops)\n",
                     rec.records, rec.images, rec.images == 1 ? "" : "s", rec.images == 1 ? "does" : "do", rec.stops);
+        else if (!l->opt.quiet && rec.records) /* a Go program with cgo: the shim is in it */
+            fprintf(stderr, "exectrace: the ptrace recorder wrote %" PRIu64 " of them (%" PRIu64 " stops)\n",
+                    rec.records, rec.stops);
         et_events_free(&list);
     }
     if (t.problems)
@@ -621,24 +625,47 @@ static void record_recorder(struct launcher *l, uint16_t state, int err, const c
     et_commit(r);
 }
 
-/* The ptrace recorder, unless it was turned off or this system forbids it:
- * then one line says so and the shim records alone. */
+static void open_seize_socket(struct launcher *l);
+
+/* The ptrace recorder is wanted unless it was turned off; it starts (and
+ * tests what this system allows) when a program first needs it, so that a
+ * tree of dynamic programs pays nothing for it. */
 static void start_recorder(struct launcher *l)
 {
+    l->seize_fd = -1;
     if (l->opt.no_ptrace) {
         record_recorder(l, ET_RECORDER_DISABLED, 0, "turned off with --no-ptrace");
         return;
     }
+    l->recorder_wanted = true;
+    open_seize_socket(l);
+}
+
+/* The tracer, started on first need; false when this system forbids it:
+ * then one line says so and the shim records alone. */
+static bool need_tracer(struct launcher *l)
+{
+    if (l->tracer || !l->recorder_wanted)
+        return l->tracer != NULL;
     char why[256] = "";
     struct et_tracer_config cfg = {.writer = &l->writer, .shim_path = l->shim_path, .launcher_pid = (pid_t)l->self.pid};
     l->tracer = et_tracer_new(&cfg, why, sizeof(why));
     if (l->tracer) {
         record_recorder(l, ET_RECORDER_ON, 0, NULL);
-        return;
+        return true;
     }
     int err = errno;
+    l->recorder_wanted = false;
     record_recorder(l, ET_RECORDER_UNAVAILABLE, err, why);
     fprintf(stderr, "exectrace: %s: recording with the shim alone (Go and static programs are not seen)\n", why);
+    return false;
+}
+
+/* A recorder that nothing needed says so at the end: on, with no filter. */
+static void record_recorder_unneeded(struct launcher *l)
+{
+    if (l->recorder_wanted && !l->tracer)
+        record_recorder(l, ET_RECORDER_ON, 0, "no program needed it");
 }
 
 /* The socket the shim asks on before it execs a program that makes its own
@@ -726,10 +753,10 @@ static void serve_seize_requests(struct launcher *l)
         reply.magic = ET_SEIZE_MAGIC;
         char task[64];
         snprintf(task, sizeof(task), "/proc/%d/task/%u", (int)cred.pid, req.tid);
-        if (!l->tracer)
-            reply.result = -ENOSYS;
-        else if (cred.pid <= 0 || access(task, F_OK) < 0)
+        if (cred.pid <= 0 || access(task, F_OK) < 0)
             reply.result = -ESRCH;
+        else if (!need_tracer(l))
+            reply.result = -ENOSYS;
         else
             reply.result = et_tracer_seize_thread(l->tracer, cred.pid, (pid_t)req.tid);
         if (reply.result == ET_SEIZE_INSTALL) {
@@ -800,10 +827,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
         return ET_EXIT_RUN_FAILED;
     record_launcher_start(lp, et_program_argv);
     start_recorder(lp);
-    lp->seize_fd = -1;
-    if (lp->tracer)
-        open_seize_socket(lp);
-    bool seize_command = lp->tracer && command_needs_recorder(lp);
+    bool seize_command = lp->recorder_wanted && command_needs_recorder(lp) && need_tracer(lp);
 
     /* Signals arrive through a signalfd, so that none is lost between
      * checking for work and going to sleep. */
@@ -851,6 +875,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
                     lp->opt.command[0], strerror(-ret));
             et_tracer_free(lp->tracer);
             lp->tracer = NULL;
+            lp->recorder_wanted = false;
             if (lp->seize_fd >= 0)
                 close(lp->seize_fd); /* requests fail at once */
             lp->seize_fd = -1;
@@ -951,6 +976,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     }
     int32_t left[MAX_LEFT_RUNNING];
     int nleft = list_children(lp->self.pid, left, MAX_LEFT_RUNNING);
+    record_recorder_unneeded(lp);
     record_run_end(lp, left, (uint16_t)nleft);
     if (nleft == 0)
         finish_header(lp);

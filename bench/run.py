@@ -477,9 +477,10 @@ def measure_recorder(args, scratch, results):
 
 def write_recorder(add, rec, misses):
     add("## The ptrace recorder\n")
-    add("`exectrace run` traces the whole tree with ptrace and a seccomp filter that stops only the calls a "
-        "program makes from its own code (a Go program, a static binary); a dynamic program's libc calls run on "
-        "and the shim records them. Here `exectrace run` (the recorder on, the default) against `exectrace run "
+    add("`exectrace run` follows with ptrace only the programs that make their own system calls (a Go program, "
+        "a static binary) and what they start, under a seccomp filter that stops only calls from a program's "
+        "own code; a tree of dynamic programs is never traced (the shim asks for the recorder before it execs "
+        "or spawns such a program). Here `exectrace run` (the recorder on, the default) against `exectrace run "
         "--no-ptrace` (the shim alone), both with stacks off, launcher included, interleaved as above.\n")
     g = rec["go"]
     if g is None:
@@ -512,7 +513,9 @@ def write_recorder(add, rec, misses):
         add(line + ". `--no-ptrace` sees none of the Go program's own calls; it is there to show what the "
             "launcher and the shim in `/bin/true` cost by themselves.\n")
     add("The dynamic workloads of the first table, as a user runs them (overhead over their untraced median "
-        "above):\n")
+        "above). Nothing in them is traced: what the recorder costs here is its start (the self-test of the "
+        "filter, the socket) and, in each exec or spawn, the shim reading the first page of the program it "
+        "runs:\n")
     add("| workload | `exectrace run --no-ptrace` | `exectrace run` | the recorder's points | target |")
     add("|---|---|---|---|---|")
     for d in rec["dynamic"]:

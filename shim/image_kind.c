@@ -99,25 +99,33 @@ enum et_image_kind et_image_kind_at(int dirfd, const char *path, int at_flags, c
     char *paths[2] = {scratch + HEAD_BYTES, scratch + HEAD_BYTES + PATH_ROOM};
     _Static_assert(HEAD_BYTES + 2 * PATH_ROOM <= ET_IMAGE_KIND_SCRATCH, "image kind scratch");
     for (int depth = 0; depth <= MAX_SCRIPT_DEPTH; depth++) {
+        /* Only a regular file runs; nothing else is opened (a device or a
+         * FIFO could block or change state on open). */
+        struct stat st;
+        int stat_flags = at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        int err = et_fstatat(dirfd, path, &st, stat_flags);
+        if (err == -EACCES || err == -EPERM)
+            return ET_IMAGE_UNREADABLE;
+        if (err < 0 || !S_ISREG(st.st_mode))
+            return ET_IMAGE_NONE;
         int fd;
         bool own_fd = true;
         if ((at_flags & AT_EMPTY_PATH) && path[0] == 0) {
             fd = dirfd;
             own_fd = false;
         } else {
-            fd = et_openat(dirfd, path, O_RDONLY | O_CLOEXEC | ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0),
-                           0);
+            fd = et_openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+                                            ((at_flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
             if (fd == -EACCES || fd == -EPERM)
                 return ET_IMAGE_UNREADABLE;
             if (fd < 0)
                 return ET_IMAGE_NONE;
         }
-        struct stat st;
-        long got = et_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread_all(fd, head, HEAD_BYTES, 0) : -EINVAL;
+        long got = pread_all(fd, head, HEAD_BYTES, 0);
         enum et_image_kind kind = ET_IMAGE_NONE;
         bool script = false;
         if (got < 0) {
-            kind = got == -EINVAL ? ET_IMAGE_NONE : ET_IMAGE_UNREADABLE;
+            kind = ET_IMAGE_UNREADABLE; /* an O_PATH fd, for one */
         } else if (script_interpreter(head, (size_t)got, paths[depth & 1])) {
             script = true;
         } else {

@@ -622,8 +622,10 @@ struct et_module {
 };
 _Static_assert(sizeof(struct et_module) == 32, "module size");
 
-/* ET_REC_RECORDER (1.3): written by the launcher before the command starts.
- * Tail: a one-line reason when the recorder is off.  Also written, under the
+/* ET_REC_RECORDER (1.3): written by the launcher when the recorder starts
+ * (the first program that needs it), or when it is turned off, or at the end
+ * of the run, state ON with no filter, when nothing needed it.  Tail: a
+ * one-line reason when the recorder is off.  Also written, under the
  * identity of a process that asked to be followed, when it could not be:
  * state ON, err and the reason set. */
 enum et_recorder_state {

@@ -508,8 +508,11 @@ static void already_traced_falls_back_with_one_line(void **state)
     char trace[PATH_MAX];
     snprintf(trace, sizeof(trace), "%s/t.trace", dir);
     struct captured c;
+    /* The static program makes the recorder start, when sh asks for it. */
+    char script[PATH_MAX + 32];
+    snprintf(script, sizeof(script), "%s zombie; exit 6", prog_build("recorder_cases", "_static"));
     assert_int_equal(run_captured((const char *const[]){"strace", "-f", "-o", "/dev/null", exectrace_bin(), "run",
-                                                        "-q", "-o", trace, "--", "sh", "-c", "exit 6", NULL},
+                                                        "-q", "-o", trace, "--", "sh", "-c", script, NULL},
                                   NULL, &c),
                      0);
     with_leak_check();
@@ -575,11 +578,21 @@ static void a_tracer_inside_the_tree_works_or_is_explained(void **state)
 /* ---- following only where needed -------------------------------------------------- */
 
 /* A tree of dynamic programs is never traced: the shim records it all, and
- * ptrace would only add stops.  The static program at its end is. */
+ * ptrace would only add stops; the recorder does not even start.  The
+ * static program at its end is traced. */
 static void only_programs_that_make_their_own_calls_are_traced(void **state)
 {
     (void)state;
     struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", NULL},
+           (const char *const[]){"sh", "-c", "grep -c '^TracerPid:[[:space:]]*0$' /proc/self/status", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "1\n");
+    const struct et_recorder *said = BODY(recorder_record(&r), et_recorder);
+    assert_int_equal(said->state, ET_RECORDER_ON);
+    assert_int_equal(said->filter, 0); /* never started */
+    traced_run_free(&r);
+
     char script[3 * PATH_MAX];
     snprintf(script, sizeof(script), "%s tracer; %s tracer", prog_build("recorder_cases", ""),
              prog_build("recorder_cases", "_static"));
