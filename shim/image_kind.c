@@ -28,7 +28,7 @@ static long pread_all(int fd, void *buf, size_t len, uint64_t off)
     return et_sys4(SYS_pread64, fd, (long)buf, (long)len, (long)off);
 }
 
-static bool notes_name_go(const uint8_t *p, size_t len)
+bool et_notes_name_go(const uint8_t *p, size_t len)
 {
     size_t at = 0;
     while (at + sizeof(Elf64_Nhdr) <= len) {
@@ -68,10 +68,10 @@ static enum et_image_kind elf_kind(int fd, const uint8_t *head, size_t got, uint
         } else if (ph.p_type == PT_NOTE && !go) {
             size_t len = ph.p_filesz < PATH_ROOM ? (size_t)ph.p_filesz : PATH_ROOM;
             if (ph.p_offset + len <= got) {
-                go = notes_name_go(head + ph.p_offset, len);
+                go = et_notes_name_go(head + ph.p_offset, len);
             } else {
                 long n = pread_all(fd, room, len, ph.p_offset);
-                go = n > 0 && notes_name_go(room, (size_t)n);
+                go = n > 0 && et_notes_name_go(room, (size_t)n);
             }
         }
     }

@@ -8,7 +8,9 @@
 #ifndef EXECTRACE_IMAGE_KIND_H
 #define EXECTRACE_IMAGE_KIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum et_image_kind {
     ET_IMAGE_DYNAMIC = 0,    /* the shim will be in it */
@@ -24,5 +26,8 @@ enum et_image_kind {
 /* dirfd/path/at_flags as execveat takes them (AT_EMPTY_PATH with an empty
  * path reads dirfd itself).  A script is classified by its interpreter. */
 enum et_image_kind et_image_kind_at(int dirfd, const char *path, int at_flags, char *scratch);
+
+/* Do these ELF notes (a PT_NOTE segment's bytes) include Go's build ID? */
+bool et_notes_name_go(const uint8_t *notes, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_kind.h"
 #include "shim.h"
 #include "stack.h"
 #include "sys.h"
@@ -284,6 +286,38 @@ static bool prepare_environment_entries(const char *trace_path)
     return true;
 }
 
+/* A Go program built with cgo loads the shim, yet makes its own system
+ * calls (the ptrace recorder follows it): its start record says it is Go.
+ * Its program headers and notes are in memory already: no system call. */
+static bool image_is_go(void)
+{
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    unsigned long n = getauxval(AT_PHNUM);
+    if (!ph || getauxval(AT_PHENT) != sizeof(Elf64_Phdr))
+        return false;
+    uintptr_t bias = 0;
+    bool found_phdr = false;
+    for (unsigned long i = 0; i < n; i++)
+        if (ph[i].p_type == PT_PHDR) {
+            bias = (uintptr_t)ph - ph[i].p_vaddr;
+            found_phdr = true;
+        }
+    if (!found_phdr)
+        return false;
+    for (unsigned long i = 0; i < n; i++) {
+        if (ph[i].p_type != PT_NOTE)
+            continue;
+        /* Read only what a loaded segment maps. */
+        bool mapped = false;
+        for (unsigned long k = 0; k < n && !mapped; k++)
+            mapped = ph[k].p_type == PT_LOAD && ph[i].p_vaddr >= ph[k].p_vaddr &&
+                     ph[i].p_vaddr + ph[i].p_filesz <= ph[k].p_vaddr + ph[k].p_filesz;
+        if (mapped && et_notes_name_go((const uint8_t *)(bias + ph[i].p_vaddr), ph[i].p_filesz))
+            return true;
+    }
+    return false;
+}
+
 /* Maps the trace file named by EXECTRACE_FILE, creating it if needed. */
 static int attach_trace_file(void)
 {
@@ -394,6 +428,8 @@ static bool attach_and_start(char **argv)
     if (!prepare_environment_entries(et_proc.trace_path))
         goto out;
 
+    if (image_is_go())
+        flags |= ET_START_GO;
     char exe[ET_MAX_PATH_BYTES];
     long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;

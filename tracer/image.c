@@ -391,7 +391,9 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
     struct et_elf_facts elf;
     memset(&elf, 0, sizeof(elf));
     p->cover = classify(t, p, &elf);
-    p->go = elf.go && p->cover != ET_COVER_SHIM && p->cover != ET_COVER_NONE;
+    /* A Go program with cgo loads the shim: its libc calls are the shim's,
+     * its own ones ours, with Go's frame pointers. */
+    p->go = elf.go && p->cover != ET_COVER_NONE;
     if (p->go && t->mode != ET_FILTER_NUMBERS)
         read_exe_range(p->pid, elf.entry, p); /* its frames are checked against it */
     if (p->cover == ET_COVER_SHIM || p->cover == ET_COVER_NONE) {

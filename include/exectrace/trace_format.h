@@ -245,7 +245,8 @@ enum et_origin {
 #define ET_START_SECURE 0x4u   /* AT_SECURE: setuid/setgid, not followed further */
 #define ET_START_NO_FD_SCAN 0x8u /* /proc/self/fd could not be read */
 #define ET_START_EXE_TRUNCATED 0x10u
-#define ET_START_GO 0x20u /* a Go program: its ELF has a .go.buildinfo section (1.3, recorder) */
+#define ET_START_GO 0x20u /* a Go program (1.3): its ELF has Go's build-id note or .go.buildinfo;
+                             * from the recorder, or from the shim in a Go program built with cgo */
 
 struct et_image_start {
     uint32_t ppid;
