@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -102,10 +103,39 @@ done:
     et_close(s);
 }
 
+/* The program last found to load the shim, by identity (device, inode,
+ * change time and size folded into one word, read and written whole): a
+ * loop that runs the same program pays one stat for it.  A chmod or a new
+ * file changes the identity.  Only "it loads the shim" is remembered. */
+static uint64_t last_dynamic;
+
+static uint64_t file_identity(const struct stat *st)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    const uint64_t parts[] = {(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_ctim.tv_sec,
+                              (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_size};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        h ^= parts[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+    }
+    return h | 1; /* never 0, the empty cache */
+}
+
 void et_recorder_before_exec(const struct et_exec_target *target)
 {
-    if (!et_proc.env_recorder_entry[0])
+    if (!et_proc.env_recorder_entry[0] || !target->path)
         return;
+    uint64_t identity = 0;
+    if (!target->search_path || strchr(target->path, '/')) {
+        struct stat st;
+        int flags = target->at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        if (et_fstatat(target->dirfd, target->path, &st, flags) == 0 && S_ISREG(st.st_mode)) {
+            identity = file_identity(&st);
+            if (identity == __atomic_load_n(&last_dynamic, __ATOMIC_RELAXED))
+                return;
+        }
+    }
     struct scratch *m =
         et_mmap(NULL, sizeof(struct scratch), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (et_mmap_failed(m))
@@ -114,6 +144,8 @@ void et_recorder_before_exec(const struct et_exec_target *target)
     int dirfd = file == target->path ? target->dirfd : AT_FDCWD;
     int at_flags = file == target->path ? target->at_flags : 0;
     enum et_image_kind kind = file ? et_image_kind_at(dirfd, file, at_flags, m->kind) : ET_IMAGE_NONE;
+    if (kind == ET_IMAGE_DYNAMIC && identity)
+        __atomic_store_n(&last_dynamic, identity, __ATOMIC_RELAXED);
     /* Set-id programs are followed by neither recorder. */
     if ((kind == ET_IMAGE_OWN_CALLS || kind == ET_IMAGE_UNREADABLE) &&
         !et_file_runs_secure(dirfd, file, at_flags, m->name))

@@ -729,6 +729,41 @@ static void works_for_an_unprivileged_user(void **state)
     rmdir(dir);
 }
 
+/* The shim remembers the last program it found dynamic, by file identity:
+ * the same path, rewritten in place with a static program, is judged
+ * again (python's vfork children write the parent's memory, so the second
+ * run would see the first one's verdict if the identity did not change). */
+static void a_program_rewritten_in_place_is_judged_again(void **state)
+{
+    (void)state;
+    if (system("command -v python3 >/dev/null 2>&1") != 0) {
+        print_message("python3 is not installed\n");
+        skip();
+    }
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char prog[PATH_MAX], script[4 * PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s/prog", dir);
+    snprintf(script, sizeof(script),
+             "import shutil, subprocess\n"
+             "shutil.copyfile('%s', '%s')\n"
+             "subprocess.run(['%s', 'tracer'], check=True)\n"
+             "shutil.copyfile('%s', '%s')\n"
+             "subprocess.run(['%s', 'tracer'], check=True)\n",
+             prog_build("recorder_cases", ""), prog, prog, prog_build("recorder_cases", "_static"), prog, prog);
+    assert_int_equal(chmod(dir, 0755), 0);
+    int fd = open(prog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    assert_true(fd >= 0);
+    close(fd);
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"python3", "-c", script, NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "traced=no\ntraced=yes\n");
+    traced_run_free(&r);
+    unlink(prog);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +785,7 @@ int main(void)
         cmocka_unit_test(a_tracer_inside_the_tree_works_or_is_explained),
         cmocka_unit_test(only_programs_that_make_their_own_calls_are_traced),
         cmocka_unit_test(static_programs_started_by_dynamic_ones_are_recorded),
+        cmocka_unit_test(a_program_rewritten_in_place_is_judged_again),
         cmocka_unit_test(works_for_an_unprivileged_user),
     };
     return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
