@@ -444,6 +444,13 @@ void et_symbols_resolve(struct et_symbols *s, const struct et_record *r, unsigne
         out->function_offset = function_offset + 1;
     }
     Dwfl_Line *line = dwfl_module_getsrc(o->mod, addr);
+    /* A Go program linked by gcc (cgo) has aranges for its C units only:
+     * libdw then answers with a line of some C unit.  A unit that does not
+     * cover the address is not the answer. */
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *unit = line ? dwfl_linecu(line) : NULL;
+    if (line && unit && dwfl_module_getdwarf(o->mod, &bias) && dwarf_haspc(unit, addr - bias) == 0)
+        line = NULL;
     int lineno = 0;
     const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
     if (!file)

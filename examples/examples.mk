@@ -60,6 +60,17 @@ $(BUILD)/examples/%: examples/%.go
 
 examples: $(EXAMPLE_GO_BIN)
 tests: $(EXAMPLE_GO_BIN)
+
+# One Go example again built with cgo, linked by gcc: a dynamic program that
+# loads the shim, whose own system calls only the recorder sees.
+EXAMPLE_GO_CGO_BIN := $(BUILD)/examples-cgo/held-pipe/go_command_context
+
+$(BUILD)/examples-cgo/%: examples/%.go
+	$(call say,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_ENV) CGO_ENABLED=1 $(GO) build -ldflags=-linkmode=external -o $@ $<
+
+tests: $(EXAMPLE_GO_CGO_BIN)
 endif
 
 # The integration test runs every example and its twin.

@@ -394,8 +394,13 @@ void et_image_exec(struct et_tracer *t, struct et_tthread *th, uint64_t ts)
     /* A Go program with cgo loads the shim: its libc calls are the shim's,
      * its own ones ours, with Go's frame pointers. */
     p->go = elf.go && p->cover != ET_COVER_NONE;
-    if (p->go && t->mode != ET_FILTER_NUMBERS)
+    if (p->go && t->mode != ET_FILTER_NUMBERS) {
+        /* A Go program with cgo was classified before its entry was read. */
+        bool secure = false;
+        if (!elf.entry)
+            read_auxv(p->pid, &elf.entry, &secure);
         read_exe_range(p->pid, elf.entry, p); /* its frames are checked against it */
+    }
     if (p->cover == ET_COVER_SHIM || p->cover == ET_COVER_NONE) {
         /* The shim lists what the image inherited; we follow only what our
          * own records create. */

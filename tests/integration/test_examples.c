@@ -821,6 +821,36 @@ static void held_pipe_go(void **state)
     example_free(&x);
 }
 
+/* The same program built with cgo loads the shim: the shim says it is a Go
+ * program, and its own calls, with their call sites, are the recorder's. */
+static void held_pipe_go_with_cgo(void **state)
+{
+    (void)state;
+    go_example("held-pipe", "go_command_context"); /* skips without Go */
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s/examples-cgo/held-pipe/go_command_context", EXECTRACE_BUILD_DIR);
+    if (access(prog, X_OK) != 0)
+        fail_msg("%s is not built", prog);
+    struct example x;
+    run_example(&x, (const char *const[]){prog, NULL});
+    int main_pid = out_pid(&x, "main");
+    const struct et_record *start = NULL;
+    for (size_t i = 0; i < x.r.events.n; i++) {
+        const struct et_record *rec = x.r.events.v[i].r;
+        if (rec->type == ET_REC_IMAGE_START && rec->pid == (uint32_t)main_pid && !(rec->flags & ET_RF_RECORDER))
+            start = rec;
+    }
+    if (!start || !(BODY(start, et_image_start)->flags & ET_START_GO))
+        fail_msg("the shim did not mark %d as a Go program", main_pid);
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    expect_names_pid(&x, f, main_pid, "the Go program");
+    expect_recorded_go(&x, main_pid);
+    expect_go_call_site(&x, f, "held-pipe/go_command_context.go", "CombinedOutput()");
+    if (!strstr(et_finding_fix(f->kind), "WaitDelay"))
+        fail_msg("the held-pipe fix does not name Cmd.WaitDelay: %s", et_finding_fix(f->kind));
+    example_free(&x);
+}
+
 static void held_pipe_go_fixed(void **state)
 {
     (void)state;
@@ -914,6 +944,7 @@ int main(void)
         cmocka_unit_test(every_c_example_linked_static_pie),
         cmocka_unit_test(held_pipe_go),
         cmocka_unit_test(held_pipe_go_fixed),
+        cmocka_unit_test(held_pipe_go_with_cgo),
         cmocka_unit_test(zombie_go),
         cmocka_unit_test(zombie_go_fixed),
         cmocka_unit_test(orphaned_descendants_go),
