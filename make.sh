@@ -50,4 +50,30 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# Go 1.23, from Debian's bookworm-backports suite: a Go that starts, waits for
+# and kills its children through pidfds (clone CLONE_PIDFD, waitid P_PIDFD,
+# pidfd_send_signal), which the ptrace recorder must follow as well as Go
+# 1.19's plain pids.  Without it those tests skip and say why.
+go123=/usr/lib/go-1.23/bin/go
+backports=/etc/apt/sources.list.d/exectrace-bookworm-backports.sources
+if [[ ! -x $go123 ]]; then
+    if [[ $(id -u) -eq 0 ]]; then
+        echo "make.sh: installing golang-1.23-go from bookworm-backports" >&2
+        if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+            printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" "Suites: bookworm-backports" \
+                "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" >"$backports"
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        if ! { apt-get update -qq &&
+            apt-get install -y -qq --no-install-recommends -t bookworm-backports golang-1.23-go >/dev/null; }; then
+            echo "make.sh: golang-1.23-go could not be installed: the Go 1.23 tests will skip" >&2
+        fi
+    else
+        echo "make.sh: the Go 1.23 tests skip without golang-1.23-go; to install it:" >&2
+        echo "make.sh:   echo 'deb http://deb.debian.org/debian bookworm-backports main' |" \
+            "sudo tee /etc/apt/sources.list.d/bookworm-backports.list" >&2
+        echo "make.sh:   sudo apt-get update && sudo apt-get install -t bookworm-backports golang-1.23-go" >&2
+    fi
+fi
+
 exec make -j"$(nproc)" "$@"

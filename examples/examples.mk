@@ -73,6 +73,25 @@ $(BUILD)/examples-cgo/%: examples/%.go
 tests: $(EXAMPLE_GO_CGO_BIN)
 endif
 
+# The Go examples again, built by Go 1.23 when Debian's golang-1.23-go (from
+# bookworm-backports, ./make.sh installs it) is there: that Go starts,
+# waits for and kills its children through pidfds.
+GO123 ?= /usr/lib/go-1.23/bin/go
+ifneq ($(wildcard $(GO123)),)
+EXAMPLE_GO123_BIN := $(sort $(wildcard examples/*/*.go))
+EXAMPLE_GO123_BIN := $(EXAMPLE_GO123_BIN:examples/%.go=$(BUILD)/examples-go1.23/%)
+GO123_ENV := GOCACHE=$(abspath $(BUILD))/go1.23-cache GOPATH=$(abspath $(BUILD))/go-path GO111MODULE=off GOFLAGS= \
+             CGO_ENABLED=0 GOTOOLCHAIN=local
+
+$(BUILD)/examples-go1.23/%: examples/%.go
+	$(call say,GO1.23,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO123_ENV) $(GO123) build -o $@ $<
+
+examples: $(EXAMPLE_GO123_BIN)
+tests: $(EXAMPLE_GO123_BIN)
+endif
+
 # The integration test runs every example and its twin.
 tests: $(EXAMPLE_BIN)
 

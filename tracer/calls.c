@@ -232,6 +232,27 @@ static void record_wait_enter(struct et_tracer *t, struct et_tthread *th, const 
     et_commit(r);
 }
 
+static void waited_without_info(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c,
+                                struct et_wait_return *b)
+{
+    int options = (int)c->args[3];
+    if (!(options & WEXITED) || (options & WNOHANG))
+        return; /* with WNOHANG, 0 may as well mean that nothing was ready */
+    pid_t pid = 0;
+    if (c->args[0] == P_PID) {
+        pid = (pid_t)c->args[1];
+    } else if (c->args[0] == P_PIDFD) {
+        const struct et_fd_entry *e = et_tp_fd(th->proc, (int)c->args[1]);
+        pid = e && e->pidfd ? (pid_t)e->pid : 0;
+    }
+    int status;
+    if (pid <= 0 || !et_tracer_exit_status(t, pid, &status))
+        return;
+    b->info_pid = pid;
+    b->info_code = WIFEXITED(status) ? CLD_EXITED : WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+    b->info_status = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+}
+
 static void record_wait_return(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, long rval,
                                int err)
 {
@@ -248,6 +269,11 @@ static void record_wait_return(struct et_tracer *t, struct et_tthread *th, const
             b->info_pid = si.si_pid;
             b->info_code = si.si_code;
             b->info_status = si.si_status;
+        } else if (!err && !c->args[2]) {
+            /* No siginfo asked for (Go 1.22+ probing pidfd support): a
+             * blocking wait for one process that returned took it, and the
+             * tracer saw how it ended. */
+            waited_without_info(t, th, c, b);
         }
     } else {
         b->kind = ET_WAIT_WAIT4;

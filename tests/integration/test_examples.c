@@ -753,16 +753,59 @@ static void every_c_example_linked_static_pie(void **state)
 
 /* ---- Go ---------------------------------------------------------------------------- */
 
-/* A Go example, built by examples/examples.mk when Go is installed. */
-static const char *go_example(const char *kind, const char *name)
+/* A Go example, built by examples/examples.mk when Go is installed; with
+ * the state "go1.23", its build by Go 1.23 (from bookworm-backports), which
+ * starts, waits for and kills children through pidfds. */
+static const char *go_example(void **state, const char *kind, const char *name)
 {
     char path[PATH_MAX];
+    if (*state) {
+        static char built[2][PATH_MAX];
+        static int next;
+        char *p = built[next++ % 2];
+        snprintf(p, PATH_MAX, "%s/examples-%s/%s/%s", EXECTRACE_BUILD_DIR, (const char *)*state, kind, name);
+        if (access(p, X_OK) != 0 && access("/usr/lib/go-1.23/bin/go", X_OK) != 0) {
+            print_message("Go 1.23 is not installed (./make.sh installs golang-1.23-go from bookworm-backports): "
+                          "%s is not built\n", p);
+            skip();
+        }
+        if (access(p, X_OK) != 0)
+            fail_msg("%s is not built", p);
+        return p;
+    }
     snprintf(path, sizeof(path), "%s/examples/%s/%s", EXECTRACE_BUILD_DIR, kind, name);
     if (access(path, X_OK) != 0 && system("command -v go >/dev/null 2>&1") != 0) {
         print_message("Go is not installed (./make.sh installs golang-go): %s is not built\n", path);
         skip();
     }
     return example_bin(kind, name);
+}
+
+static bool real_signal_by_recorder(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    return (r->flags & ET_RF_RECORDER) && BODY(r, et_signal)->sig != 0;
+}
+
+static bool pidfd_signal_by_recorder(const struct et_record *r, const void *arg)
+{
+    (void)arg;
+    /* Signal 0 is Go's probe of pidfd support, on itself. */
+    return (r->flags & ET_RF_RECORDER) && BODY(r, et_signal)->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL &&
+           BODY(r, et_signal)->sig != 0;
+}
+
+/* Go 1.23 kills through a pidfd: the recorder must have named the process
+ * the pidfd stands for. */
+static void expect_pidfd_kill(void **state, const struct example *x, int main_pid, int target /* -1: any */)
+{
+    if (!*state)
+        return;
+    const struct et_record *kill = find_record(&x->r, ET_REC_SIGNAL, main_pid, pidfd_signal_by_recorder, NULL);
+    if (!kill)
+        fail_msg("Go 1.23 did not kill through a pidfd, or the recorder missed it");
+    if (target >= 0)
+        assert_int_equal(BODY(kill, et_signal)->pidfd_pid, target);
 }
 
 /* A Go program never calls libc for these: everything it did is the
@@ -808,13 +851,14 @@ static void held_pipe_go(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("held-pipe", "go_command_context"), NULL});
+    run_example(&x, (const char *const[]){go_example(state, "held-pipe", "go_command_context"), NULL});
     const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
     expect_names_pid(&x, f, out_pid(&x, "main"), "the Go program");
     expect_names_command(&x, f, "sh -c");
     expect_names_command(&x, f, "sleep 3");
     expect_recorded_go(&x, out_pid(&x, "main"));
     expect_go_call_site(&x, f, "held-pipe/go_command_context.go", "CombinedOutput()");
+    expect_pidfd_kill(state, &x, out_pid(&x, "main"), -1);
     /* The fix speaks Go. */
     if (!strstr(et_finding_fix(f->kind), "WaitDelay"))
         fail_msg("the held-pipe fix does not name Cmd.WaitDelay: %s", et_finding_fix(f->kind));
@@ -826,7 +870,7 @@ static void held_pipe_go(void **state)
 static void held_pipe_go_with_cgo(void **state)
 {
     (void)state;
-    go_example("held-pipe", "go_command_context"); /* skips without Go */
+    go_example(state, "held-pipe", "go_command_context"); /* skips without Go */
     char prog[PATH_MAX];
     snprintf(prog, sizeof(prog), "%s/examples-cgo/held-pipe/go_command_context", EXECTRACE_BUILD_DIR);
     if (access(prog, X_OK) != 0)
@@ -855,7 +899,7 @@ static void held_pipe_go_fixed(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("held-pipe", "go_command_context_fixed"), NULL});
+    run_example(&x, (const char *const[]){go_example(state, "held-pipe", "go_command_context_fixed"), NULL});
     expect_no_findings(&x);
     expect_recorded_go(&x, out_pid(&x, "main"));
     example_free(&x);
@@ -865,7 +909,7 @@ static void zombie_go(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("zombie", "go_start_without_wait"), NULL});
+    run_example(&x, (const char *const[]){go_example(state, "zombie", "go_start_without_wait"), NULL});
     const struct et_finding *f = expect_finding(&x, ET_FK_ZOMBIE, ET_SEV_WARNING);
     expect_names_pid(&x, f, out_pid(&x, "child"), "the child never waited for");
     expect_recorded_go(&x, out_pid(&x, "main"));
@@ -876,7 +920,7 @@ static void zombie_go_fixed(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("zombie", "go_start_without_wait_fixed"), NULL});
+    run_example(&x, (const char *const[]){go_example(state, "zombie", "go_start_without_wait_fixed"), NULL});
     expect_no_findings(&x);
     example_free(&x);
 }
@@ -885,15 +929,17 @@ static void orphaned_descendants_go(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("orphaned-descendants", "go_timeout_kills_leader"), NULL});
+    run_example(&x, (const char *const[]){go_example(state, "orphaned-descendants", "go_timeout_kills_leader"), NULL});
     const struct et_finding *f = expect_finding(&x, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING);
     expect_names_pid(&x, f, out_pid(&x, "shell"), "the killed shell");
     expect_names_command(&x, f, "sleep 1");
-    /* The kill is the Go program's, seen by the recorder. */
-    const struct et_record *kill = find_record(&x.r, ET_REC_SIGNAL, out_pid(&x, "main"), by_recorder, NULL);
+    /* The kill is the Go program's, seen by the recorder (not Go 1.23's
+     * signal 0 to itself, probing pidfd support). */
+    const struct et_record *kill = find_record(&x.r, ET_REC_SIGNAL, out_pid(&x, "main"), real_signal_by_recorder, NULL);
     assert_non_null(kill);
     assert_int_equal(BODY(kill, et_signal)->target, out_pid(&x, "shell"));
     expect_go_call_site(&x, f, "orphaned-descendants/go_timeout_kills_leader.go", "Kill()");
+    expect_pidfd_kill(state, &x, out_pid(&x, "main"), out_pid(&x, "shell"));
     example_free(&x);
 }
 
@@ -901,10 +947,14 @@ static void orphaned_descendants_go_fixed(void **state)
 {
     (void)state;
     struct example x;
-    run_example(&x, (const char *const[]){go_example("orphaned-descendants", "go_timeout_kills_leader_fixed"), NULL});
+    run_example(&x,
+                (const char *const[]){go_example(state, "orphaned-descendants", "go_timeout_kills_leader_fixed"), NULL});
     expect_no_findings(&x);
     example_free(&x);
 }
+
+/* The Go 1.23 builds' directory suffix, as a test's initial state. */
+static char go123[] = "go1.23";
 
 int main(void)
 {
@@ -949,6 +999,13 @@ int main(void)
         cmocka_unit_test(zombie_go_fixed),
         cmocka_unit_test(orphaned_descendants_go),
         cmocka_unit_test(orphaned_descendants_go_fixed),
+        /* The same built by Go 1.23: pidfds for every child. */
+        {"held_pipe_go_1_23", held_pipe_go, NULL, NULL, go123},
+        {"held_pipe_go_fixed_1_23", held_pipe_go_fixed, NULL, NULL, go123},
+        {"zombie_go_1_23", zombie_go, NULL, NULL, go123},
+        {"zombie_go_fixed_1_23", zombie_go_fixed, NULL, NULL, go123},
+        {"orphaned_descendants_go_1_23", orphaned_descendants_go, NULL, NULL, go123},
+        {"orphaned_descendants_go_fixed_1_23", orphaned_descendants_go_fixed, NULL, NULL, go123},
     };
     return cmocka_run_group_tests_name("examples", tests, NULL, NULL);
 }

@@ -567,18 +567,32 @@ static void pipe_deadlock_fixed(void **state)
     run_twin((const char *const[]){example_bin("pipe-deadlock", "pipe_deadlock_fixed"), NULL}, 0);
 }
 
+/* A Go example: its default build, or with the state "go1.23" its build by
+ * Go 1.23 (pidfds for every child); skips when that Go is not installed. */
+static const char *go_example_bin(void **state, const char *name)
+{
+    static char path[2][PATH_MAX];
+    static int next;
+    char *p = path[next++ % 2];
+    const char *suffix = *state ? "-go1.23" : "";
+    snprintf(p, PATH_MAX, "%s/examples%s/pipe-deadlock/%s", EXECTRACE_BUILD_DIR, suffix, name);
+    if (access(p, X_OK) != 0) {
+        bool have = *state ? access("/usr/lib/go-1.23/bin/go", X_OK) == 0 : system("command -v go >/dev/null 2>&1") == 0;
+        if (!have) {
+            print_message("%s is not installed (./make.sh installs it): %s is not built\n",
+                          *state ? "Go 1.23 (golang-1.23-go, bookworm-backports)" : "Go (golang-go)", p);
+            skip();
+        }
+        fail_msg("%s is not built", p);
+    }
+    return p;
+}
+
 /* Go's StdoutPipe + Wait before reading, with a shell between the waiter
  * and the blocked writer. */
 static void pipe_deadlock_go(void **state)
 {
-    (void)state;
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/examples/pipe-deadlock/go_wait_before_read", EXECTRACE_BUILD_DIR);
-    if (access(path, X_OK) != 0 && system("command -v go >/dev/null 2>&1") != 0) {
-        print_message("Go is not installed (./make.sh installs golang-go): %s is not built\n", path);
-        skip();
-    }
-    struct run *r = run_hang((const char *const[]){example_bin("pipe-deadlock", "go_wait_before_read"), NULL});
+    struct run *r = run_hang((const char *const[]){go_example_bin(state, "go_wait_before_read"), NULL});
     const struct et_finding *f = expect_finding(r, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR);
     expect_names_pid(r, f, out_pid(r, "main"), "the Go program, in waitid");
     expect_names_command(r, f, "seq");
@@ -593,8 +607,7 @@ static void pipe_deadlock_go(void **state)
 
 static void pipe_deadlock_go_fixed(void **state)
 {
-    (void)state;
-    run_twin((const char *const[]){example_bin("pipe-deadlock", "go_wait_before_read_fixed"), NULL}, 0);
+    run_twin((const char *const[]){go_example_bin(state, "go_wait_before_read_fixed"), NULL}, 0);
 }
 
 static void pipe_deadlock_python(void **state)
@@ -1085,6 +1098,9 @@ static void report_after_the_run_sees_the_snapshot_as_the_run_did(void **state)
     run_free(r);
 }
 
+/* The Go 1.23 builds, as a test's initial state. */
+static char go123[] = "go1.23";
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1092,6 +1108,8 @@ int main(void)
         cmocka_unit_test_teardown(pipe_deadlock_fixed, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_go, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_go_fixed, teardown),
+        {"pipe_deadlock_go_1_23", pipe_deadlock_go, NULL, teardown, go123},
+        {"pipe_deadlock_go_fixed_1_23", pipe_deadlock_go_fixed, NULL, teardown, go123},
         cmocka_unit_test_teardown(pipe_deadlock_python, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_python_fixed, teardown),
         cmocka_unit_test_teardown(blocked_on_held_pipe, teardown),
