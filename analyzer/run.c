@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -606,12 +606,15 @@ static void report_hang(struct launcher *l)
     }
 }
 
-static void record_recorder(struct launcher *l, uint16_t state, int err, const char *why)
+/* The recorder's state, under the launcher's identity, or under that of a
+ * process it could not follow. */
+static void record_recorder_as(struct launcher *l, const struct et_identity *id, uint16_t state, int err,
+                               const char *why)
 {
     bool truncated = false;
     uint32_t len = why ? et_put_str(NULL, why, ET_MAX_PATH_BYTES, &truncated) : 0;
-    struct et_record *r = et_record_reserve(&l->writer, ET_REC_RECORDER, (uint32_t)sizeof(struct et_recorder) + len,
-                                            &l->self, et_now_ns(), 0);
+    struct et_record *r =
+        et_record_reserve(&l->writer, ET_REC_RECORDER, (uint32_t)sizeof(struct et_recorder) + len, id, et_now_ns(), 0);
     if (!r)
         return;
     struct et_recorder *b = et_record_body(r);
@@ -625,7 +628,36 @@ static void record_recorder(struct launcher *l, uint16_t state, int err, const c
     et_commit(r);
 }
 
-static void open_seize_socket(struct launcher *l);
+static void record_recorder(struct launcher *l, uint16_t state, int err, const char *why)
+{
+    record_recorder_as(l, &l->self, state, err, why);
+}
+
+/* The socket the shim asks on before it execs a program that makes its own
+ * calls.  Without it the recorder follows only the command. */
+static void open_seize_socket(struct launcher *l)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    uint64_t nonce = 0;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||
+        getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
+        goto fail;
+    snprintf(l->seize_name, sizeof(l->seize_name), "exectrace-recorder-%d-%016" PRIx64, (int)l->self.pid, nonce);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t len = strlen(l->seize_name);
+    memcpy(addr.sun_path + 1, l->seize_name, len);
+    if (bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
+        goto fail;
+    l->seize_fd = fd;
+    return;
+fail:
+    fprintf(stderr, "exectrace: the ptrace recorder cannot take requests (%s): it follows only the command\n",
+            strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    l->seize_fd = -1;
+}
 
 /* The ptrace recorder is wanted unless it was turned off; it starts (and
  * tests what this system allows) when a program first needs it, so that a
@@ -668,32 +700,6 @@ static void record_recorder_unneeded(struct launcher *l)
         record_recorder(l, ET_RECORDER_ON, 0, "no program needed it");
 }
 
-/* The socket the shim asks on before it execs a program that makes its own
- * calls.  Without it the recorder follows only the command. */
-static void open_seize_socket(struct launcher *l)
-{
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int on = 1;
-    uint64_t nonce = 0;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||
-        getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
-        goto fail;
-    snprintf(l->seize_name, sizeof(l->seize_name), "exectrace-recorder-%d-%016" PRIx64, (int)l->self.pid, nonce);
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    size_t len = strlen(l->seize_name);
-    memcpy(addr.sun_path + 1, l->seize_name, len);
-    if (bind(fd, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) < 0)
-        goto fail;
-    l->seize_fd = fd;
-    return;
-fail:
-    fprintf(stderr, "exectrace: the ptrace recorder cannot take requests (%s): it follows only the command\n",
-            strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    l->seize_fd = -1;
-}
-
 /* A process asked and could not be followed: the record is its own, so
  * that the report says why this one went unrecorded. */
 static void record_refusal(struct launcher *l, pid_t pid, pid_t tid, int err)
@@ -704,19 +710,7 @@ static void record_refusal(struct launcher *l, pid_t pid, pid_t tid, int err)
     struct et_proc_stat st = {0};
     et_proc_stat_read(pid, &st);
     struct et_identity id = {(uint32_t)pid, (uint32_t)tid, st.start_time};
-    bool truncated = false;
-    uint32_t len = et_put_str(NULL, why, ET_MAX_PATH_BYTES, &truncated);
-    struct et_record *r =
-        et_record_reserve(&l->writer, ET_REC_RECORDER, (uint32_t)sizeof(struct et_recorder) + len, &id, et_now_ns(), 0);
-    if (!r)
-        return;
-    struct et_recorder *b = et_record_body(r);
-    b->state = ET_RECORDER_ON;
-    b->filter = et_tracer_filter_mode(l->tracer) == ET_FILTER_OWN_CODE ? ET_RECORDER_FILTER_OWN_CODE
-                                                                      : ET_RECORDER_FILTER_NUMBERS;
-    b->err = err;
-    et_put_str((uint8_t *)(b + 1), why, ET_MAX_PATH_BYTES, &truncated);
-    et_commit(r);
+    record_recorder_as(l, &id, ET_RECORDER_ON, err, why);
 }
 
 /* Answers every request waiting: the kernel says which process sent it,
@@ -780,31 +774,11 @@ static void serve_seize_requests(struct launcher *l)
  * for the recorder where its own children need it. */
 static bool command_needs_recorder(const struct launcher *l)
 {
-    const char *name = l->opt.command[0];
-    char path[PATH_MAX];
-    if (strchr(name, '/')) {
-        snprintf(path, sizeof(path), "%s", name);
-    } else {
-        const char *dirs = getenv("PATH");
-        if (!dirs)
-            dirs = "/bin:/usr/bin";
-        path[0] = 0;
-        for (;;) {
-            size_t n = strcspn(dirs, ":");
-            struct stat st;
-            snprintf(path, sizeof(path), "%.*s/%s", (int)(n ? n : 1), n ? dirs : ".", name);
-            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
-                break;
-            path[0] = 0;
-            if (!dirs[n])
-                break;
-            dirs += n + 1;
-        }
-        if (!path[0])
-            return false; /* not found: nothing runs */
-    }
-    static char scratch[ET_IMAGE_KIND_SCRATCH];
-    enum et_image_kind kind = et_image_kind_at(AT_FDCWD, path, 0, scratch);
+    static char path[PATH_MAX], scratch[ET_IMAGE_KIND_SCRATCH];
+    const char *file = et_image_search_path(l->opt.command[0], getenv("PATH"), path, sizeof(path));
+    if (!file)
+        return false; /* not found: nothing runs */
+    enum et_image_kind kind = et_image_kind_at(AT_FDCWD, file, 0, scratch);
     return kind == ET_IMAGE_OWN_CALLS || kind == ET_IMAGE_UNREADABLE;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_kind.h"
 #include "shim.h"
 #include "stack.h"
 #include "sys.h"
@@ -110,28 +111,9 @@ const char *et_exec_target_file(const struct et_exec_target *t, char *candidate)
 {
     if (!t->path)
         return NULL;
-    if (!t->search_path || strchr(t->path, '/'))
+    if (!t->search_path)
         return t->path;
-    const char *dirs = env_value(environ, "PATH", 4);
-    if (!dirs)
-        dirs = "/bin:/usr/bin";
-    size_t plen = strlen(t->path);
-    struct stat st;
-    while (1) {
-        size_t n = strcspn(dirs, ":");
-        if (n + 1 + plen < ET_MAX_PATH_BYTES) {
-            memcpy(candidate, n ? dirs : ".", n ? n : 1);
-            size_t at = n ? n : 1;
-            candidate[at] = '/';
-            memcpy(candidate + at + 1, t->path, plen + 1);
-            if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
-                et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
-                return candidate;
-        }
-        if (!dirs[n])
-            return NULL;
-        dirs += n + 1;
-    }
+    return et_image_search_path(t->path, env_value(environ, "PATH", 4), candidate, ET_MAX_PATH_BYTES);
 }
 
 /* Programs that run with AT_SECURE: the shim is not to be put into their

@@ -141,3 +141,28 @@ enum et_image_kind et_image_kind_at(int dirfd, const char *path, int at_flags, c
     }
     return ET_IMAGE_NONE; /* the kernel refuses deeper nesting (ELOOP) */
 }
+
+const char *et_image_search_path(const char *name, const char *dirs, char *candidate, size_t room)
+{
+    if (strchr(name, '/'))
+        return name;
+    if (!dirs)
+        dirs = "/bin:/usr/bin";
+    size_t len = strlen(name);
+    struct stat st;
+    for (;;) {
+        size_t n = strcspn(dirs, ":");
+        size_t at = n ? n : 1; /* an empty entry is the current directory */
+        if (at + 1 + len < room) {
+            memcpy(candidate, n ? dirs : ".", at);
+            candidate[at] = '/';
+            memcpy(candidate + at + 1, name, len + 1);
+            if (et_fstatat(AT_FDCWD, candidate, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+                et_sys3(SYS_access, (long)candidate, X_OK, 0) == 0)
+                return candidate;
+        }
+        if (!dirs[n])
+            return NULL;
+        dirs += n + 1;
+    }
+}

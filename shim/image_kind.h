@@ -2,8 +2,9 @@
  * What a file would run if exec'd, as far as who can record it: the shim
  * (a dynamic program: it loads libc and the shim with it) or only the ptrace
  * recorder (a static program, or a Go program, which makes its system calls
- * itself even when dynamically linked).  Raw system calls only: this runs in
- * the shim before an exec, possibly in a vfork child, and in the launcher.
+ * itself even when dynamically linked); and which file an exec of a name
+ * would run.  Raw system calls only: this runs in the shim before an exec,
+ * possibly in a vfork child, and in the launcher.
  */
 #ifndef EXECTRACE_IMAGE_KIND_H
 #define EXECTRACE_IMAGE_KIND_H
@@ -26,6 +27,11 @@ enum et_image_kind {
 /* dirfd/path/at_flags as execveat takes them (AT_EMPTY_PATH with an empty
  * path reads dirfd itself).  A script is classified by its interpreter. */
 enum et_image_kind et_image_kind_at(int dirfd, const char *path, int at_flags, char *scratch);
+
+/* The file execvp would run for name: name itself if it has a slash, else
+ * the first executable regular file found along dirs (PATH's value; NULL:
+ * "/bin:/usr/bin"), built in candidate (room bytes).  NULL if none. */
+const char *et_image_search_path(const char *name, const char *dirs, char *candidate, size_t room);
 
 /* Do these ELF notes (a PT_NOTE segment's bytes) include Go's build ID? */
 bool et_notes_name_go(const uint8_t *notes, size_t len);

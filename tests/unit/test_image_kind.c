@@ -151,6 +151,26 @@ static void an_fd_is_read_as_fexecve_would_run_it(void **state)
     close(fd);
 }
 
+static void the_path_is_searched_as_execvp_does(void **state)
+{
+    (void)state;
+    char candidate[PATH_MAX];
+    assert_string_equal(et_image_search_path("./x/y", "/bin", candidate, sizeof(candidate)), "./x/y");
+    assert_string_equal(et_image_search_path("true", "/nonexistent:/bin", candidate, sizeof(candidate)), "/bin/true");
+    assert_null(et_image_search_path("no-such-program-here", "/bin:/usr/bin", candidate, sizeof(candidate)));
+    /* A directory, or a file that may not be run, is passed over. */
+    write_file(in_dir("plain"), "x", 1, 0644);
+    char dirs[2 * PATH_MAX];
+    snprintf(dirs, sizeof(dirs), "%s:/usr/bin", dir);
+    assert_null(et_image_search_path("plain", dirs, candidate, sizeof(candidate)));
+    write_file(in_dir("sh"), "#!/bin/sh\n", 10, 0755);
+    assert_string_equal(et_image_search_path("sh", dirs, candidate, sizeof(candidate)), in_dir("sh"));
+    /* An empty entry is the current directory. */
+    assert_int_equal(chdir(dir), 0);
+    assert_string_equal(et_image_search_path("sh", ":/usr/bin", candidate, sizeof(candidate)), "./sh");
+    assert_int_equal(chdir("/"), 0);
+}
+
 static int make_dir(void **state)
 {
     (void)state;
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(scripts_are_judged_by_their_interpreter),
         cmocka_unit_test(what_does_not_run_is_none),
         cmocka_unit_test(an_fd_is_read_as_fexecve_would_run_it),
+        cmocka_unit_test(the_path_is_searched_as_execvp_does),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
