@@ -175,20 +175,9 @@ const char *et_recorder_filter_name(unsigned filter)
 
 const char *et_record_type_name(unsigned type)
 {
-    static const char *const names[] = {
-        [ET_REC_IMAGE_START] = "start",       [ET_REC_IMAGE_EXIT] = "exit",
-        [ET_REC_FORK] = "fork",               [ET_REC_SPAWN] = "spawn",
-        [ET_REC_SPAWN_ACTION] = "spawn_action", [ET_REC_EXEC] = "exec",
-        [ET_REC_EXEC_FAILED] = "exec_failed", [ET_REC_SIGNAL] = "signal",
-        [ET_REC_PIDFD_OPEN] = "pidfd_open",   [ET_REC_WAIT_ENTER] = "wait_enter",
-        [ET_REC_WAIT_RETURN] = "wait_return", [ET_REC_PIPE] = "pipe",
-        [ET_REC_CLOSE] = "close",             [ET_REC_CLOSE_RANGE] = "close_range",
-        [ET_REC_DUP] = "dup",                 [ET_REC_SET_CLOEXEC] = "set_cloexec",
-        [ET_REC_SETPGID] = "setpgid",         [ET_REC_SETSID] = "setsid",
-        [ET_REC_PRCTL] = "prctl",             [ET_REC_SIGCHLD_ACTION] = "sigchld_action",
-        [ET_REC_REAPED] = "reaped",           [ET_REC_RUN_END] = "run_end",
-        [ET_REC_SNAPSHOT] = "snapshot", [ET_REC_MODULE] = "module",
-        [ET_REC_RECORDER] = "recorder"};
+#define TYPE_NAME(type, body, name) [type] = name,
+    static const char *const names[] = {ET_RECORD_TYPES(TYPE_NAME)};
+#undef TYPE_NAME
     return NAME_OF(names, type);
 }
 

@@ -11,33 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {
-    [ET_REC_IMAGE_START] = sizeof(struct et_image_start),
-    [ET_REC_IMAGE_EXIT] = sizeof(struct et_image_exit),
-    [ET_REC_FORK] = sizeof(struct et_fork),
-    [ET_REC_SPAWN] = sizeof(struct et_spawn),
-    [ET_REC_SPAWN_ACTION] = sizeof(struct et_spawn_action),
-    [ET_REC_EXEC] = sizeof(struct et_exec),
-    [ET_REC_EXEC_FAILED] = sizeof(struct et_exec_failed),
-    [ET_REC_SIGNAL] = sizeof(struct et_signal),
-    [ET_REC_PIDFD_OPEN] = sizeof(struct et_pidfd_open),
-    [ET_REC_WAIT_ENTER] = sizeof(struct et_wait_enter),
-    [ET_REC_WAIT_RETURN] = sizeof(struct et_wait_return),
-    [ET_REC_PIPE] = sizeof(struct et_pipe),
-    [ET_REC_CLOSE] = sizeof(struct et_close),
-    [ET_REC_CLOSE_RANGE] = sizeof(struct et_close_range),
-    [ET_REC_DUP] = sizeof(struct et_dup),
-    [ET_REC_SET_CLOEXEC] = sizeof(struct et_set_cloexec),
-    [ET_REC_SETPGID] = sizeof(struct et_setpgid),
-    [ET_REC_SETSID] = sizeof(struct et_setsid),
-    [ET_REC_PRCTL] = sizeof(struct et_prctl),
-    [ET_REC_SIGCHLD_ACTION] = sizeof(struct et_sigchld_action),
-    [ET_REC_REAPED] = sizeof(struct et_reaped),
-    [ET_REC_RUN_END] = sizeof(struct et_run_end),
-    [ET_REC_SNAPSHOT] = sizeof(struct et_snapshot),
-    [ET_REC_MODULE] = sizeof(struct et_module),
-    [ET_REC_RECORDER] = sizeof(struct et_recorder),
-};
+#define BODY_SIZE(type, body, name) [type] = sizeof(body),
+static const uint32_t body_sizes[ET_REC_TYPE_COUNT] = {ET_RECORD_TYPES(BODY_SIZE)};
+#undef BODY_SIZE
 
 uint32_t et_body_size(uint16_t type)
 {

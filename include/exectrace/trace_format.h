@@ -645,4 +645,42 @@ struct et_recorder {
 };
 _Static_assert(sizeof(struct et_recorder) == 8, "recorder size");
 
+/*
+ * Every record type once: its number, its fixed body, and the name the
+ * analyzer prints and writes in JSON.  The reader's body sizes and the
+ * names are made from this list; a record type missing here would read as
+ * reserved, and the build says so (the count below).  X(type, body, name)
+ */
+#define ET_RECORD_TYPES(X)                                        \
+    X(ET_REC_IMAGE_START, struct et_image_start, "start")         \
+    X(ET_REC_IMAGE_EXIT, struct et_image_exit, "exit")            \
+    X(ET_REC_FORK, struct et_fork, "fork")                        \
+    X(ET_REC_SPAWN, struct et_spawn, "spawn")                     \
+    X(ET_REC_SPAWN_ACTION, struct et_spawn_action, "spawn_action") \
+    X(ET_REC_EXEC, struct et_exec, "exec")                        \
+    X(ET_REC_EXEC_FAILED, struct et_exec_failed, "exec_failed")   \
+    X(ET_REC_SIGNAL, struct et_signal, "signal")                  \
+    X(ET_REC_PIDFD_OPEN, struct et_pidfd_open, "pidfd_open")      \
+    X(ET_REC_WAIT_ENTER, struct et_wait_enter, "wait_enter")      \
+    X(ET_REC_WAIT_RETURN, struct et_wait_return, "wait_return")   \
+    X(ET_REC_PIPE, struct et_pipe, "pipe")                        \
+    X(ET_REC_CLOSE, struct et_close, "close")                     \
+    X(ET_REC_CLOSE_RANGE, struct et_close_range, "close_range")   \
+    X(ET_REC_DUP, struct et_dup, "dup")                           \
+    X(ET_REC_SET_CLOEXEC, struct et_set_cloexec, "set_cloexec")   \
+    X(ET_REC_SETPGID, struct et_setpgid, "setpgid")               \
+    X(ET_REC_SETSID, struct et_setsid, "setsid")                  \
+    X(ET_REC_PRCTL, struct et_prctl, "prctl")                     \
+    X(ET_REC_SIGCHLD_ACTION, struct et_sigchld_action, "sigchld_action") \
+    X(ET_REC_REAPED, struct et_reaped, "reaped")                  \
+    X(ET_REC_RUN_END, struct et_run_end, "run_end")               \
+    X(ET_REC_SNAPSHOT, struct et_snapshot, "snapshot")            \
+    X(ET_REC_MODULE, struct et_module, "module")                  \
+    X(ET_REC_RECORDER, struct et_recorder, "recorder")
+
+#define ET_RECORD_TYPE_ONE_(type, body, name) +1
+_Static_assert(0 ET_RECORD_TYPES(ET_RECORD_TYPE_ONE_) == ET_REC_TYPE_COUNT - 1,
+               "every record type has a line in ET_RECORD_TYPES");
+#undef ET_RECORD_TYPE_ONE_
+
 #endif
