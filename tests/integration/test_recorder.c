@@ -421,6 +421,14 @@ static void with_leak_check(void)
         unsetenv("ASAN_OPTIONS");
 }
 
+static bool has_finding(const struct et_model *m, int kind, const char *text)
+{
+    for (size_t i = 0; i < m->nfindings; i++)
+        if ((int)m->findings[i].kind == kind && (!text || strstr(m->findings[i].message, text)))
+            return true;
+    return false;
+}
+
 static void expect_off(const char *deny, const char *says)
 {
     without_leak_check();
@@ -453,10 +461,7 @@ static void expect_off(const char *deny, const char *says)
     /* The report's untraced finding carries the reason. */
     struct et_model m;
     build_model(&r, &m);
-    bool said = false;
-    for (size_t i = 0; i < m.nfindings; i++)
-        said |= m.findings[i].kind == ET_FK_UNTRACED && strstr(m.findings[i].message, says) != NULL;
-    if (!said) {
+    if (!has_finding(&m, ET_FK_UNTRACED, says)) {
         print_findings(&m);
         fail_msg("no untraced finding says \"%s\"", says);
     }
@@ -522,14 +527,6 @@ static void already_traced_falls_back_with_one_line(void **state)
     captured_free(&c);
     unlink(trace);
     rmdir(dir);
-}
-
-static bool has_finding(const struct et_model *m, int kind, const char *text)
-{
-    for (size_t i = 0; i < m->nfindings; i++)
-        if ((int)m->findings[i].kind == kind && (!text || strstr(m->findings[i].message, text)))
-            return true;
-    return false;
 }
 
 /* A debugger inside the tree: on a dynamic program it works, as nothing
