@@ -36,7 +36,7 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
 
 # Code shared by the shim and the command (the launcher writes records too).
 COMMON_C := shim/writer.c shim/procstat.c shim/image_kind.c
-ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/events.c analyzer/names.c \
+ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
               analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c analyzer/symbols.c

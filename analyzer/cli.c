@@ -4,6 +4,7 @@
 char **et_program_argv;
 
 #include <errno.h>
+#include <string.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +96,12 @@ int et_finish_trace_command(const char *path, struct et_trace *t, int status)
     et_report_trace_notes(path, t);
     et_trace_close(t);
     return status;
+}
+
+int et_finish_output(FILE *out, const char *command)
+{
+    if (fflush(out) == 0 && !ferror(out))
+        return 0;
+    fprintf(stderr, "exectrace %s: could not write the output: %s\n", command, strerror(errno ? errno : EIO));
+    return ET_EXIT_OUTPUT_FAILED;
 }

@@ -1,5 +1,5 @@
-/* The records of a trace as one time-ordered list of events, and
- * `exectrace events`, which prints them. */
+/* `exectrace events`, the links between records it shows, and the records
+ * of a trace as one list for those who want them all at once. */
 #ifndef EXECTRACE_EVENTS_H
 #define EXECTRACE_EVENTS_H
 
@@ -24,19 +24,24 @@ struct et_event_list {
     size_t n;
 };
 
-/* All complete records, ordered by time (file order among equal times),
- * with exec outcomes linked.  0, or -ENOMEM. */
+/* All complete records in the order `events` shows them (the stream's),
+ * with exec outcomes linked: for tests and tools that want to look around.
+ * `events` itself streams.  0, or -ENOMEM. */
 int et_events_load(struct et_trace *t, struct et_event_list *list);
 void et_events_free(struct et_event_list *list);
 
 /* The processes (pid, start time) that wrote records, the launcher aside. */
 size_t et_events_count_processes(const struct et_trace *t, const struct et_event_list *list);
 
-/* The line `exectrace events` prints for a record, newline included.  An
- * exec is shown with its outcome (NULL when not known); a wait entry with its
- * return when one is given. */
-void et_print_event_line(FILE *out, const struct et_trace *t, const struct et_record *r,
-                         const struct et_record *outcome, const struct et_record *wait_return);
+/* How each exec of a trace ended: its failure record, or the start of the
+ * image it made; found in one pass over the trace. */
+struct et_exec_outcomes;
+int et_exec_outcomes_build(struct et_trace *t, struct et_exec_outcomes **out);
+void et_exec_outcomes_free(struct et_exec_outcomes *o);
+/* The record that tells how `exec` ended, NULL when the trace does not say. */
+const struct et_record *et_exec_outcome(const struct et_exec_outcomes *o, const struct et_record *exec);
+/* Is this exec failure shown on its exec's line? */
+bool et_exec_failure_is_linked(const struct et_exec_outcomes *o, const struct et_record *failure);
 
 int et_cmd_events(int argc, char **argv);
 

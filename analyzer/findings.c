@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "names.h"
+#include "output.h"
 
 /* ---- what each kind means ----------------------------------------------------- */
 
@@ -231,32 +232,10 @@ int et_severity_parse(const char *s)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-/* Seconds since the trace began: "+1.280749". */
-static const char *when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
-{
-    int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
-    uint64_t mag = rel < 0 ? 0 - (uint64_t)rel : (uint64_t)rel; /* no -INT64_MIN */
-    snprintf(buf, len, "%c%" PRIu64 ".%06" PRIu64, rel < 0 ? '-' : '+', mag / 1000000000u, mag % 1000000000u / 1000u);
-    return buf;
-}
-
-/* "2.0 s", "350 ms", "12 us". */
-static const char *duration(uint64_t ns, char *buf, size_t len)
-{
-    if (ns >= 10000000000ull)
-        snprintf(buf, len, "%" PRIu64 " s", ns / 1000000000u);
-    else if (ns >= 1000000000u)
-        snprintf(buf, len, "%.1f s", (double)ns / 1e9);
-    else if (ns >= 1000000u)
-        snprintf(buf, len, "%" PRIu64 " ms", ns / 1000000u);
-    else
-        snprintf(buf, len, "%" PRIu64 " us", ns / 1000u);
-    return buf;
-}
+#define WHEN(m, ts) ET_WHEN((m)->trace->hdr->anchor_monotonic_ns, (ts))
+#define DURATION(ns) ET_DURATION(ns)
 
 #define LABEL(m, i) et_proc_label((m), (i), (char[256]){0}, 256)
-#define WHEN(m, ts) when((m), (ts), (char[32]){0}, 32)
-#define DURATION(ns) duration((ns), (char[32]){0}, 32)
 
 __attribute__((format(printf, 5, 6))) static struct et_finding *add(struct et_model *m, uint16_t kind,
                                                                     uint8_t severity, uint64_t ts, const char *fmt,
@@ -966,9 +945,9 @@ static void collect_survivors(const struct et_model *m, int32_t x, int32_t root,
                 char d[64];
                 if (running)
                     snprintf(d, sizeof(d), "still running at the end of the trace, %s later",
-                             duration(m->last_ts - died, (char[32]){0}, 32));
+                             DURATION(m->last_ts - died));
                 else
-                    snprintf(d, sizeof(d), "outlived it by %s", duration(q->end_ts - died, (char[32]){0}, 32));
+                    snprintf(d, sizeof(d), "outlived it by %s", DURATION(q->end_ts - died));
                 int n = snprintf(list + *used, cap - *used, "%s%s, %s", *used ? "; " : "", LABEL(m, c), d);
                 if (n > 0 && (size_t)n < cap - *used)
                     *used += (size_t)n;

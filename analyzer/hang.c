@@ -19,6 +19,7 @@
 
 #include "findings.h"
 #include "names.h"
+#include "output.h"
 
 #define CHAIN_MAX 6
 /* A zombie at a snapshot, whose parent is not in a wait for it, is
@@ -121,14 +122,7 @@ static const char *label(const struct graph *g, int32_t proc, char *buf, size_t 
 
 #define LABEL(g, i) label((g), (i), (char[256]){0}, 256)
 
-static const char *when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
-{
-    int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
-    snprintf(buf, len, "%+.6f", (double)rel / 1e9);
-    return buf;
-}
-
-#define WHEN(m, ts) when((m), (ts), (char[32]){0}, 32)
+#define WHEN(m, ts) ET_WHEN((m)->trace->hdr->anchor_monotonic_ns, (ts))
 
 /* "read(fd 3, pipe:[4711] read end)" */
 static void describe_call(const struct live *l, const struct et_snapshot_thread *t, char *buf, size_t len)
@@ -585,7 +579,7 @@ static void check_wait(struct graph *g, const struct live *p, const struct et_sn
         char call[160], since[112] = "";
         describe_call(p, t, call, sizeof(call));
         if (enter)
-            snprintf(since, sizeof(since), "for %.1f s, since %s", (double)(m->snapshot_ts - enter->ts_ns) / 1e9,
+            snprintf(since, sizeof(since), "for %s, since %s", ET_DURATION(m->snapshot_ts - enter->ts_ns),
                      WHEN(m, enter->ts_ns));
         else if (pp->flags & ET_PF_TRACED)
             snprintf(since, sizeof(since), "since before the trace began");
@@ -644,7 +638,7 @@ static void check_live_zombie(struct graph *g, const struct live *z)
         uint64_t enough = m->thresholds.zombie_ns < LIVE_ZOMBIE_NS ? m->thresholds.zombie_ns : LIVE_ZOMBIE_NS;
         if (p->end_ts > m->snapshot_ts || m->snapshot_ts - p->end_ts < enough)
             return;
-        snprintf(since, sizeof(since), "for %.1f s, since it %s at %s", (double)(m->snapshot_ts - p->end_ts) / 1e9,
+        snprintf(since, sizeof(since), "for %s, since it %s at %s", ET_DURATION(m->snapshot_ts - p->end_ts),
                  p->end_how == ET_END_KILLED ? "was killed" : "exited", WHEN(m, p->end_ts));
     } else {
         /* Not traced: how long is unknown. */

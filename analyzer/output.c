@@ -1,6 +1,8 @@
 #include "output.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
 static size_t utf8_sequence(const unsigned char *s, size_t len)
@@ -75,4 +77,154 @@ void et_print_quoted(FILE *f, const char *s, size_t len)
 void et_print_json_string(FILE *f, const char *s, size_t len)
 {
     print_escaped(f, s, len, STYLE_JSON);
+}
+
+/* ---- times ------------------------------------------------------------------ */
+
+const char *et_format_seconds(char buf[ET_SECONDS_LEN], int64_t ns, unsigned digits, bool sign)
+{
+    static const uint64_t scale[] = {1000000000u, 100000000u, 10000000u, 1000000u, 100000u,
+                                     10000u,      1000u,      100u,      10u,      1u};
+    if (digits < 1)
+        digits = 1;
+    if (digits > 9)
+        digits = 9;
+    uint64_t mag = ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns; /* no -INT64_MIN */
+    const char *prefix = ns < 0 ? "-" : sign ? "+" : "";
+    snprintf(buf, ET_SECONDS_LEN, "%s%" PRIu64 ".%0*" PRIu64, prefix, mag / 1000000000u, (int)digits,
+             mag % 1000000000u / scale[digits]);
+    return buf;
+}
+
+const char *et_format_when(char buf[ET_SECONDS_LEN], uint64_t anchor_ns, uint64_t ts_ns)
+{
+    return et_format_seconds(buf, (int64_t)(ts_ns - anchor_ns), 6, true);
+}
+
+const char *et_format_duration(char buf[ET_SECONDS_LEN], uint64_t ns)
+{
+    if (ns >= 10000000000ull)
+        snprintf(buf, ET_SECONDS_LEN, "%" PRIu64 " s", ns / 1000000000u);
+    else if (ns >= 1000000000u)
+        snprintf(buf, ET_SECONDS_LEN, "%" PRIu64 ".%" PRIu64 " s", ns / 1000000000u, ns % 1000000000u / 100000000u);
+    else if (ns >= 1000000u)
+        snprintf(buf, ET_SECONDS_LEN, "%" PRIu64 " ms", ns / 1000000u);
+    else
+        snprintf(buf, ET_SECONDS_LEN, "%" PRIu64 " us", ns / 1000u);
+    return buf;
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+void et_json_init(struct et_json *j, FILE *f)
+{
+    *j = (struct et_json){.f = f};
+}
+
+/* The separator before a value (or a key) at the current level. */
+static void json_before_value(struct et_json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth && j->depth <= ET_JSON_MAX_DEPTH) {
+        if (j->nonempty[j->depth - 1])
+            fputc(',', j->f);
+        j->nonempty[j->depth - 1] = true;
+    }
+}
+
+static void json_open(struct et_json *j, char c)
+{
+    json_before_value(j);
+    fputc(c, j->f);
+    if (j->depth < ET_JSON_MAX_DEPTH) {
+        j->nonempty[j->depth] = false;
+        j->open_kind[j->depth] = c;
+    }
+    j->depth++;
+}
+
+void et_json_object(struct et_json *j)
+{
+    json_open(j, '{');
+}
+
+void et_json_array(struct et_json *j)
+{
+    json_open(j, '[');
+}
+
+void et_json_end(struct et_json *j)
+{
+    if (!j->depth)
+        return;
+    j->depth--;
+    fputc(j->depth < ET_JSON_MAX_DEPTH && j->open_kind[j->depth] == '[' ? ']' : '}', j->f);
+}
+
+void et_json_key(struct et_json *j, const char *key)
+{
+    json_before_value(j);
+    et_print_json_string(j->f, key, strlen(key));
+    fputc(':', j->f);
+    j->after_key = true;
+}
+
+void et_json_int(struct et_json *j, int64_t v)
+{
+    json_before_value(j);
+    fprintf(j->f, "%" PRId64, v);
+}
+
+void et_json_uint(struct et_json *j, uint64_t v)
+{
+    json_before_value(j);
+    fprintf(j->f, "%" PRIu64, v);
+}
+
+void et_json_bool(struct et_json *j, bool v)
+{
+    json_before_value(j);
+    fputs(v ? "true" : "false", j->f);
+}
+
+void et_json_null(struct et_json *j)
+{
+    json_before_value(j);
+    fputs("null", j->f);
+}
+
+void et_json_str(struct et_json *j, const char *s, size_t len)
+{
+    json_before_value(j);
+    et_print_json_string(j->f, s, len);
+}
+
+void et_json_cstr(struct et_json *j, const char *s)
+{
+    if (!s)
+        et_json_null(j);
+    else
+        et_json_str(j, s, strlen(s));
+}
+
+void et_json_seconds(struct et_json *j, int64_t ns, unsigned digits)
+{
+    char buf[ET_SECONDS_LEN];
+    json_before_value(j);
+    fputs(et_format_seconds(buf, ns, digits, false), j->f);
+}
+
+void et_json_raw(struct et_json *j, const char *text)
+{
+    json_before_value(j);
+    fputs(text, j->f);
+}
+
+FILE *et_json_value_stream(struct et_json *j)
+{
+    json_before_value(j);
+    return j->f;
 }

@@ -22,6 +22,8 @@ uint32_t et_body_size(uint16_t type)
 
 __attribute__((format(printf, 3, 4))) static void problem(struct et_trace *t, uint64_t offset, const char *fmt, ...)
 {
+    if (t->counted)
+        return;
     if (t->problems++ == 0) {
         int n = snprintf(t->diag, sizeof(t->diag), "offset %" PRIu64 ": ", offset);
         va_list ap;
@@ -107,7 +109,22 @@ int et_trace_from_buffer(struct et_trace *t, const void *data, size_t len)
         t->problems = 1;
         return -1;
     }
+    t->header_problems = t->problems;
     return 0;
+}
+
+void et_trace_pass_begin(struct et_trace *t)
+{
+    if (t->counted || !t->hdr)
+        return;
+    t->records = 0;
+    t->incomplete = 0;
+    t->problems = t->header_problems;
+}
+
+void et_trace_pass_end(struct et_trace *t)
+{
+    t->counted = true;
 }
 
 int et_trace_open(struct et_trace *t, const char *path)
@@ -211,7 +228,7 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
             /* A writer reserved this space and was stopped before it could
              * store the size (or is about to).  Go on from the next record
              * that proves itself, if any. */
-            t->incomplete++;
+            t->incomplete += !t->counted;
             c->p = resync(p, c->end);
             continue;
         }
@@ -222,7 +239,7 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
         }
         c->p += size;
         if (commit == 0) {
-            t->incomplete++;
+            t->incomplete += !t->counted;
         } else if (commit != et_commit_word(r->type, size)) {
             problem(t, offset, "record is corrupt (its commit word does not match)");
         } else if (r->type < ET_REC_TYPE_COUNT && body_sizes[r->type] == 0) {
@@ -232,7 +249,7 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
         } else if ((r->flags & ET_RF_STACK) && r->type < ET_REC_TYPE_COUNT && !stack_bytes(r)) {
             problem(t, offset, "record of type %u has a stack that does not fit in it", r->type);
         } else {
-            t->records++;
+            t->records += !t->counted;
             /* The merge comes back to this run after a record of every
              * other live run: fetch the next record meanwhile (its header,
              * and the stack trailer at its end, read here too), or each
@@ -328,10 +345,12 @@ static int scan_run(struct et_run_cursor c, void *p)
 
 int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
 {
-    t->records = 0;
-    t->incomplete = 0;
+    et_trace_pass_begin(t);
     struct scan_ctx s = {t, fn, ctx};
-    return et_trace_runs(t, scan_run, &s);
+    int ret = et_trace_runs(t, scan_run, &s);
+    if (ret == 0)
+        et_trace_pass_end(t);
+    return ret;
 }
 
 /* The bytes a valid stack takes at the end of the record, or 0. */

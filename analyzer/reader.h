@@ -25,8 +25,12 @@ struct et_trace {
     uint64_t problems;
     bool unreadable; /* nothing can be read at all */
 
+    /* Counted by the first pass that reads every record (a scan, a stream);
+     * later passes read without counting again. */
     uint64_t records;    /* complete records */
     uint64_t incomplete; /* reserved but never committed (writer killed, or still writing) */
+    uint64_t header_problems; /* found when it was opened */
+    bool counted;
 };
 
 /* Opens and maps a trace file.  Returns 0 when records can be read (check
@@ -59,6 +63,12 @@ int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cu
 /* The run's next complete record, or NULL at its end.  Counts records,
  * incomplete records and problems in t as it goes. */
 const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c);
+
+/* A pass over every record: between these, et_run_next counts records and
+ * problems, unless an earlier pass finished counting them.  A pass that
+ * stops early leaves the counts to the next one. */
+void et_trace_pass_begin(struct et_trace *t);
+void et_trace_pass_end(struct et_trace *t);
 
 /* The fixed body a record of a known type must have; 0 for unknown types. */
 uint32_t et_body_size(uint16_t type);

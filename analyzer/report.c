@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "events.h"
+#include "decode.h"
+#include "emit.h"
 #include "findings.h"
 #include "model.h"
 #include "names.h"
@@ -184,8 +185,10 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
         if (f->nevidence) {
             fputs("  evidence:\n", out);
             for (uint32_t k = 0; k < f->nevidence; k++) {
+                struct et_decoded d;
+                et_decode(f->evidence[k], NULL, &d);
                 fputs("    ", out);
-                et_print_event_line(out, t, f->evidence[k], NULL, NULL);
+                et_emit_text_line(out, t->hdr->anchor_monotonic_ns, &d, NULL);
                 if (symbols)
                     et_print_call_site(out, symbols, f->evidence[k], CALL_SITE_FRAMES);
             }
@@ -198,154 +201,200 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void json_time(FILE *out, const struct et_trace *t, uint64_t ts)
+/* Seconds since the trace began, to the microsecond. */
+static void json_when(struct et_json *j, const struct et_trace *t, uint64_t ts)
 {
-    fprintf(out, "%.6f", (double)(int64_t)(ts - t->hdr->anchor_monotonic_ns) / 1e9);
+    et_json_seconds(j, (int64_t)(ts - t->hdr->anchor_monotonic_ns), 6);
 }
 
-static void json_string(FILE *out, const char *s)
+static void json_pid_of(struct et_json *j, const struct et_model *m, int32_t proc)
 {
-    et_print_json_string(out, s, strlen(s));
+    if (proc != ET_NO_PROC)
+        et_json_uint(j, m->procs[proc].pid);
+    else
+        et_json_null(j);
 }
 
-static void print_json_process(FILE *out, const struct et_model *m, const struct et_trace *t, size_t i)
+static void print_json_process(struct et_json *j, const struct et_model *m, const struct et_trace *t, size_t i)
 {
     const struct et_proc *p = &m->procs[i];
-    fprintf(out, "{\"pid\":%u,\"start_time\":%" PRIu64 ",\"parent_pid\":", p->pid, p->start_time);
-    if (p->parent != ET_NO_PROC)
-        fprintf(out, "%u", m->procs[p->parent].pid);
-    else
-        fputs("null", out);
-    fputs(",\"command\":", out);
-    json_string(out, et_proc_command(p));
-    fputs(",\"images\":[", out);
+    et_json_object(j);
+    et_json_key(j, "pid");
+    et_json_uint(j, p->pid);
+    et_json_key(j, "start_time");
+    et_json_uint(j, p->start_time);
+    et_json_key(j, "parent_pid");
+    json_pid_of(j, m, p->parent);
+    et_json_key(j, "command");
+    et_json_cstr(j, et_proc_command(p));
+    et_json_key(j, "images");
+    et_json_array(j);
     for (const struct et_image *img = p->images; img; img = img->next) {
-        fputs(img == p->images ? "{\"t\":" : ",{\"t\":", out);
-        json_time(out, t, img->ts);
-        fputs(",\"command\":", out);
-        json_string(out, img->command ? img->command : "?");
-        fputs(",\"exe\":", out);
-        if (img->exe)
-            json_string(out, img->exe);
-        else
-            fputs("null", out);
-        fputc('}', out);
+        et_json_object(j);
+        et_json_key(j, "t");
+        json_when(j, t, img->ts);
+        et_json_key(j, "command");
+        et_json_cstr(j, img->command ? img->command : "?");
+        et_json_key(j, "exe");
+        et_json_cstr(j, img->exe);
+        et_json_end(j);
     }
-    fprintf(out, "],\"traced\":%s,\"launcher\":%s,\"start\":", (p->flags & ET_PF_TRACED) ? "true" : "false",
-            (p->flags & ET_PF_LAUNCHER) ? "true" : "false");
-    json_time(out, t, p->begin_ts);
+    et_json_end(j);
+    et_json_key(j, "traced");
+    et_json_bool(j, p->flags & ET_PF_TRACED);
+    et_json_key(j, "launcher");
+    et_json_bool(j, p->flags & ET_PF_LAUNCHER);
+    et_json_key(j, "start");
+    json_when(j, t, p->begin_ts);
     static const char *const ends[] = {"running", "exited", "killed", "unknown"};
-    fprintf(out, ",\"ended\":\"%s\",\"end\":", ends[p->end_how < 4 ? p->end_how : 3]);
+    et_json_key(j, "ended");
+    et_json_cstr(j, ends[p->end_how < 4 ? p->end_how : 3]);
+    et_json_key(j, "end");
     if (p->flags & ET_PF_ENDED)
-        json_time(out, t, p->end_ts);
+        json_when(j, t, p->end_ts);
     else
-        fputs("null", out);
-    fprintf(out, ",\"end_exact\":%s,\"exit_code\":", p->end_ts_exact ? "true" : "false");
+        et_json_null(j);
+    et_json_key(j, "end_exact");
+    et_json_bool(j, p->end_ts_exact);
+    et_json_key(j, "exit_code");
     if (p->end_how == ET_END_EXITED)
-        fprintf(out, "%d", p->exit_code);
+        et_json_int(j, p->exit_code);
     else
-        fputs("null", out);
-    fputs(",\"signal\":", out);
-    if (p->end_how == ET_END_KILLED) {
-        char sig[32];
-        json_string(out, et_signal_name(p->term_signal, sig, sizeof(sig)));
-    } else {
-        fputs("null", out);
-    }
-    fputs(",\"reaped_by\":", out);
-    if (p->reaper != ET_NO_PROC)
-        fprintf(out, "%u", m->procs[p->reaper].pid);
-    else
-        fputs("null", out);
-    fputs(",\"reaped_at\":", out);
+        et_json_null(j);
+    et_json_key(j, "signal");
+    char sig[32];
+    et_json_cstr(j, p->end_how == ET_END_KILLED ? et_signal_name(p->term_signal, sig, sizeof(sig)) : NULL);
+    et_json_key(j, "reaped_by");
+    json_pid_of(j, m, p->reaper);
+    et_json_key(j, "reaped_at");
     if (p->flags & ET_PF_REAPED)
-        json_time(out, t, p->reap_ts);
+        json_when(j, t, p->reap_ts);
     else
-        fputs("null", out);
-    fprintf(out, ",\"reaped_by_kernel\":%s,\"orphaned\":%s,\"adopted_by\":", p->reaped_by_kernel ? "true" : "false",
-            (p->flags & ET_PF_ORPHANED) ? "true" : "false");
-    if (p->adopter != ET_NO_PROC)
-        fprintf(out, "%u", m->procs[p->adopter].pid);
+        et_json_null(j);
+    et_json_key(j, "reaped_by_kernel");
+    et_json_bool(j, p->reaped_by_kernel);
+    et_json_key(j, "orphaned");
+    et_json_bool(j, p->flags & ET_PF_ORPHANED);
+    et_json_key(j, "adopted_by");
+    json_pid_of(j, m, p->adopter);
+    et_json_end(j);
+}
+
+/* One record under a finding: the line `events` prints for it (without its
+ * time and pid), its fields as `events --json` writes them, its stack. */
+static void print_json_evidence(struct et_json *j, const struct et_trace *t, const struct et_record *r,
+                                struct et_symbols *symbols)
+{
+    struct et_decoded d;
+    et_decode(r, NULL, &d);
+    et_json_object(j);
+    et_json_key(j, "t");
+    json_when(j, t, r->ts_ns);
+    et_json_key(j, "pid");
+    et_json_uint(j, r->pid);
+    et_json_key(j, "tid");
+    et_json_uint(j, r->tid);
+    et_json_key(j, "event");
+    et_json_cstr(j, d.event);
+    et_json_key(j, "text");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+        et_emit_text_body(mem, &d);
+        fclose(mem);
+    }
+    et_json_str(j, text ? text : "", text ? len : 0);
+    free(text);
+    et_json_key(j, "fields");
+    et_json_object(j);
+    et_emit_json_fields(j, &d);
+    et_json_end(j);
+    et_json_key(j, "stack");
+    if (symbols)
+        et_print_stack_json(et_json_value_stream(j), symbols, r);
     else
-        fputs("null", out);
-    fputc('}', out);
+        et_json_raw(j, "[]");
+    et_json_end(j);
 }
 
 static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_trace *t,
                        struct et_symbols *symbols)
 {
     const struct et_file_header *h = t->hdr;
-    fputs("{\"version\":1,\"trace\":{\"path\":", out);
-    json_string(out, path);
+    struct et_json j;
+    et_json_init(&j, out);
+    et_json_object(&j);
+    et_json_key(&j, "version");
+    et_json_int(&j, 1);
+    et_json_key(&j, "trace");
+    et_json_object(&j);
+    et_json_key(&j, "path");
+    et_json_cstr(&j, path);
+    char format[32];
+    snprintf(format, sizeof(format), "%u.%u", h->version_major, h->version_minor);
+    et_json_key(&j, "format");
+    et_json_cstr(&j, format);
     time_t secs = (time_t)(h->anchor_realtime_ns / 1000000000u);
     struct tm tm;
     char started[64] = "";
     if (gmtime_r(&secs, &tm))
         strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out,
-            ",\"format\":\"%u.%u\",\"started_at\":\"%s\",\"launcher_pid\":%u,\"records\":%" PRIu64
-            ",\"dropped\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"duration_s\":",
-            h->version_major, h->version_minor, started, h->launcher_pid, m->records, (uint64_t)h->records_dropped,
-            t->incomplete);
-    fprintf(out, "%.6f", m->last_ts > m->first_ts ? (double)(m->last_ts - m->first_ts) / 1e9 : 0.0);
-    fputs(",\"damage\":", out);
-    if (t->problems)
-        json_string(out, t->diag);
-    else
-        fputs("null", out);
-    fputs("},\"processes\":[", out);
-    for (size_t i = 0; i < m->nprocs; i++) {
-        if (i)
-            fputc(',', out);
-        print_json_process(out, m, t, i);
-    }
-    fputs("],\"findings\":[", out);
+    et_json_key(&j, "started_at");
+    et_json_cstr(&j, started);
+    et_json_key(&j, "launcher_pid");
+    et_json_uint(&j, h->launcher_pid);
+    et_json_key(&j, "records");
+    et_json_uint(&j, m->records);
+    et_json_key(&j, "dropped");
+    et_json_uint(&j, h->records_dropped);
+    et_json_key(&j, "incomplete");
+    et_json_uint(&j, t->incomplete);
+    et_json_key(&j, "duration_s");
+    et_json_seconds(&j, m->last_ts > m->first_ts ? (int64_t)(m->last_ts - m->first_ts) : 0, 6);
+    et_json_key(&j, "damage");
+    et_json_cstr(&j, t->problems ? t->diag : NULL);
+    et_json_end(&j);
+
+    et_json_key(&j, "processes");
+    et_json_array(&j);
+    for (size_t i = 0; i < m->nprocs; i++)
+        print_json_process(&j, m, t, i);
+    et_json_end(&j);
+
+    et_json_key(&j, "findings");
+    et_json_array(&j);
     for (size_t i = 0; i < m->nfindings; i++) {
         const struct et_finding *f = &m->findings[i];
-        fprintf(out, "%s{\"kind\":\"%s\",\"severity\":\"%s\",\"t\":", i ? "," : "", et_finding_kind_name(f->kind),
-                et_severity_name(f->severity));
-        json_time(out, t, f->ts);
-        fputs(",\"pids\":[", out);
+        et_json_object(&j);
+        et_json_key(&j, "kind");
+        et_json_cstr(&j, et_finding_kind_name(f->kind));
+        et_json_key(&j, "severity");
+        et_json_cstr(&j, et_severity_name(f->severity));
+        et_json_key(&j, "t");
+        json_when(&j, t, f->ts);
+        et_json_key(&j, "pids");
+        et_json_array(&j);
         for (uint32_t k = 0; k < f->nprocs; k++)
-            fprintf(out, "%s%u", k ? "," : "", m->procs[f->procs[k]].pid);
-        fputs("],\"message\":", out);
-        json_string(out, f->message);
-        fputs(",\"explanation\":", out);
-        json_string(out, et_finding_explanation(f->kind));
-        fputs(",\"fix\":", out);
+            et_json_uint(&j, m->procs[f->procs[k]].pid);
+        et_json_end(&j);
+        et_json_key(&j, "message");
+        et_json_cstr(&j, f->message);
+        et_json_key(&j, "explanation");
+        et_json_cstr(&j, et_finding_explanation(f->kind));
         char fix[2048];
-        json_string(out, et_finding_fix_for(m, f, fix, sizeof(fix)));
-        fputs(",\"evidence\":[", out);
-        for (uint32_t k = 0; k < f->nevidence; k++) {
-            const struct et_record *r = f->evidence[k];
-            fprintf(out, "%s{\"t\":", k ? "," : "");
-            json_time(out, t, r->ts_ns);
-            fprintf(out, ",\"pid\":%u,\"tid\":%u,\"event\":\"%s\",\"text\":", r->pid, r->tid,
-                    et_record_type_name(r->type));
-            /* The same line `events` prints, without its time and pid. */
-            char *line = NULL;
-            size_t len = 0;
-            FILE *mem = open_memstream(&line, &len);
-            if (mem) {
-                et_print_event_line(mem, t, r, NULL, NULL);
-                fclose(mem);
-            }
-            const char *text = line ? line : "";
-            const char *afterpid = strstr(text, "] ");
-            text = afterpid ? afterpid + 2 : text;
-            size_t tl = strlen(text);
-            et_print_json_string(out, text, tl && text[tl - 1] == '\n' ? tl - 1 : tl);
-            free(line);
-            fputs(",\"stack\":", out);
-            if (symbols)
-                et_print_stack_json(out, symbols, r);
-            else
-                fputs("[]", out);
-            fputc('}', out);
-        }
-        fputs("]}", out);
+        et_json_key(&j, "fix");
+        et_json_cstr(&j, et_finding_fix_for(m, f, fix, sizeof(fix)));
+        et_json_key(&j, "evidence");
+        et_json_array(&j);
+        for (uint32_t k = 0; k < f->nevidence; k++)
+            print_json_evidence(&j, t, f->evidence[k], symbols);
+        et_json_end(&j);
+        et_json_end(&j);
     }
-    fputs("]}\n", out);
+    et_json_end(&j);
+    et_json_end(&j);
+    fputc('\n', out);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -460,11 +509,10 @@ int et_cmd_report(int argc, char **argv)
         print_json(stdout, path, &m, &t, symbols);
     else
         print_text(stdout, path, &m, &t, color, symbols);
-    fflush(stdout);
+    int status = et_finish_output(stdout, "report");
     et_symbols_free(symbols);
 
-    int status = 0;
-    for (size_t i = 0; i < m.nfindings; i++)
+    for (size_t i = 0; !status && i < m.nfindings; i++)
         if (o.fail_on <= 2 && m.findings[i].severity >= o.fail_on)
             status = 1;
     et_model_free(&m);
@@ -483,10 +531,9 @@ int et_report_to(FILE *out, const char *path, int fail_on)
     sort_findings(&m);
     struct et_symbols *symbols = symbols_for_evidence(&m, &t);
     print_text(out, path, &m, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
-    fflush(out);
+    int status = et_finish_output(out, "report");
     et_symbols_free(symbols);
-    int status = 0;
-    for (size_t i = 0; i < m.nfindings; i++)
+    for (size_t i = 0; !status && i < m.nfindings; i++)
         if (fail_on <= 2 && m.findings[i].severity >= fail_on)
             status = 1;
     et_model_free(&m);

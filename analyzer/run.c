@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "events.h"
 #include "exectrace/seize_request.h"
 #include "image_kind.h"
+#include "procmap.h"
 #include "procstat.h"
 #include "reader.h"
 #include "report.h"
@@ -437,47 +437,77 @@ static int exit_status_of(int status)
     return ET_EXIT_RUN_FAILED;
 }
 
-static void print_summary(struct launcher *l)
-{
+/* What the trace holds, from one walk over the record headers in the
+ * launcher's own mapping (no sorting, no copy): the records, and the
+ * processes that wrote them. */
+struct trace_counts {
     struct et_trace t;
-    if (et_trace_open(&t, l->trace_path) < 0) {
-        fprintf(stderr, "exectrace: %s: %s\n", l->opt.trace_path, t.diag);
+    struct et_procmap processes;
+    uint32_t last_pid; /* a process's records come in runs: skip the lookup */
+    uint64_t last_start;
+    uint32_t launcher_pid;
+    uint64_t launcher_start;
+};
+
+static int count_process(const struct et_record *r, uint64_t offset, void *ctx)
+{
+    (void)offset;
+    struct trace_counts *c = ctx;
+    if (r->pid == c->last_pid && r->start_time == c->last_start)
+        return 0;
+    c->last_pid = r->pid;
+    c->last_start = r->start_time;
+    if (r->pid == c->launcher_pid && r->start_time == c->launcher_start)
+        return 0;
+    int inserted;
+    et_procmap_get_or_put(&c->processes, r->pid, r->start_time, 0, &inserted);
+    return 0;
+}
+
+static void count_trace(struct launcher *l, struct trace_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    et_procmap_init(&c->processes);
+    c->launcher_pid = l->self.pid;
+    c->launcher_start = l->self.start_time;
+    if (et_trace_from_buffer(&c->t, l->map, l->writer.size) < 0)
+        return;
+    et_trace_scan(&c->t, count_process, c);
+}
+
+static void print_summary(struct launcher *l, const struct trace_counts *c)
+{
+    if (!c->t.hdr) {
+        fprintf(stderr, "exectrace: %s: %s\n", l->opt.trace_path, c->t.diag);
         return;
     }
-    struct et_event_list list;
-    if (et_events_load(&t, &list) == 0) {
-        size_t processes = et_events_count_processes(&t, &list);
-        uint64_t dropped = t.hdr->records_dropped;
-        if (!l->opt.quiet)
-            fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
-                    l->opt.trace_path, processes, processes == 1 ? "" : "es", (uint64_t)list.n, dropped,
-                    dropped ? " (the trace file was full: use a larger --size)" : "");
-        struct et_tracer_stats rec = {0};
-        if (l->tracer)
-            et_tracer_stats(l->tracer, &rec);
-        if (!l->opt.quiet && rec.records && rec.images)
-            fprintf(stderr,
-                    "exectrace: the ptrace recorder wrote %" PRIu64 " of them, from %" PRIu64
-                    " program image%s that %s not load the shim (%" PRIu64 " stops)\n",
-                    rec.records, rec.images, rec.images == 1 ? "" : "s", rec.images == 1 ? "does" : "do", rec.stops);
-        else if (!l->opt.quiet && rec.records) /* a Go program with cgo: the shim is in it */
-            fprintf(stderr, "exectrace: the ptrace recorder wrote %" PRIu64 " of them (%" PRIu64 " stops)\n",
-                    rec.records, rec.stops);
-        et_events_free(&list);
-    }
-    if (t.problems)
-        et_report_trace_problem(l->opt.trace_path, &t);
-    et_trace_close(&t);
+    size_t processes = c->processes.count;
+    uint64_t dropped = c->t.hdr->records_dropped;
+    if (!l->opt.quiet)
+        fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
+                l->opt.trace_path, processes, processes == 1 ? "" : "es", c->t.records, dropped,
+                dropped ? " (the trace file was full: use a larger --size)" : "");
+    struct et_tracer_stats rec = {0};
+    if (l->tracer)
+        et_tracer_stats(l->tracer, &rec);
+    if (!l->opt.quiet && rec.records && rec.images)
+        fprintf(stderr,
+                "exectrace: the ptrace recorder wrote %" PRIu64 " of them, from %" PRIu64
+                " program image%s that %s not load the shim (%" PRIu64 " stops)\n",
+                rec.records, rec.images, rec.images == 1 ? "" : "s", rec.images == 1 ? "does" : "do", rec.stops);
+    else if (!l->opt.quiet && rec.records) /* a Go program with cgo: the shim is in it */
+        fprintf(stderr, "exectrace: the ptrace recorder wrote %" PRIu64 " of them (%" PRIu64 " stops)\n",
+                rec.records, rec.stops);
+    if (c->t.problems)
+        et_report_trace_problem(l->opt.trace_path, &c->t);
 }
 
 /* With every process gone, the header can say how many records there are. */
-static void finish_header(struct launcher *l)
+static void finish_header(struct launcher *l, const struct trace_counts *c)
 {
-    struct et_trace t;
-    if (et_trace_from_buffer(&t, l->map, l->writer.size) < 0)
+    if (!c->t.hdr)
         return;
-    et_trace_scan(&t, NULL, NULL);
-    l->writer.hdr->records_written = t.records;
+    l->writer.hdr->records_written = c->t.records;
     __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
 }
 
@@ -952,15 +982,18 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     int nleft = list_children(lp->self.pid, left, MAX_LEFT_RUNNING);
     record_recorder_unneeded(lp);
     record_run_end(lp, left, (uint16_t)nleft);
+    struct trace_counts counts;
+    count_trace(lp, &counts);
     if (nleft == 0)
-        finish_header(lp);
+        finish_header(lp, &counts);
     if (exec_err) {
         if (exec_err == ENOENT)
             fprintf(stderr, "exectrace: %s: command not found\n", lp->opt.command[0]);
         else
             fprintf(stderr, "exectrace: %s: %s\n", lp->opt.command[0], strerror(exec_err));
     }
-    print_summary(lp);
+    print_summary(lp, &counts);
+    et_procmap_free(&counts.processes);
     if (interrupted && !lp->opt.quiet)
         et_report_to(stderr, lp->trace_path, 3);
     if (nleft && !lp->opt.quiet)

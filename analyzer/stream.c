@@ -57,6 +57,7 @@ struct et_stream {
     size_t nwindow;
     size_t window_cap; /* at most this many held */
     size_t window_head, window_mask;
+    bool failed; /* out of memory: the pass did not see every record */
 };
 
 #define WINDOW_AT(s, i) ((s)->window[((s)->window_head + (i)) & (s)->window_mask])
@@ -219,8 +220,7 @@ int et_stream_open(struct et_stream **out, struct et_trace *t, size_t window)
         ring *= 2;
     s->window_mask = ring - 1;
     s->window = malloc(ring * sizeof(*s->window));
-    t->records = 0;
-    t->incomplete = 0;
+    et_trace_pass_begin(t);
     if (!s->window) {
         et_stream_close(s);
         return -ENOMEM;
@@ -259,10 +259,15 @@ static int pull_one(struct et_stream *s)
 const struct et_record *et_stream_next(struct et_stream *s, uint64_t *offset)
 {
     while (s->nwindow < s->window_cap && (s->ncursors > 0 || s->have_staged))
-        if (pull_one(s) < 0)
+        if (pull_one(s) < 0) {
+            s->failed = true;
             break; /* out of memory: what was merged so far */
-    if (s->nwindow == 0)
+        }
+    if (s->nwindow == 0) {
+        if (!s->failed)
+            et_trace_pass_end(s->t);
         return NULL;
+    }
     struct pending first = WINDOW_AT(s, 0);
     s->window_head = (s->window_head + 1) & s->window_mask;
     s->nwindow--;

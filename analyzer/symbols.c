@@ -155,12 +155,7 @@ struct et_symbols *et_symbols_load(struct et_trace *t)
     struct et_symbols *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    /* A scan counts the trace's records again: keep the counts it had. */
-    uint64_t records = t->records, incomplete = t->incomplete, problems = t->problems;
     int ret = et_trace_scan(t, collect, s);
-    t->records = records;
-    t->incomplete = incomplete;
-    t->problems = problems;
     if (ret < 0) {
         et_symbols_free(s);
         return NULL;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "model.h"
 #include "names.h"
+#include "output.h"
 #include "report.h"
 
 #define WIDTH 80
@@ -27,20 +28,14 @@ static void tree_usage(FILE *f)
 
 static void fmt_duration(uint64_t ns, char *buf, size_t len)
 {
-    if (ns >= 10000000000ull)
-        snprintf(buf, len, "%" PRIu64 "s", ns / 1000000000u);
-    else if (ns >= 1000000000u)
-        snprintf(buf, len, "%.2fs", (double)ns / 1e9);
-    else if (ns >= 1000000u)
-        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
-    else
-        snprintf(buf, len, "%" PRIu64 "us", ns / 1000u);
+    char d[ET_SECONDS_LEN];
+    snprintf(buf, len, "%s", et_format_duration(d, ns));
 }
 
 static void fmt_when(const struct et_model *m, uint64_t ts, char *buf, size_t len)
 {
-    int64_t rel = (int64_t)(ts - m->trace->hdr->anchor_monotonic_ns);
-    snprintf(buf, len, "%+.3f", (double)rel / 1e9);
+    char w[ET_SECONDS_LEN];
+    snprintf(buf, len, "%s", et_format_when(w, m->trace->hdr->anchor_monotonic_ns, ts));
 }
 
 /* What happened to a process, in one line of words. */
@@ -223,7 +218,7 @@ int et_cmd_tree(int argc, char **argv)
     for (size_t i = 0; i < m.nprocs; i++)
         if (m.procs[i].parent == ET_NO_PROC && (int32_t)i != m.launcher)
             print_proc(&m, (int32_t)i, "", true, true, 0);
-    fflush(stdout);
+    int status = et_finish_output(stdout, "tree");
     et_model_free(&m);
-    return et_finish_trace_command(path, &t, 0);
+    return et_finish_trace_command(path, &t, status);
 }

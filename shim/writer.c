@@ -3,6 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +16,24 @@
 #include <unistd.h>
 
 #include "sys.h"
+
+/* The records carry these host values as they are; the format pins them
+ * for readers (trace_format.h).  A host that disagrees cannot write traces. */
+_Static_assert(O_NONBLOCK == ET_O_NONBLOCK && O_DIRECT == ET_O_DIRECT && O_CLOEXEC == ET_O_CLOEXEC, "open flags");
+_Static_assert(FD_CLOEXEC == ET_FD_CLOEXEC, "FD_CLOEXEC");
+_Static_assert(CLOSE_RANGE_UNSHARE == ET_CLOSE_RANGE_UNSHARE && CLOSE_RANGE_CLOEXEC == ET_CLOSE_RANGE_CLOEXEC,
+               "close_range flags");
+_Static_assert(PR_SET_PDEATHSIG == ET_PR_SET_PDEATHSIG && PR_SET_CHILD_SUBREAPER == ET_PR_SET_CHILD_SUBREAPER,
+               "prctl options");
+_Static_assert(POSIX_SPAWN_SETPGROUP == ET_POSIX_SPAWN_SETPGROUP, "posix_spawn flags");
+_Static_assert(P_ALL == ET_P_ALL && P_PID == ET_P_PID && P_PGID == ET_P_PGID && P_PIDFD == ET_P_PIDFD, "id types");
+_Static_assert(CLD_EXITED == ET_CLD_EXITED && CLD_KILLED == ET_CLD_KILLED && CLD_DUMPED == ET_CLD_DUMPED &&
+                   CLD_TRAPPED == ET_CLD_TRAPPED && CLD_STOPPED == ET_CLD_STOPPED &&
+                   CLD_CONTINUED == ET_CLD_CONTINUED,
+               "siginfo codes");
+#define ET_SYSCALL_AGREES_(name, nr) _Static_assert(SYS_##name == (nr), "x86_64 system call " #name);
+ET_SNAPSHOT_SYSCALLS(ET_SYSCALL_AGREES_)
+#undef ET_SYSCALL_AGREES_
 
 /* A new process image, or a fork child, has none of the vDSO's pages mapped
  * yet: its first clock_gettime would fault in libc's wrapper, the vDSO's text

@@ -22,7 +22,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/unit
 	$(call say,CC,$<)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
-$(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h | $(BUILD)/tests/integration
+$(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h analyzer/*.h shim/*.h include/exectrace/*.h | $(BUILD)/tests/integration
 	$(call say,CC,$<)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -646,6 +646,69 @@ struct et_recorder {
 _Static_assert(sizeof(struct et_recorder) == 8, "recorder size");
 
 /*
+ * Linux values that records carry as the program passed or got them (flags,
+ * options, siginfo codes, the system calls a snapshot shows).  A reader
+ * interprets them by these, never by its own headers; the writers check at
+ * build time that their host agrees (shim/writer.c).  Traces are written on
+ * x86_64 Linux, so the system call numbers are x86_64's.
+ */
+#define ET_O_NONBLOCK 04000
+#define ET_O_DIRECT 040000
+#define ET_O_CLOEXEC 02000000
+#define ET_FD_CLOEXEC 1
+#define ET_CLOSE_RANGE_UNSHARE 0x2u
+#define ET_CLOSE_RANGE_CLOEXEC 0x4u
+#define ET_PR_SET_PDEATHSIG 1
+#define ET_PR_SET_CHILD_SUBREAPER 36
+#define ET_SA_RESTORER 0x04000000u
+#define ET_POSIX_SPAWN_SETPGROUP 0x2u
+#define ET_P_ALL 0
+#define ET_P_PID 1
+#define ET_P_PGID 2
+#define ET_P_PIDFD 3
+#define ET_CLD_EXITED 1
+#define ET_CLD_KILLED 2
+#define ET_CLD_DUMPED 3
+#define ET_CLD_TRAPPED 4
+#define ET_CLD_STOPPED 5
+#define ET_CLD_CONTINUED 6
+
+/* X(name, x86_64 number): the calls a snapshot names. */
+#define ET_SNAPSHOT_SYSCALLS(X) \
+    X(read, 0)                  \
+    X(write, 1)                 \
+    X(poll, 7)                  \
+    X(pread64, 17)              \
+    X(pwrite64, 18)             \
+    X(readv, 19)                \
+    X(writev, 20)               \
+    X(select, 23)               \
+    X(pause, 34)                \
+    X(nanosleep, 35)            \
+    X(connect, 42)              \
+    X(accept, 43)               \
+    X(recvfrom, 45)             \
+    X(recvmsg, 47)              \
+    X(wait4, 61)                \
+    X(flock, 73)                \
+    X(rt_sigtimedwait, 128)     \
+    X(rt_sigsuspend, 130)       \
+    X(futex, 202)               \
+    X(restart_syscall, 219)     \
+    X(clock_nanosleep, 230)     \
+    X(epoll_wait, 232)          \
+    X(waitid, 247)              \
+    X(pselect6, 270)            \
+    X(ppoll, 271)               \
+    X(epoll_pwait, 281)         \
+    X(accept4, 288)             \
+    X(epoll_pwait2, 441)
+
+#define ET_SYSCALL_ENUM_(name, nr) ET_SYS_##name = nr,
+enum et_snapshot_syscall { ET_SNAPSHOT_SYSCALLS(ET_SYSCALL_ENUM_) };
+#undef ET_SYSCALL_ENUM_
+
+/*
  * Every record type once: its number, its fixed body, and the name the
  * analyzer prints and writes in JSON.  The reader's body sizes and the
  * names are made from this list; a record type missing here would read as

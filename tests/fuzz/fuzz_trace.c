@@ -42,6 +42,8 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "decode.h"
+#include "emit.h"
 #include "events.h"
 #include "findings.h"
 #include "model.h"
@@ -465,11 +467,31 @@ static void print_line(const struct et_trace *t, const struct et_record *r, cons
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         abort();
-    et_print_event_line(mem, t, r, outcome, wait_return);
+    struct et_decode_links links = {.exec_outcome_known = r->type == ET_REC_EXEC, .exec_outcome = outcome,
+                                    .wait_return = wait_return};
+    struct et_decoded d;
+    et_decode(r, &links, &d);
+    et_emit_text_line(mem, t->hdr->anchor_monotonic_ns, &d, NULL);
     fclose(mem);
     if (len == 0 || buf[len - 1] != '\n' || memchr(buf, '\n', len - 1))
-        fail("et_print_event_line: not one line: \"%.*s\"", (int)(len < 200 ? len : 200), buf);
-    check_text("et_print_event_line", buf, len, false);
+        fail("event line: not one line: \"%.*s\"", (int)(len < 200 ? len : 200), buf);
+    check_text("event line", buf, len, false);
+    free(buf);
+    /* And as JSON: one object, valid by the same checks as the commands'. */
+    buf = NULL;
+    len = 0;
+    mem = open_memstream(&buf, &len);
+    if (!mem)
+        abort();
+    struct et_json j;
+    et_json_init(&j, mem);
+    et_decode(r, NULL, &d);
+    et_emit_json_event(&j, t->hdr->anchor_monotonic_ns, &d, NULL);
+    fclose(mem);
+    if (len == 0 || buf[0] != '{' || buf[len - 1] != '}' || memchr(buf, '\n', len))
+        fail("event JSON: not one object: \"%.*s\"", (int)(len < 200 ? len : 200), buf);
+    check_text("event JSON", buf, len, true);
+    check_json("event JSON", buf, len);
     free(buf);
 }
 

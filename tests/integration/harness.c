@@ -69,11 +69,11 @@ static void forget_run_dir(const char *dir)
             run_dirs[i][0] = 0;
 }
 
-static char *slurp(const char *path)
+char *read_whole_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return strdup("");
+        return NULL;
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -84,6 +84,33 @@ static char *slurp(const char *path)
     fclose(f);
     fclose(mem);
     return buf;
+}
+
+static char *slurp(const char *path)
+{
+    char *buf = read_whole_file(path);
+    return buf ? buf : strdup("");
+}
+
+int validate_json(const char *schema, const char *text, bool lines, const char *checks, struct captured *v)
+{
+    char program[4096];
+    snprintf(program, sizeof(program),
+             "import json, sys\n"
+             "try:\n"
+             "    import jsonschema\n"
+             "except ImportError:\n"
+             "    sys.exit(77)\n"
+             "schema = json.load(open(sys.argv[1]))\n"
+             "docs = [json.loads(l) for l in sys.stdin] if %s else [json.load(sys.stdin)]\n"
+             "for doc in docs:\n"
+             "    jsonschema.validate(doc, schema)\n"
+             "%s",
+             lines ? "True" : "False", checks ? checks : "");
+    const char *const argv[] = {"python3", "-c", program, schema, NULL};
+    if (run_captured(argv, text, v) != 0)
+        return -1;
+    return v->status == 77 ? 1 : 0;
 }
 
 /* Runs argv (PATH searched) in its own process group, stdin from in_path

@@ -43,6 +43,16 @@ struct captured {
 int run_captured(const char *const argv[], const char *input, struct captured *c);
 void captured_free(struct captured *c);
 
+/* A whole file, NULL when it cannot be read; free it. */
+char *read_whole_file(const char *path);
+
+/* Checks JSON (one document, or one per line) against a JSON schema with
+ * python3-jsonschema, then runs `checks` (Python, with `docs` the parsed
+ * documents and `schema` the schema).  0 when it ran (v->status says how
+ * the checks went), 1 when python3-jsonschema is not installed, -1 when
+ * python3 could not be run. */
+int validate_json(const char *schema, const char *text, bool lines, const char *checks, struct captured *v);
+
 /* Paths of what the build made. */
 const char *exectrace_bin(void);
 const char *shim_path(void);

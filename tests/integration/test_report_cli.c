@@ -102,28 +102,39 @@ static void json_report_validates_against_the_documented_schema(void **state)
     struct captured c;
     report((const char *const[]){"--json", NULL}, held_pipe_run.trace_path, &c);
     assert_int_equal(c.status, 1);
-    const char *const check[] = {
-        "python3", "-c",
-        "import json, sys\n"
-        "try:\n"
-        "    import jsonschema\n"
-        "except ImportError:\n"
-        "    sys.exit(77)\n"
-        "schema = json.load(open(sys.argv[1]))\n"
-        "doc = json.load(sys.stdin)\n"
-        "jsonschema.validate(doc, schema)\n"
-        "kinds = [f['kind'] for f in doc['findings']]\n"
-        "assert 'held-pipe' in kinds, kinds\n"
-        "assert any(p['ended'] == 'killed' and p['signal'] == 'SIGKILL' for p in doc['processes'])\n",
-        EXECTRACE_SOURCE_DIR "/docs/report.schema.json", NULL};
     struct captured v;
-    assert_int_equal(run_captured(check, c.out, &v), 0);
-    if (v.status == 77)
+    int ran = validate_json(EXECTRACE_SOURCE_DIR "/docs/report.schema.json", c.out, false,
+                            "doc = docs[0]\n"
+                            "kinds = [f['kind'] for f in doc['findings']]\n"
+                            "assert 'held-pipe' in kinds, kinds\n"
+                            "assert any(p['ended'] == 'killed' and p['signal'] == 'SIGKILL' for p in doc['processes'])\n",
+                            &v);
+    assert_true(ran >= 0);
+    if (ran == 1)
         skip(); /* python3-jsonschema is not installed: ./make.sh installs it */
     if (v.status != 0)
         fail_msg("report --json does not match docs/report.schema.json:\n%s", v.err);
     captured_free(&v);
     captured_free(&c);
+}
+
+/* A full disk or a closed pipe is not success: exit 2 and say so. */
+static void output_that_cannot_be_written_fails_the_command(void **state)
+{
+    (void)state;
+    static const char *const commands[][3] = {{"report", NULL}, {"report", "--json"}, {"events", NULL},
+                                              {"events", "--json"}, {"tree", NULL}};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const char *const argv[] = {"sh", "-c", "exec \"$0\" \"$@\" >/dev/full", exectrace_bin(), commands[i][0],
+                                    commands[i][1] ? commands[i][1] : held_pipe_run.trace_path,
+                                    commands[i][1] ? held_pipe_run.trace_path : NULL, NULL};
+        struct captured c;
+        assert_int_equal(run_captured(argv, NULL, &c), 0);
+        if (c.status != 2 || !strstr(c.err, "could not write the output"))
+            fail_msg("exectrace %s %s >/dev/full: status %d, stderr: %s", commands[i][0],
+                     commands[i][1] ? commands[i][1] : "", c.status, c.err);
+        captured_free(&c);
+    }
 }
 
 static void fail_on_sets_the_exit_status(void **state)
@@ -301,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_report_names_the_held_pipe_with_evidence_and_fix),
         cmocka_unit_test(json_report_validates_against_the_documented_schema),
+        cmocka_unit_test(output_that_cannot_be_written_fails_the_command),
         cmocka_unit_test(fail_on_sets_the_exit_status),
         cmocka_unit_test(colour_is_used_only_when_asked_for),
         cmocka_unit_test(colour_on_a_terminal_unless_no_color_is_set),

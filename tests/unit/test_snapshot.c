@@ -1320,7 +1320,7 @@ static void stuck_wait_has_no_duration_threshold_at_a_hang(void **state)
     assert_int_equal(count_kind(ET_FK_STUCK_WAIT), 1);
     const struct et_finding *f = stuck_wait_of(P);
     assert_procs(f, P, C);
-    assert_says(f, "for 0.5 s, since +4.500000");
+    assert_says(f, "for 500 ms, since +4.500000");
 }
 
 /* Near miss: the chain ends at a process that is running: it is working,
@@ -1472,7 +1472,7 @@ static void live_zombie_whose_parent_is_not_reaping(void **state)
     build();
     const struct et_finding *f = the(ET_FK_ZOMBIE);
     assert_procs(f, C, P);
-    assert_says(f, "is a zombie at the snapshot for 0.3 s");
+    assert_says(f, "is a zombie at the snapshot for 300 ms");
 }
 
 /* Near miss: its parent is blocked in a wait that takes it: reaped next. */
