@@ -38,8 +38,9 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
 COMMON_C := shim/writer.c shim/procstat.c shim/image_kind.c
 ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
-              analyzer/model.c analyzer/findings.c analyzer/report.c analyzer/tree.c \
-              analyzer/snapshot.c analyzer/hang.c analyzer/snapshot_cmd.c analyzer/symbols.c
+              analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
+              analyzer/rules_hang.c analyzer/report.c analyzer/tree.c \
+              analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
 TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)

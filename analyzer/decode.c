@@ -753,3 +753,25 @@ const struct et_field *et_decoded_field(const struct et_decoded *d, const char *
             return &d->f[i];
     return NULL;
 }
+
+bool et_wait_return_reaped(const struct et_record *r, int32_t *pid, int *status)
+{
+    const struct et_wait_return *b = et_body(r);
+    if (b->kind == ET_WAIT_WAITID) {
+        if (b->result != 0 || b->info_pid <= 0 || (b->options & ET_WNOWAIT) ||
+            !(b->info_code == ET_CLD_EXITED || b->info_code == ET_CLD_KILLED || b->info_code == ET_CLD_DUMPED))
+            return false;
+        *pid = b->info_pid;
+        /* The file's value is untrusted: only its low bits are shifted. */
+        *status = b->info_code == ET_CLD_EXITED ? (b->info_status & 0xff) << 8
+                                                : (b->info_status & 0x7f) | (b->info_code == ET_CLD_DUMPED ? 0x80 : 0);
+        return true;
+    }
+    /* Exited (low 7 bits 0) or killed (neither 0 nor 0x7f, the stop mark). */
+    int low = b->status & 0x7f;
+    if (b->result <= 0 || low == 0x7f)
+        return false;
+    *pid = b->result;
+    *status = b->status;
+    return true;
+}

@@ -113,6 +113,11 @@ void et_decode(const struct et_record *r, const struct et_decode_links *links, s
 /* Whether record type `type` has a decoder (the rest show as unknown). */
 bool et_decoder_exists(unsigned type);
 
+/* What a wait return says it reaped: true with the child's pid and its
+ * status as wait(2) reports it (a waitid's siginfo rebuilt so), false when
+ * it reaped nothing (no child ready, WNOWAIT, an error, a stop). */
+bool et_wait_return_reaped(const struct et_record *r, int32_t *pid, int *status);
+
 /* The field with this JSON key, or NULL. */
 const struct et_field *et_decoded_field(const struct et_decoded *d, const char *key);
 

@@ -9,10 +9,21 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "findings.h"
-#include "stream.h"
+#include "decode.h"
 
 #define COMMAND_MAX 200
+
+/* A transition, told to the observer if it listens for it. */
+#define TELL(m, hook, ...)                                              \
+    do {                                                                \
+        if ((m)->observer && (m)->observer->hook)                       \
+            (m)->observer->hook((m)->observer_ctx, __VA_ARGS__);        \
+    } while (0)
+#define TELL0(m, hook)                                                  \
+    do {                                                                \
+        if ((m)->observer && (m)->observer->hook)                       \
+            (m)->observer->hook((m)->observer_ctx);                     \
+    } while (0)
 #define ET_FORGOTTEN_PIPES 4096
 
 /* ---- processes ---------------------------------------------------------- */
@@ -253,12 +264,12 @@ static uint32_t pipe_of(struct et_model *m, uint64_t inode, int32_t creator, con
     return n;
 }
 
-/* Nobody holds the pipe and no rule still looks at it: forget it, so that
- * memory follows the pipes alive, not every pipe ever made. */
+/* Nobody holds the pipe: forget it, so that memory follows the pipes alive,
+ * not every pipe ever made. */
 static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
 {
     struct et_model_pipe *pp = &m->pipes[pipe];
-    if (pp->free || pp->writers || pp->readers || pp->checks)
+    if (pp->free || pp->writers || pp->readers)
         return;
     size_t cap = m->free_pipes_cap;
     uint32_t *v = grow(m->free_pipes, &cap, m->nfree_pipes + 1, sizeof(*v), 64, &m->out_of_memory);
@@ -276,13 +287,6 @@ static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
     free(pp->log);
     *pp = (struct et_model_pipe){.free = true};
     m->free_pipes[m->nfree_pipes++] = pipe;
-}
-
-void et_model_pipe_check_done(struct et_model *m, uint32_t pipe)
-{
-    if (m->pipes[pipe].checks)
-        m->pipes[pipe].checks--;
-    maybe_forget_pipe(m, pipe);
 }
 
 static bool proc_holds(const struct et_proc *p, uint32_t pipe, bool write)
@@ -330,7 +334,7 @@ static void hold_remove_at(struct et_model *m, int32_t pi, uint32_t k, uint64_t 
     if (h.write && pp->writers) {
         pp->writers--;
         if (!proc_holds(p, h.pipe, true))
-            et_rules_on_write_end_released(m, pi, h.pipe, ts);
+            TELL(m, on_write_end_released, pi, h.pipe, ts);
         if (pp->writers == 0)
             pp->last_writer_gone_ts = ts;
     }
@@ -377,7 +381,7 @@ static void end_process(struct et_model *m, int32_t pi, uint64_t ts, bool exact)
         if (et_procmap_get_or_put(&m->reaped_by_pid, p->pid, 0, (uint32_t)pi, &inserted) >= 0 && !inserted)
             et_procmap_set(&m->reaped_by_pid, p->pid, 0, (uint32_t)pi);
     }
-    et_rules_on_process_end(m, pi);
+    TELL(m, on_process_end, pi);
     release_all(m, pi, ts);
     p->nwaits = 0;
     for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling) {
@@ -387,11 +391,6 @@ static void end_process(struct et_model *m, int32_t pi, uint64_t ts, bool exact)
             child->orphaned_ts = ts;
         }
     }
-}
-
-static bool status_is_end(int status)
-{
-    return WIFEXITED(status) || WIFSIGNALED(status);
 }
 
 static void reap(struct et_model *m, int32_t ci, int32_t reaper, int status, uint64_t ts, const struct et_record *rec)
@@ -501,7 +500,7 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
         for (uint32_t k = old; k-- > 0;)
             hold_remove_at(m, pi, k, r->ts_ns);
     }
-    et_rules_on_start(m, pi, r);
+    TELL(m, on_start, pi, r);
 }
 
 static void on_creation(struct et_model *m, int32_t pi, const struct et_record *r, int32_t child_pid)
@@ -565,7 +564,7 @@ static void signal_reached(struct et_model *m, int32_t ti, const struct et_recor
 static void on_signal(struct et_model *m, int32_t pi, const struct et_record *r)
 {
     const struct et_signal *b = et_body(r);
-    et_rules_on_signal(m, pi, r);
+    TELL(m, on_signal, pi, r);
     if (b->sig == 0 || b->result != 0)
         return;
     /* Remember the signal on those it reached, to date their death. */
@@ -610,7 +609,6 @@ static void on_wait_enter(struct et_model *m, int32_t pi, const struct et_record
 static void on_wait_return(struct et_model *m, int32_t pi, const struct et_record *r)
 {
     struct et_proc *p = &m->procs[pi];
-    const struct et_wait_return *b = et_body(r);
     const struct et_record *enter = NULL;
     for (uint32_t k = p->nwaits; k-- > 0;) {
         if (p->waits[k].tid == r->tid) {
@@ -621,18 +619,8 @@ static void on_wait_return(struct et_model *m, int32_t pi, const struct et_recor
     }
     int32_t child_pid = 0;
     int status = 0;
-    if (b->kind == ET_WAIT_WAITID) {
-        if (b->result == 0 && b->info_pid > 0 && !(b->options & WNOWAIT) &&
-            (b->info_code == CLD_EXITED || b->info_code == CLD_KILLED || b->info_code == CLD_DUMPED)) {
-            child_pid = b->info_pid;
-            /* Rebuilt as wait(2) would report it; the file's value is untrusted,
-               so only its low byte is shifted. */
-            status = b->info_code == CLD_EXITED ? (b->info_status & 0xff) << 8 : b->info_status & 0x7f;
-        }
-    } else if (b->result > 0 && status_is_end(b->status)) {
-        child_pid = b->result;
-        status = b->status;
-    }
+    if (!et_wait_return_reaped(r, &child_pid, &status))
+        child_pid = 0;
     if (child_pid > 0) {
         int32_t ci = current_by_pid(m, (uint32_t)child_pid);
         if (ci == ET_NO_PROC)
@@ -642,7 +630,7 @@ static void on_wait_return(struct et_model *m, int32_t pi, const struct et_recor
             reap(m, ci, pi, status, r->ts_ns, r);
         }
     }
-    et_rules_on_wait_return(m, pi, r, enter);
+    TELL(m, on_wait_return, pi, r, enter);
 }
 
 static void on_pipe(struct et_model *m, int32_t pi, const struct et_record *r)
@@ -657,7 +645,7 @@ static void on_pipe(struct et_model *m, int32_t pi, const struct et_record *r)
     uint32_t pipe = pipe_of(m, b->inode, pi, r);
     if (m->out_of_memory)
         return;
-    bool cloexec = (b->flags & 02000000) != 0; /* O_CLOEXEC */
+    bool cloexec = (b->flags & ET_O_CLOEXEC) != 0;
     hold_add(m, pi, b->read_fd, pipe, true, false, cloexec);
     hold_add(m, pi, b->write_fd, pipe, false, true, cloexec);
 }
@@ -683,7 +671,7 @@ static void on_fd_record(struct et_model *m, int32_t pi, const struct et_record 
         struct et_tail tail = et_tail_of(r);
         const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
         for (unsigned i = 0; ends && i < b->pipe_count; i++) {
-            if (b->flags & 4u /* CLOSE_RANGE_CLOEXEC */)
+            if (b->flags & ET_CLOSE_RANGE_CLOEXEC)
                 set_cloexec(&m->procs[pi], ends[i].fd, true);
             else
                 hold_remove_fd(m, pi, ends[i].fd, r->ts_ns);
@@ -694,7 +682,7 @@ static void on_fd_record(struct et_model *m, int32_t pi, const struct et_record 
         const struct et_dup *b = et_body(r);
         if (b->result < 0 || b->result == b->oldfd)
             break;
-        bool cloexec = b->kind == ET_DUP_FCNTL_DUPFD_CLOEXEC || (b->kind == ET_DUP_DUP3 && (b->flags & 02000000));
+        bool cloexec = b->kind == ET_DUP_FCNTL_DUPFD_CLOEXEC || (b->kind == ET_DUP_DUP3 && (b->flags & ET_O_CLOEXEC));
         if (b->source.fd >= 0) {
             struct et_pipe_end e = b->source;
             e.fd = b->result;
@@ -720,7 +708,7 @@ static void on_fd_record(struct et_model *m, int32_t pi, const struct et_record 
     case ET_REC_SET_CLOEXEC: {
         const struct et_set_cloexec *b = et_body(r);
         if (b->result == 0)
-            set_cloexec(&m->procs[pi], b->fd, b->fd_flags & 1 /* FD_CLOEXEC */);
+            set_cloexec(&m->procs[pi], b->fd, b->fd_flags & ET_FD_CLOEXEC);
         break;
     }
     default:
@@ -805,9 +793,9 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
     /* The state at the latest snapshot is judged once the stream has passed
      * it, with what was known then: later events (the tree being killed)
      * must not change what the report printed at the hang said. */
-    if (m->snapshot && !m->hang_judged && r->ts_ns > m->snapshot_ts && m->snapshot >= m->trace->hdr->snapshots) {
-        m->hang_judged = true;
-        et_hang_rules(m);
+    if (m->snapshot && !m->snapshot_told && r->ts_ns > m->snapshot_ts && m->snapshot >= m->trace->hdr->snapshots) {
+        m->snapshot_told = true;
+        TELL0(m, on_snapshot);
     }
     m->records++;
     m->current = r;
@@ -916,11 +904,13 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
     }
 }
 
-void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_thresholds *th)
+void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_model_observer *observer,
+                   void *observer_ctx)
 {
     memset(m, 0, sizeof(*m));
     m->trace = t;
-    m->thresholds = *th;
+    m->observer = observer;
+    m->observer_ctx = observer_ctx;
     m->launcher = m->command = ET_NO_PROC;
     for (size_t i = 0; i < sizeof(m->identity_cache) / sizeof(m->identity_cache[0]); i++)
         m->identity_cache[i].index = ET_NO_PROC;
@@ -953,7 +943,7 @@ void et_model_finish(struct et_model *m)
                 add_image(m, p, p->pending_exec->ts_ns, command, path, len);
         }
     }
-    et_rules_finish(m);
+    TELL0(m, on_end);
 }
 
 void et_model_free(struct et_model *m)
@@ -975,71 +965,9 @@ void et_model_free(struct et_model *m)
     free(m->pipes);
     free(m->free_pipes);
     free(m->forgotten);
-    for (size_t i = 0; i < m->nfindings; i++) {
-        free(m->findings[i].message);
-        free(m->findings[i].detail);
-    }
-    free(m->findings);
-    et_rules_free(m);
     et_procmap_free(&m->by_identity);
     et_procmap_free(&m->by_pid);
     et_procmap_free(&m->reaped_by_pid);
     et_procmap_free(&m->pipe_by_inode);
     memset(m, 0, sizeof(*m));
-}
-
-int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thresholds *th)
-{
-    et_model_init(m, t, th);
-    struct et_stream *s;
-    if (et_stream_open(&s, t, ET_STREAM_DEFAULT_WINDOW) < 0)
-        return -ENOMEM;
-    const struct et_record *r;
-    while ((r = et_stream_next(s, NULL)) != NULL)
-        et_model_feed(m, r);
-    et_stream_close(s);
-    et_model_finish(m);
-    return m->out_of_memory ? -ENOMEM : 0;
-}
-
-/* ---- findings ----------------------------------------------------------------- */
-
-struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8_t severity, uint64_t ts,
-                                        const char *message)
-{
-    struct et_finding *v = grow(m->findings, &m->findings_cap, m->nfindings + 1, sizeof(*v), 16, &m->out_of_memory);
-    if (!v)
-        return NULL;
-    m->findings = v;
-    struct et_finding *f = &m->findings[m->nfindings++];
-    memset(f, 0, sizeof(*f));
-    f->kind = kind;
-    f->severity = severity;
-    f->ts = ts;
-    f->message = strdup(message);
-    if (!f->message)
-        m->out_of_memory = true;
-    return f;
-}
-
-void et_finding_add_proc(struct et_finding *f, int32_t proc)
-{
-    if (proc == ET_NO_PROC)
-        return;
-    for (uint32_t i = 0; i < f->nprocs; i++)
-        if (f->procs[i] == proc)
-            return;
-    if (f->nprocs < ET_FINDING_MAX_PROCS)
-        f->procs[f->nprocs++] = proc;
-}
-
-void et_finding_add_evidence(struct et_finding *f, const struct et_record *r)
-{
-    if (!r)
-        return;
-    for (uint32_t i = 0; i < f->nevidence; i++)
-        if (f->evidence[i] == r)
-            return;
-    if (f->nevidence < ET_FINDING_MAX_EVIDENCE)
-        f->evidence[f->nevidence++] = r;
 }

@@ -3,10 +3,11 @@
  * who reaped it, and which pipe ends it held, rebuilt from a trace read in
  * time order.  A process is identified by (pid, start time): pids are reused.
  *
- * The model is fed one record at a time (et_model_feed) and the rules in
- * findings.c are evaluated as it goes, so memory grows with the processes and
- * pipes, not with the number of records.  Records are referred to by pointer
- * into the trace, which must outlive the model.
+ * The model is a state machine fed one record at a time (et_model_feed): it
+ * knows nothing of findings.  It tells an observer (the rules, rules.h) of
+ * its transitions, so memory grows with the processes and pipes alive, not
+ * with the number of records.  Records are referred to by pointer into the
+ * trace, which must outlive the model.
  */
 #ifndef EXECTRACE_MODEL_H
 #define EXECTRACE_MODEL_H
@@ -128,59 +129,32 @@ struct et_model_pipe {
     uint64_t last_writer_gone_ts; /* when writers dropped to 0 */
     struct et_holding *log;
     uint32_t nlog, log_cap;
-    uint32_t checks; /* held-pipe checks still looking at it */
     bool free;       /* slot unused: the pipe is gone */
 };
 
-enum et_severity { ET_SEV_INFO = 0, ET_SEV_WARNING = 1, ET_SEV_ERROR = 2 };
-
-enum et_finding_kind {
-    ET_FK_KILL_AFTER_REAP,
-    ET_FK_KILL_WAIT_RACE,
-    ET_FK_ORPHANED_DESCENDANTS,
-    ET_FK_HELD_PIPE,
-    ET_FK_PARENT_HOLDS_WRITE_END,
-    ET_FK_ZOMBIE,
-    ET_FK_UNREAPED_AT_EXIT,
-    ET_FK_ECHILD,
-    ET_FK_KILL_BROADCAST,
-    ET_FK_FD_LEAK_EXEC,
-    ET_FK_UNTRACED,
-    /* From a snapshot of the live tree (hang.c). */
-    ET_FK_PIPE_DEADLOCK,
-    ET_FK_BLOCKED_ON_HELD_PIPE,
-    ET_FK_SELF_HELD_PIPE,
-    ET_FK_STUCK_WAIT,
-    ET_FK_COUNT
+/* Told of the model's transitions, in the order they happen.  Any hook may
+ * be NULL. */
+struct et_model_observer {
+    void (*on_start)(void *ctx, int32_t proc, const struct et_record *r);
+    void (*on_signal)(void *ctx, int32_t proc, const struct et_record *r);
+    void (*on_wait_return)(void *ctx, int32_t proc, const struct et_record *r, const struct et_record *enter);
+    /* Before the pipe ends it held are released. */
+    void (*on_process_end)(void *ctx, int32_t proc);
+    /* proc no longer holds any write end of the pipe (a pipe is forgotten
+     * only once nobody holds it). */
+    void (*on_write_end_released)(void *ctx, int32_t proc, uint32_t pipe, uint64_t ts);
+    /* The latest snapshot of the live tree is complete: every process of it
+     * has its state (proc->snap), and a record after it has come.  One that
+     * ends the trace is not told: at on_end, m->snapshot is set and
+     * m->snapshot_told is not. */
+    void (*on_snapshot)(void *ctx);
+    void (*on_end)(void *ctx);
 };
-
-#define ET_FINDING_MAX_PROCS 8
-#define ET_FINDING_MAX_EVIDENCE 12
-
-struct et_finding {
-    uint16_t kind;
-    uint8_t severity;
-    uint64_t ts; /* when it happened, for ordering */
-    int32_t procs[ET_FINDING_MAX_PROCS];
-    uint32_t nprocs;
-    char *message; /* what happened here, with pids, commands and times */
-    char *detail;  /* optional: a second paragraph specific to this case */
-    const struct et_record *evidence[ET_FINDING_MAX_EVIDENCE];
-    uint32_t nevidence;
-};
-
-struct et_thresholds {
-    uint64_t zombie_ns;    /* --zombie-ms */
-    uint64_t held_pipe_ns; /* --held-pipe-ms: a later EOF than this is reported */
-    uint64_t orphan_ns;    /* --orphan-ms: outliving a killed ancestor by this */
-};
-
-/* held-pipe checks waiting for the last holder to let go (findings.c). */
-struct et_pending_pipe_check;
 
 struct et_model {
     const struct et_trace *trace;
-    struct et_thresholds thresholds;
+    const struct et_model_observer *observer;
+    void *observer_ctx;
 
     struct et_proc *procs;
     size_t nprocs, procs_cap;
@@ -215,43 +189,27 @@ struct et_model {
     } *forgotten;
     size_t nforgotten, next_forgotten;
 
-    struct et_finding *findings;
-    size_t nfindings, findings_cap;
-
-    struct et_pending_pipe_check *pipe_checks;
-    size_t npipe_checks, pipe_checks_cap;
-
     uint64_t first_ts, last_ts;
     uint64_t records;
     uint32_t snapshot;    /* the latest snapshot in the trace, 0 if none */
     uint64_t snapshot_ts;
-    bool hang_judged;     /* the snapshot rules have run, at the snapshot */
+    bool snapshot_told;   /* the observer knows the latest snapshot is complete */
     bool out_of_memory;
 };
 
-void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_thresholds *th);
+/* observer may be NULL. */
+void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_model_observer *observer,
+                   void *observer_ctx);
 void et_model_feed(struct et_model *m, const struct et_record *r);
-/* After the last record: evaluates what waited for the end of the trace. */
+/* After the last record: settles what only the end says, then tells the
+ * observer the trace has ended. */
 void et_model_finish(struct et_model *m);
 void et_model_free(struct et_model *m);
-
-/* Reads the whole trace through the stream into the model; 0 or -ENOMEM. */
-int et_model_build(struct et_model *m, struct et_trace *t, const struct et_thresholds *th);
-
-/* A held-pipe check on this pipe has finished (findings.c). */
-void et_model_pipe_check_done(struct et_model *m, uint32_t pipe);
 
 /* Display helpers. */
 const char *et_proc_command(const struct et_proc *p); /* latest image, or "?" */
 /* "1234 (sleep 3)" into buf. */
 const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, size_t len);
 bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ancestor);
-
-/* Adds a finding (copies the strings); returns it for the caller to add
- * processes and evidence, or NULL when memory ran out. */
-struct et_finding *et_model_add_finding(struct et_model *m, uint16_t kind, uint8_t severity, uint64_t ts,
-                                        const char *message);
-void et_finding_add_proc(struct et_finding *f, int32_t proc);
-void et_finding_add_evidence(struct et_finding *f, const struct et_record *r);
 
 #endif

@@ -81,7 +81,8 @@ const struct et_flag_name et_clone_flag_names[] = {
     F(CLONE_PARENT_SETTID), F(CLONE_CHILD_CLEARTID), F(CLONE_UNTRACED), F(CLONE_CHILD_SETTID),
     F(CLONE_NEWCGROUP), F(CLONE_NEWUTS), F(CLONE_NEWIPC), F(CLONE_NEWUSER), F(CLONE_NEWPID), F(CLONE_NEWNET),
     F(CLONE_IO), {0, NULL}};
-const struct et_flag_name et_open_flag_names[] = {F(O_CLOEXEC), F(O_NONBLOCK), F(O_DIRECT), {0, NULL}};
+const struct et_flag_name et_open_flag_names[] = {{ET_O_CLOEXEC, "O_CLOEXEC"}, {ET_O_NONBLOCK, "O_NONBLOCK"},
+                                                  {ET_O_DIRECT, "O_DIRECT"}, {0, NULL}};
 const struct et_flag_name et_wait_option_names[] = {
     F(WNOHANG), F(WUNTRACED), F(WEXITED), F(WCONTINUED), F(WNOWAIT), F(__WNOTHREAD), F(__WALL), F(__WCLONE),
     {0, NULL}};
@@ -92,7 +93,8 @@ const struct et_flag_name et_spawn_flag_names[] = {
 const struct et_flag_name et_sa_flag_names[] = {
     F(SA_NOCLDSTOP), F(SA_NOCLDWAIT), F(SA_SIGINFO), F(SA_ONSTACK), F(SA_RESTART), F(SA_NODEFER),
     F(SA_RESETHAND), {0, NULL}};
-const struct et_flag_name et_close_range_flag_names[] = {F(CLOSE_RANGE_UNSHARE), F(CLOSE_RANGE_CLOEXEC),
+const struct et_flag_name et_close_range_flag_names[] = {{ET_CLOSE_RANGE_UNSHARE, "CLOSE_RANGE_UNSHARE"},
+                                                         {ET_CLOSE_RANGE_CLOEXEC, "CLOSE_RANGE_CLOEXEC"},
                                                          {0, NULL}};
 #undef F
 
@@ -184,13 +186,13 @@ const char *et_record_type_name(unsigned type)
 const char *et_idtype_name(int idtype)
 {
     switch (idtype) {
-    case P_ALL:
+    case ET_P_ALL:
         return "P_ALL";
-    case P_PID:
+    case ET_P_PID:
         return "P_PID";
-    case P_PGID:
+    case ET_P_PGID:
         return "P_PGID";
-    case P_PIDFD:
+    case ET_P_PIDFD:
         return "P_PIDFD";
     default:
         return "?";
@@ -200,17 +202,17 @@ const char *et_idtype_name(int idtype)
 const char *et_cld_code_name(int code)
 {
     switch (code) {
-    case CLD_EXITED:
+    case ET_CLD_EXITED:
         return "CLD_EXITED";
-    case CLD_KILLED:
+    case ET_CLD_KILLED:
         return "CLD_KILLED";
-    case CLD_DUMPED:
+    case ET_CLD_DUMPED:
         return "CLD_DUMPED";
-    case CLD_TRAPPED:
+    case ET_CLD_TRAPPED:
         return "CLD_TRAPPED";
-    case CLD_STOPPED:
+    case ET_CLD_STOPPED:
         return "CLD_STOPPED";
-    case CLD_CONTINUED:
+    case ET_CLD_CONTINUED:
         return "CLD_CONTINUED";
     default:
         return "?";
@@ -234,9 +236,9 @@ const char *et_sigchld_call_name(unsigned call)
 const char *et_prctl_option_name(int option)
 {
     switch (option) {
-    case PR_SET_CHILD_SUBREAPER:
+    case ET_PR_SET_CHILD_SUBREAPER:
         return "PR_SET_CHILD_SUBREAPER";
-    case PR_SET_PDEATHSIG:
+    case ET_PR_SET_PDEATHSIG:
         return "PR_SET_PDEATHSIG";
     default:
         return "?";
@@ -245,74 +247,22 @@ const char *et_prctl_option_name(int option)
 
 const char *et_syscall_name(int nr)
 {
-    /* x86_64 numbers: the calls a stuck process is found in. */
+#define SYSCALL_NAME(name, number) \
+    case number:                   \
+        return #name;
     switch (nr) {
-    case SYS_read:
-        return "read";
-    case SYS_write:
-        return "write";
-    case SYS_poll:
-        return "poll";
-    case SYS_pread64:
-        return "pread64";
-    case SYS_pwrite64:
-        return "pwrite64";
-    case SYS_readv:
-        return "readv";
-    case SYS_writev:
-        return "writev";
-    case SYS_select:
-        return "select";
-    case SYS_pause:
-        return "pause";
-    case SYS_nanosleep:
-        return "nanosleep";
-    case SYS_connect:
-        return "connect";
-    case SYS_accept:
-        return "accept";
-    case SYS_recvfrom:
-        return "recvfrom";
-    case SYS_recvmsg:
-        return "recvmsg";
-    case SYS_wait4:
-        return "wait4";
-    case SYS_flock:
-        return "flock";
-    case SYS_rt_sigtimedwait:
-        return "rt_sigtimedwait";
-    case SYS_rt_sigsuspend:
-        return "rt_sigsuspend";
-    case SYS_futex:
-        return "futex";
-    case SYS_clock_nanosleep:
-        return "clock_nanosleep";
-    case SYS_epoll_wait:
-        return "epoll_wait";
-    case SYS_waitid:
-        return "waitid";
-    case SYS_pselect6:
-        return "pselect6";
-    case SYS_ppoll:
-        return "ppoll";
-    case SYS_epoll_pwait:
-        return "epoll_pwait";
-    case SYS_accept4:
-        return "accept4";
-#ifdef SYS_epoll_pwait2
-    case SYS_epoll_pwait2:
-        return "epoll_pwait2";
-#endif
+        ET_SNAPSHOT_SYSCALLS(SYSCALL_NAME)
     default:
         return NULL;
     }
+#undef SYSCALL_NAME
 }
 
 bool et_syscall_first_arg_is_int(int nr)
 {
     /* An fd, a pid or an id type: shown as a signed number, not an address. */
-    return nr == SYS_read || nr == SYS_write || nr == SYS_pread64 || nr == SYS_pwrite64 || nr == SYS_readv ||
-           nr == SYS_writev || nr == SYS_wait4 || nr == SYS_waitid || nr == SYS_flock || nr == SYS_epoll_wait ||
-           nr == SYS_epoll_pwait || nr == SYS_accept || nr == SYS_accept4 || nr == SYS_connect ||
-           nr == SYS_recvfrom || nr == SYS_recvmsg || nr == SYS_select || nr == SYS_pselect6;
+    return nr == ET_SYS_read || nr == ET_SYS_write || nr == ET_SYS_pread64 || nr == ET_SYS_pwrite64 || nr == ET_SYS_readv ||
+           nr == ET_SYS_writev || nr == ET_SYS_wait4 || nr == ET_SYS_waitid || nr == ET_SYS_flock || nr == ET_SYS_epoll_wait ||
+           nr == ET_SYS_epoll_pwait || nr == ET_SYS_accept || nr == ET_SYS_accept4 || nr == ET_SYS_connect ||
+           nr == ET_SYS_recvfrom || nr == ET_SYS_recvmsg || nr == ET_SYS_select || nr == ET_SYS_pselect6;
 }

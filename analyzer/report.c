@@ -20,7 +20,7 @@
 #include "decode.h"
 #include "emit.h"
 #include "findings.h"
-#include "model.h"
+#include "rules.h"
 #include "names.h"
 #include "output.h"
 #include "symbols.h"
@@ -48,36 +48,6 @@ static void report_usage(FILE *f)
           "  --color WHEN      auto (default: when stdout is a terminal and NO_COLOR is unset), always, never\n"
           "Exit status: 0 nothing at or above --fail-on, 1 something was found, 2 usage or trace error.\n",
           f);
-}
-
-/* ---- ordering ------------------------------------------------------------------ */
-
-static int by_severity_then_time(const void *a, const void *b)
-{
-    const struct et_finding *x = a, *y = b;
-    if (x->severity != y->severity)
-        return x->severity > y->severity ? -1 : 1;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->kind < y->kind ? -1 : x->kind > y->kind;
-}
-
-static int evidence_by_time(const void *a, const void *b)
-{
-    const struct et_record *x = *(const struct et_record *const *)a, *y = *(const struct et_record *const *)b;
-    if (x->ts_ns != y->ts_ns)
-        return x->ts_ns < y->ts_ns ? -1 : 1;
-    return x < y ? -1 : x > y;
-}
-
-static void sort_findings(struct et_model *m)
-{
-    if (!m->nfindings)
-        return; /* findings is NULL then, and qsort wants an array */
-    qsort(m->findings, m->nfindings, sizeof(*m->findings), by_severity_then_time);
-    for (size_t i = 0; i < m->nfindings; i++)
-        qsort(m->findings[i].evidence, m->findings[i].nevidence, sizeof(m->findings[i].evidence[0]),
-              evidence_by_time);
 }
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -115,13 +85,13 @@ static const char *severity_color(unsigned severity)
 }
 
 /* Call sites, loaded only when a finding's evidence has one to show. */
-static struct et_symbols *symbols_for_evidence(const struct et_model *m, struct et_trace *t)
+static struct et_symbols *symbols_for_evidence(const struct et_findings *F, struct et_trace *t)
 {
-    for (size_t i = 0; i < m->nfindings; i++)
-        for (uint32_t k = 0; k < m->findings[i].nevidence; k++) {
+    for (size_t i = 0; i < F->n; i++)
+        for (uint32_t k = 0; k < F->v[i].nevidence; k++) {
             const uint64_t *pc;
             struct et_stack_trailer trailer;
-            const struct et_record *r = m->findings[i].evidence[k];
+            const struct et_record *r = F->v[i].evidence[k];
             if ((et_record_stack(r, &pc, &trailer) && trailer.frames) || r->type == ET_REC_WAIT_RETURN)
                 return et_symbols_load(t);
         }
@@ -131,12 +101,12 @@ static struct et_symbols *symbols_for_evidence(const struct et_model *m, struct 
 /* How many frames of a call site the text report shows. */
 #define CALL_SITE_FRAMES 3
 
-static void print_text(FILE *out, const char *path, struct et_model *m, const struct et_trace *t, bool color,
-                       struct et_symbols *symbols)
+static void print_text(FILE *out, const char *path, const struct et_model *m, const struct et_findings *F,
+                       const struct et_trace *t, bool color, struct et_symbols *symbols)
 {
     size_t counts[3] = {0};
-    for (size_t i = 0; i < m->nfindings; i++)
-        counts[m->findings[i].severity]++;
+    for (size_t i = 0; i < F->n; i++)
+        counts[F->v[i].severity]++;
     size_t processes = 0;
     for (size_t i = 0; i < m->nprocs; i++)
         if (!(m->procs[i].flags & ET_PF_LAUNCHER))
@@ -146,23 +116,23 @@ static void print_text(FILE *out, const char *path, struct et_model *m, const st
     if (t->hdr->records_dropped)
         fprintf(out, ", %" PRIu64 " dropped (the trace file was full)", (uint64_t)t->hdr->records_dropped);
     fputc('\n', out);
-    if (!m->nfindings && m->snapshot) {
+    if (!F->n && m->snapshot) {
         fputs("No findings: nothing in the snapshot is blocked on something exectrace recognises. What each process "
               "was doing is in the snapshot records: exectrace events FILE | grep snapshot\n",
               out);
         return;
     }
-    if (!m->nfindings) {
+    if (!F->n) {
         fputs("No findings: nothing went wrong between the processes of this trace.\n", out);
         return;
     }
-    fprintf(out, "%zu finding%s: %zu error%s, %zu warning%s, %zu info\n", m->nfindings,
-            m->nfindings == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s",
+    fprintf(out, "%zu finding%s: %zu error%s, %zu warning%s, %zu info\n", F->n,
+            F->n == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s",
             counts[0]);
 
     int section = -1;
-    for (size_t i = 0; i < m->nfindings; i++) {
-        const struct et_finding *f = &m->findings[i];
+    for (size_t i = 0; i < F->n; i++) {
+        const struct et_finding *f = &F->v[i];
         if (f->severity != section) {
             section = f->severity;
             static const char *const titles[] = {"Info", "Warnings", "Errors"};
@@ -318,8 +288,8 @@ static void print_json_evidence(struct et_json *j, const struct et_trace *t, con
     et_json_end(j);
 }
 
-static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_trace *t,
-                       struct et_symbols *symbols)
+static void print_json(FILE *out, const char *path, const struct et_model *m, const struct et_findings *F,
+                       const struct et_trace *t, struct et_symbols *symbols)
 {
     const struct et_file_header *h = t->hdr;
     struct et_json j;
@@ -364,8 +334,8 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
 
     et_json_key(&j, "findings");
     et_json_array(&j);
-    for (size_t i = 0; i < m->nfindings; i++) {
-        const struct et_finding *f = &m->findings[i];
+    for (size_t i = 0; i < F->n; i++) {
+        const struct et_finding *f = &F->v[i];
         et_json_object(&j);
         et_json_key(&j, "kind");
         et_json_cstr(&j, et_finding_kind_name(f->kind));
@@ -467,22 +437,15 @@ static int parse_report_options(int argc, char **argv, struct report_options *o)
     return 0;
 }
 
-void et_default_thresholds(struct et_thresholds *th)
-{
-    th->zombie_ns = 1000ull * 1000000u;
-    th->held_pipe_ns = 100ull * 1000000u;
-    th->orphan_ns = 100ull * 1000000u;
-}
-
-int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th)
+int et_load_analysis(const char *path, struct et_trace *t, struct et_analysis *a, const struct et_thresholds *th)
 {
     if (et_trace_open(t, path) < 0) {
         et_report_trace_problem(path, t);
         return ET_EXIT_BAD_TRACE;
     }
-    if (et_model_build(m, t, th) < 0) {
+    if (et_analyze(a, t, th) < 0) {
         fprintf(stderr, "exectrace: %s: out of memory\n", path);
-        et_model_free(m);
+        et_analysis_free(a);
         et_trace_close(t);
         return ET_EXIT_BAD_TRACE;
     }
@@ -499,23 +462,23 @@ int et_cmd_report(int argc, char **argv)
     const char *path = argv[optind];
 
     struct et_trace t;
-    struct et_model m;
-    if ((ret = et_load_model(path, &t, &m, &o.thresholds)) != 0)
+    struct et_analysis a;
+    if ((ret = et_load_analysis(path, &t, &a, &o.thresholds)) != 0)
         return ret;
-    sort_findings(&m);
+    et_findings_sort(&a.findings);
     bool color = o.color == 1 || (o.color == -1 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-    struct et_symbols *symbols = symbols_for_evidence(&m, &t);
+    struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
     if (o.json)
-        print_json(stdout, path, &m, &t, symbols);
+        print_json(stdout, path, &a.model, &a.findings, &t, symbols);
     else
-        print_text(stdout, path, &m, &t, color, symbols);
+        print_text(stdout, path, &a.model, &a.findings, &t, color, symbols);
     int status = et_finish_output(stdout, "report");
     et_symbols_free(symbols);
 
-    for (size_t i = 0; !status && i < m.nfindings; i++)
-        if (o.fail_on <= 2 && m.findings[i].severity >= o.fail_on)
+    for (size_t i = 0; !status && i < a.findings.n; i++)
+        if (o.fail_on <= 2 && a.findings.v[i].severity >= o.fail_on)
             status = 1;
-    et_model_free(&m);
+    et_analysis_free(&a);
     return et_finish_trace_command(path, &t, status);
 }
 
@@ -524,18 +487,18 @@ int et_report_to(FILE *out, const char *path, int fail_on)
     struct et_thresholds th;
     et_default_thresholds(&th);
     struct et_trace t;
-    struct et_model m;
-    int ret = et_load_model(path, &t, &m, &th);
+    struct et_analysis a;
+    int ret = et_load_analysis(path, &t, &a, &th);
     if (ret)
         return ret;
-    sort_findings(&m);
-    struct et_symbols *symbols = symbols_for_evidence(&m, &t);
-    print_text(out, path, &m, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
+    et_findings_sort(&a.findings);
+    struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
+    print_text(out, path, &a.model, &a.findings, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
     int status = et_finish_output(out, "report");
     et_symbols_free(symbols);
-    for (size_t i = 0; !status && i < m.nfindings; i++)
-        if (fail_on <= 2 && m.findings[i].severity >= fail_on)
+    for (size_t i = 0; !status && i < a.findings.n; i++)
+        if (fail_on <= 2 && a.findings.v[i].severity >= fail_on)
             status = 1;
-    et_model_free(&m);
+    et_analysis_free(&a);
     return et_finish_trace_command(path, &t, status);
 }

@@ -4,12 +4,11 @@
 
 #include <stdio.h>
 
-#include "model.h"
+#include "rules.h"
 
-void et_default_thresholds(struct et_thresholds *th);
-/* Opens a trace and builds its model; on failure says why on stderr, frees
- * what it made and returns ET_EXIT_BAD_TRACE, otherwise 0. */
-int et_load_model(const char *path, struct et_trace *t, struct et_model *m, const struct et_thresholds *th);
+/* Opens a trace and analyzes it; on failure says why on stderr, frees what
+ * it made and returns ET_EXIT_BAD_TRACE, otherwise 0. */
+int et_load_analysis(const char *path, struct et_trace *t, struct et_analysis *a, const struct et_thresholds *th);
 int et_cmd_report(int argc, char **argv);
 /* The text report of a trace to `out`, with default thresholds; returns
  * what `exectrace report` would exit with. */

@@ -208,17 +208,18 @@ int et_cmd_tree(int argc, char **argv)
     struct et_trace t;
     struct et_thresholds th;
     et_default_thresholds(&th);
-    struct et_model m;
-    int ret = et_load_model(path, &t, &m, &th);
+    struct et_analysis a;
+    int ret = et_load_analysis(path, &t, &a, &th);
     if (ret)
         return ret;
     /* Roots: the launcher, then whatever has no known parent, by start. */
-    if (m.launcher != ET_NO_PROC)
-        print_proc(&m, m.launcher, "", true, true, 0);
-    for (size_t i = 0; i < m.nprocs; i++)
-        if (m.procs[i].parent == ET_NO_PROC && (int32_t)i != m.launcher)
-            print_proc(&m, (int32_t)i, "", true, true, 0);
+    const struct et_model *m = &a.model;
+    if (m->launcher != ET_NO_PROC)
+        print_proc(m, m->launcher, "", true, true, 0);
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (m->procs[i].parent == ET_NO_PROC && (int32_t)i != m->launcher)
+            print_proc(m, (int32_t)i, "", true, true, 0);
     int status = et_finish_output(stdout, "tree");
-    et_model_free(&m);
+    et_analysis_free(&a);
     return et_finish_trace_command(path, &t, status);
 }

@@ -14,21 +14,26 @@ INTEGRATION_BIN := $(INTEGRATION_SRC:tests/integration/%.c=$(BUILD)/tests/integr
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
 HARNESS_OBJ := $(BUILD)/tests/integration/harness.o
+TEST_FILES_OBJ := $(BUILD)/tests/files.o
 
 $(BUILD)/tests/unit $(BUILD)/tests/integration:
 	$(Q)mkdir -p $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/unit
+$(TEST_FILES_OBJ): tests/files.c tests/files.h | $(BUILD)/tests/unit
 	$(call say,CC,$<)
-	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) $(TEST_FILES_OBJ) | $(BUILD)/tests/unit
+	$(call say,CC,$<)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(TEST_FILES_OBJ) $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 $(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h analyzer/*.h shim/*.h include/exectrace/*.h | $(BUILD)/tests/integration
 	$(call say,CC,$<)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/integration
+$(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS_OBJ) $(TEST_FILES_OBJ) $(ANALYZER_LIB_OBJ) | $(BUILD)/tests/integration
 	$(call say,CC,$<)
-	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(HARNESS_OBJ) $(TEST_FILES_OBJ) $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
 # The programs run under the shim: plain C, no sanitizers (they would
 # interpose on the same functions as the shim).

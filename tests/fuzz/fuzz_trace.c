@@ -47,6 +47,7 @@
 #include "events.h"
 #include "findings.h"
 #include "model.h"
+#include "rules.h"
 #include "names.h"
 #include "reader.h"
 #include "report.h"
@@ -562,34 +563,37 @@ static void exercise(const uint8_t *buf, size_t size)
         /* Every threshold at zero (`report` has them at their defaults). */
         struct et_thresholds th;
         memset(&th, 0, sizeof(th));
-        struct et_model m;
-        if (et_model_build(&m, &t, &th) == 0) {
-            if (m.records != records)
-                fail("model: fed %" PRIu64 " records, the scan %" PRIu64, m.records, records);
+        struct et_analysis a;
+        if (et_analyze(&a, &t, &th) == 0) {
+            const struct et_model *mp = &a.model;
+            if (mp->records != records)
+                fail("model: fed %" PRIu64 " records, the scan %" PRIu64, mp->records, records);
             char label[256];
-            for (size_t i = 0; i < m.nprocs; i++) {
-                et_proc_label(&m, (int32_t)i, label, sizeof(label));
+            for (size_t i = 0; i < mp->nprocs; i++) {
+                et_proc_label(mp, (int32_t)i, label, sizeof(label));
                 check_text("et_proc_label", label, strlen(label), false);
-                et_proc_is_descendant(&m, (int32_t)i, m.launcher);
+                et_proc_is_descendant(mp, (int32_t)i, mp->launcher);
             }
-            for (size_t i = 0; i < m.nfindings; i++) {
-                const struct et_finding *f = &m.findings[i];
+            for (size_t i = 0; i < a.findings.n; i++) {
+                const struct et_finding *f = &a.findings.v[i];
                 if (f->kind >= ET_FK_COUNT || f->severity > ET_SEV_ERROR || !f->message)
                     fail("finding %zu: kind %u severity %u", i, f->kind, f->severity);
                 /* One paragraph of text, wrapped by the report: not even a newline. */
                 if (text_oracle && strpbrk(f->message, "\n"))
                     fail("finding %s: a newline in its message", et_finding_kind_name(f->kind));
                 check_text("finding message", f->message, strlen(f->message), false);
+                if (f->subject != ET_NO_PROC && (f->nprocs == 0 || f->procs[0] != f->subject))
+                    fail("finding %s: its subject is not its first process", et_finding_kind_name(f->kind));
                 for (uint32_t k = 0; k < f->nprocs; k++)
-                    if (f->procs[k] < 0 || (size_t)f->procs[k] >= m.nprocs)
-                        fail("finding %s: process %d of %zu", et_finding_kind_name(f->kind), f->procs[k], m.nprocs);
+                    if (f->procs[k] < 0 || (size_t)f->procs[k] >= mp->nprocs)
+                        fail("finding %s: process %d of %zu", et_finding_kind_name(f->kind), f->procs[k], mp->nprocs);
                 for (uint32_t k = 0; k < f->nevidence; k++) {
                     check_record(t.data, t.len, f->evidence[k], "evidence");
                     print_line(&t, f->evidence[k], NULL, NULL);
                 }
             }
         }
-        et_model_free(&m);
+        et_analysis_free(&a);
     }
     et_trace_close(&t);
 

@@ -69,23 +69,6 @@ static void forget_run_dir(const char *dir)
             run_dirs[i][0] = 0;
 }
 
-char *read_whole_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(f);
-    fclose(mem);
-    return buf;
-}
-
 static char *slurp(const char *path)
 {
     char *buf = read_whole_file(path);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "files.h"
 #include "reader.h"
 
 struct traced_run {
@@ -42,9 +43,6 @@ struct captured {
 };
 int run_captured(const char *const argv[], const char *input, struct captured *c);
 void captured_free(struct captured *c);
-
-/* A whole file, NULL when it cannot be read; free it. */
-char *read_whole_file(const char *path);
 
 /* Checks JSON (one document, or one per line) against a JSON schema with
  * python3-jsonschema, then runs `checks` (Python, with `docs` the parsed

@@ -34,24 +34,6 @@ struct fixture {
     uint32_t *size;
 };
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *mem = open_memstream(&buf, &n);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, got, mem);
-    fclose(f);
-    fclose(mem);
-    if (len)
-        *len = n;
-    return buf;
-}
-
 static void name_in(const struct fixture *fx, char *buf, const char *name)
 {
     snprintf(buf, PATH_MAX + 16, "%s/%s", fx->dir, name);
@@ -196,7 +178,8 @@ static int setup(void **state)
         fx->size[i] = sorted[i].r->size;
     }
     free(sorted);
-    fx->trace = (uint8_t *)slurp(fx->r.trace_path, &fx->trace_len);
+    fx->trace = (uint8_t *)read_whole_file_len(fx->r.trace_path, &fx->trace_len);
+    assert_non_null(fx->trace);
 
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/exectrace-events-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));

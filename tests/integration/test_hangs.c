@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "findings.h"
+#include "rules.h"
 #include "harness.h"
 #include "model.h"
 #include "report.h"
@@ -111,19 +112,8 @@ static double now_s(void)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strdup("");
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, mem);
-    fclose(f);
-    fclose(mem);
-    return buf;
+    char *buf = read_whole_file(path);
+    return buf ? buf : strdup("");
 }
 
 /* ---- processes that carry the marker ---------------------------------------- */
@@ -192,7 +182,7 @@ struct run {
     char *out, *err;
     struct et_trace t;
     bool loaded;
-    struct et_model m;
+    struct et_analysis a;
     bool built;
 };
 
@@ -223,7 +213,7 @@ static void run_free(struct run *r)
     if (r->token[0])
         kill_marked(r->token);
     if (r->built)
-        et_model_free(&r->m);
+        et_analysis_free(&r->a);
     if (r->loaded)
         et_trace_close(&r->t);
     r->built = r->loaded = false;
@@ -361,7 +351,7 @@ static void run_finish(struct run *r, double started)
     r->loaded = true;
     struct et_thresholds th;
     et_default_thresholds(&th);
-    assert_int_equal(et_model_build(&r->m, &r->t, &th), 0);
+    assert_int_equal(et_analyze(&r->a, &r->t, &th), 0);
     r->built = true;
 }
 
@@ -400,11 +390,11 @@ static void expect_nothing_left(struct run *r)
 
 /* ---- what the program said, what the report says ------------------------------ */
 
-static void print_findings(const struct et_model *m)
+static void print_findings(const struct et_findings *F)
 {
-    for (size_t i = 0; i < m->nfindings; i++)
-        print_message("  %s %s: %s\n", et_severity_name(m->findings[i].severity),
-                      et_finding_kind_name(m->findings[i].kind), m->findings[i].message);
+    for (size_t i = 0; i < F->n; i++)
+        print_message("  %s %s: %s\n", et_severity_name(F->v[i].severity),
+                      et_finding_kind_name(F->v[i].kind), F->v[i].message);
 }
 
 /* The number after "key=" in the program's output, where key starts a word. */
@@ -422,9 +412,9 @@ static int out_pid(const struct run *r, const char *key)
 
 static const struct et_finding *find_kind(const struct run *r, unsigned kind)
 {
-    for (size_t i = 0; i < r->m.nfindings; i++)
-        if (r->m.findings[i].kind == kind)
-            return &r->m.findings[i];
+    for (size_t i = 0; i < r->a.findings.n; i++)
+        if (r->a.findings.v[i].kind == kind)
+            return &r->a.findings.v[i];
     return NULL;
 }
 
@@ -433,7 +423,7 @@ static const struct et_finding *expect_finding(const struct run *r, unsigned kin
     const struct et_finding *f = find_kind(r, kind);
     if (!f) {
         print_message("no %s finding; the report has:\n", et_finding_kind_name(kind));
-        print_findings(&r->m);
+        print_findings(&r->a.findings);
         fail_msg("%s was not reported\nstdout:\n%s\nstderr:\n%s", et_finding_kind_name(kind), r->out, r->err);
     }
     if (f->severity != severity)
@@ -445,7 +435,7 @@ static const struct et_finding *expect_finding(const struct run *r, unsigned kin
 static void expect_names_pid(const struct run *r, const struct et_finding *f, int pid, const char *who)
 {
     for (uint32_t i = 0; i < f->nprocs; i++)
-        if (r->m.procs[f->procs[i]].pid == (uint32_t)pid)
+        if (r->a.model.procs[f->procs[i]].pid == (uint32_t)pid)
             return;
     fail_msg("the %s finding does not name %s (pid %d): %s", et_finding_kind_name(f->kind), who, pid, f->message);
 }
@@ -453,7 +443,7 @@ static void expect_names_pid(const struct run *r, const struct et_finding *f, in
 static void expect_names_command(const struct run *r, const struct et_finding *f, const char *command)
 {
     for (uint32_t i = 0; i < f->nprocs; i++)
-        if (strncmp(et_proc_command(&r->m.procs[f->procs[i]]), command, strlen(command)) == 0)
+        if (strncmp(et_proc_command(&r->a.model.procs[f->procs[i]]), command, strlen(command)) == 0)
             return;
     fail_msg("the %s finding does not name a process running \"%s\": %s", et_finding_kind_name(f->kind), command,
              f->message);
@@ -488,8 +478,8 @@ static void expect_in_run_report(const struct run *r, const char *severity_and_k
 static size_t snapshot_records(const struct run *r, uint16_t reason)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->m.nprocs; i++) {
-        const struct et_record *s = r->m.procs[i].snap;
+    for (size_t i = 0; i < r->a.model.nprocs; i++) {
+        const struct et_record *s = r->a.model.procs[i].snap;
         if (s && ((const struct et_snapshot *)et_body(s))->reason == reason)
             n++;
     }
@@ -513,7 +503,7 @@ static struct run *run_hang_with(const char *const *options, const char *const a
     expect_err(r, "has not finished after 1.0 s");
     expect_err(r, "killed the traced tree");
     assert_true(snapshot_records(r, ET_SNAP_HANG) >= 1);
-    assert_true(r->m.snapshot >= 1);
+    assert_true(r->a.model.snapshot >= 1);
     expect_nothing_left(r);
     return r;
 }
@@ -535,9 +525,9 @@ static void run_twin(const char *const argv[], int status)
         fail_msg("the fixed twin %s hung:\n%s", argv[0], r->err);
     if (r->took > TWIN_LIMIT_S)
         fail_msg("the fixed twin %s took %.2f s", argv[0], r->took);
-    assert_int_equal(r->m.snapshot, 0);
-    if (r->m.nfindings) {
-        print_findings(&r->m);
+    assert_int_equal(r->a.model.snapshot, 0);
+    if (r->a.findings.n) {
+        print_findings(&r->a.findings);
         fail_msg("the fixed twin %s must report nothing\nstdout:\n%s", argv[0], r->out);
     }
     expect_nothing_left(r);
@@ -645,7 +635,7 @@ static void blocked_on_held_pipe(void **state)
     expect_says(f, "holds a copy at fd 4");
     /* The job, the intended writer, has exited: it is not a holder. */
     for (uint32_t i = 0; i < f->nprocs; i++)
-        assert_int_not_equal(r->m.procs[f->procs[i]].pid, out_pid(r, "job"));
+        assert_int_not_equal(r->a.model.procs[f->procs[i]].pid, out_pid(r, "job"));
     run_free(r);
 }
 
@@ -1031,9 +1021,9 @@ static void ctrl_c_snapshots_and_reports(void **state)
     /* SIGINT reached main at the same time as exectrace: whether the
      * snapshot still saw it in read() is a race.  When it did, the hang is
      * named. */
-    for (size_t i = 0; i < r->m.nprocs; i++) {
-        const struct et_record *s = r->m.procs[i].snap;
-        if (s && r->m.procs[i].pid == (uint32_t)main_pid &&
+    for (size_t i = 0; i < r->a.model.nprocs; i++) {
+        const struct et_record *s = r->a.model.procs[i].snap;
+        if (s && r->a.model.procs[i].pid == (uint32_t)main_pid &&
             ((const struct et_snapshot *)et_body(s))->state == 'S') {
             assert_non_null(find_kind(r, ET_FK_SELF_HELD_PIPE));
             if (!strstr(r->err, "error self-held-pipe"))
@@ -1059,7 +1049,7 @@ static void ctrl_c_reports_no_zombie_for_what_it_killed(void **state)
     assert_int_equal(r->status, 130);
     assert_true(snapshot_records(r, ET_SNAP_INTERRUPT) >= 1);
     if (find_kind(r, ET_FK_ZOMBIE)) {
-        print_findings(&r->m);
+        print_findings(&r->a.findings);
         fail_msg("Ctrl-C: processes killed by the same SIGINT, not yet reaped, are reported as zombies\nstderr:\n%s",
                  r->err);
     }

@@ -29,6 +29,7 @@
 #endif
 
 #include "findings.h"
+#include "rules.h"
 #include "harness.h"
 #include "model.h"
 #include "names.h"
@@ -318,18 +319,18 @@ static bool is_pidfd_signal(const struct et_record *r, const void *arg)
     return BODY(r, et_signal)->kind == ET_SIGNAL_PIDFD_SEND_SIGNAL && BODY(r, et_signal)->sig == SIGKILL;
 }
 
-static void build_model(struct traced_run *r, struct et_model *m)
+static void build_model(struct traced_run *r, struct et_analysis *a)
 {
     struct et_thresholds th;
     et_default_thresholds(&th);
-    assert_int_equal(et_model_build(m, &r->trace, &th), 0);
+    assert_int_equal(et_analyze(a, &r->trace, &th), 0);
 }
 
-static void print_findings(const struct et_model *m)
+static void print_findings(const struct et_findings *F)
 {
-    for (size_t i = 0; i < m->nfindings; i++)
-        print_message("  %s %s: %s\n", et_severity_name(m->findings[i].severity),
-                      et_finding_kind_name(m->findings[i].kind), m->findings[i].message);
+    for (size_t i = 0; i < F->n; i++)
+        print_message("  %s %s: %s\n", et_severity_name(F->v[i].severity),
+                      et_finding_kind_name(F->v[i].kind), F->v[i].message);
 }
 
 /* Go 1.22+: the child made with CLONE_PIDFD, killed and reaped through the
@@ -351,19 +352,19 @@ static void pidfd_clone_kill_and_wait_are_recorded(void **state)
         const struct et_record *kill = find_record(&r, ET_REC_SIGNAL, main_pid, is_pidfd_signal, NULL);
         assert_non_null(kill);
         assert_int_equal(BODY(kill, et_signal)->pidfd_pid, child);
-        struct et_model m;
-        build_model(&r, &m);
-        if (m.nfindings) {
-            print_findings(&m);
+        struct et_analysis a;
+        build_model(&r, &a);
+        if (a.findings.n) {
+            print_findings(&a.findings);
             fail_msg("a child killed and reaped through its pidfd is not a finding");
         }
         /* The model knows who killed the child. */
         bool killed = false;
-        for (size_t i = 0; i < m.nprocs; i++)
-            if (m.procs[i].pid == (uint32_t)child)
-                killed = m.procs[i].end_how == ET_END_KILLED && m.procs[i].killed_by == kill;
+        for (size_t i = 0; i < a.model.nprocs; i++)
+            if (a.model.procs[i].pid == (uint32_t)child)
+                killed = a.model.procs[i].end_how == ET_END_KILLED && a.model.procs[i].killed_by == kill;
         assert_true(killed);
-        et_model_free(&m);
+        et_analysis_free(&a);
         traced_run_free(&r);
     }
 }
@@ -376,16 +377,16 @@ static void kill_after_reap_by_a_go_like_parent_is_found(void **state)
         struct traced_run r;
         run_ok(&r, (const char *const[]){"-q", NULL},
                (const char *const[]){prog_build("go_patterns", BUILDS[b]), "kill-reaped", NULL});
-        struct et_model m;
-        build_model(&r, &m);
+        struct et_analysis a;
+        build_model(&r, &a);
         bool found = false;
-        for (size_t i = 0; i < m.nfindings; i++)
-            found |= m.findings[i].kind == ET_FK_KILL_AFTER_REAP && m.findings[i].severity == ET_SEV_ERROR;
+        for (size_t i = 0; i < a.findings.n; i++)
+            found |= a.findings.v[i].kind == ET_FK_KILL_AFTER_REAP && a.findings.v[i].severity == ET_SEV_ERROR;
         if (!found) {
-            print_findings(&m);
+            print_findings(&a.findings);
             fail_msg("no kill-after-reap error for the %s build", BUILDS[b]);
         }
-        et_model_free(&m);
+        et_analysis_free(&a);
         traced_run_free(&r);
     }
 }
@@ -421,10 +422,10 @@ static void with_leak_check(void)
         unsetenv("ASAN_OPTIONS");
 }
 
-static bool has_finding(const struct et_model *m, int kind, const char *text)
+static bool has_finding(const struct et_findings *F, int kind, const char *text)
 {
-    for (size_t i = 0; i < m->nfindings; i++)
-        if ((int)m->findings[i].kind == kind && (!text || strstr(m->findings[i].message, text)))
+    for (size_t i = 0; i < F->n; i++)
+        if ((int)F->v[i].kind == kind && (!text || strstr(F->v[i].message, text)))
             return true;
     return false;
 }
@@ -459,13 +460,13 @@ static void expect_off(const char *deny, const char *says)
     assert_non_null(rec);
     assert_int_equal(BODY(rec, et_recorder)->state, ET_RECORDER_UNAVAILABLE);
     /* The report's untraced finding carries the reason. */
-    struct et_model m;
-    build_model(&r, &m);
-    if (!has_finding(&m, ET_FK_UNTRACED, says)) {
-        print_findings(&m);
+    struct et_analysis a;
+    build_model(&r, &a);
+    if (!has_finding(&a.findings, ET_FK_UNTRACED, says)) {
+        print_findings(&a.findings);
         fail_msg("no untraced finding says \"%s\"", says);
     }
-    et_model_free(&m);
+    et_analysis_free(&a);
     et_events_free(&r.events);
     et_trace_close(&r.trace);
     captured_free(&c);
@@ -552,13 +553,13 @@ static void a_tracer_inside_the_tree_works_or_is_explained(void **state)
            (const char *const[]){"strace", "-f", "-o", "/dev/null", stat, "zombie", NULL});
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "state=Z reaped=1 status=4\n");
-    struct et_model m;
-    build_model(&r, &m);
-    if (!has_finding(&m, ET_FK_UNTRACED, "another tracer")) {
-        print_findings(&m);
+    struct et_analysis a;
+    build_model(&r, &a);
+    if (!has_finding(&a.findings, ET_FK_UNTRACED, "another tracer")) {
+        print_findings(&a.findings);
         fail_msg("the report does not say that strace had the static program");
     }
-    et_model_free(&m);
+    et_analysis_free(&a);
     traced_run_free(&r);
 
     run_ok(&r, (const char *const[]){"-q", NULL},
@@ -624,13 +625,13 @@ static void static_programs_started_by_dynamic_ones_are_recorded(void **state)
                 count_records(&r, ET_REC_FORK, -1, by_recorder, NULL) < 1)
                 fail_msg("%s %s: its calls were not recorded\nstderr:\n%s", BUILDS[b], w ? "spawned" : "exec'd",
                          r.err);
-            struct et_model m;
-            build_model(&r, &m);
-            if (has_finding(&m, ET_FK_UNTRACED, NULL)) {
-                print_findings(&m);
+            struct et_analysis a;
+            build_model(&r, &a);
+            if (has_finding(&a.findings, ET_FK_UNTRACED, NULL)) {
+                print_findings(&a.findings);
                 fail_msg("%s %s: reported as untraced", BUILDS[b], w ? "spawned" : "exec'd");
             }
-            et_model_free(&m);
+            et_analysis_free(&a);
             traced_run_free(&r);
         }
     }

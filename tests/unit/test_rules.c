@@ -26,6 +26,7 @@
 
 #include "findings.h"
 #include "model.h"
+#include "rules.h"
 #include "reader.h"
 #include "report.h"
 #include "writer.h"
@@ -60,7 +61,7 @@ static struct sim {
     unsigned nwriters;
     struct et_thresholds th;
     struct et_trace t;
-    struct et_model m;
+    struct et_analysis a;
     bool built;
 } S;
 
@@ -91,7 +92,7 @@ static int sim_teardown(void **state)
 {
     (void)state;
     if (S.built)
-        et_model_free(&S.m);
+        et_analysis_free(&S.a);
     munmap(S.map, (size_t)S.size);
     unlink(S.path);
     rmdir(S.dir);
@@ -306,15 +307,15 @@ static void build(void)
 {
     assert_int_equal(((struct et_file_header *)S.map)->records_dropped, 0);
     assert_int_equal(et_trace_from_buffer(&S.t, S.map, (size_t)S.size), 0);
-    assert_int_equal(et_model_build(&S.m, &S.t, &S.th), 0);
+    assert_int_equal(et_analyze(&S.a, &S.t, &S.th), 0);
     S.built = true;
     assert_int_equal(S.t.problems, 0);
 }
 
 static void dump_findings(void)
 {
-    for (size_t i = 0; i < S.m.nfindings; i++) {
-        const struct et_finding *f = &S.m.findings[i];
+    for (size_t i = 0; i < S.a.findings.n; i++) {
+        const struct et_finding *f = &S.a.findings.v[i];
         print_message("  finding %zu: %s %s: %s\n", i, et_finding_kind_name(f->kind), et_severity_name(f->severity),
                       f->message);
     }
@@ -323,8 +324,8 @@ static void dump_findings(void)
 static unsigned count_kind(unsigned kind)
 {
     unsigned n = 0;
-    for (size_t i = 0; i < S.m.nfindings; i++)
-        n += S.m.findings[i].kind == kind;
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        n += S.a.findings.v[i].kind == kind;
     return n;
 }
 
@@ -335,9 +336,9 @@ static const struct et_finding *the(unsigned kind)
         dump_findings();
         fail_msg("expected exactly one %s finding, got %u", et_finding_kind_name(kind), count_kind(kind));
     }
-    for (size_t i = 0; i < S.m.nfindings; i++)
-        if (S.m.findings[i].kind == kind)
-            return &S.m.findings[i];
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        if (S.a.findings.v[i].kind == kind)
+            return &S.a.findings.v[i];
     return NULL;
 }
 
@@ -351,9 +352,9 @@ static void assert_none(unsigned kind)
 
 static void assert_no_findings(void)
 {
-    if (S.m.nfindings) {
+    if (S.a.findings.n) {
         dump_findings();
-        fail_msg("expected no findings, got %zu", S.m.nfindings);
+        fail_msg("expected no findings, got %zu", S.a.findings.n);
     }
 }
 
@@ -368,13 +369,13 @@ static void assert_procs_(const struct et_finding *f, const struct pr *want, uns
 {
     bool ok = f->nprocs == n;
     for (unsigned i = 0; ok && i < n; i++) {
-        const struct et_proc *p = &S.m.procs[f->procs[i]];
+        const struct et_proc *p = &S.a.model.procs[f->procs[i]];
         ok = p->pid == want[i].pid && p->start_time == want[i].st;
     }
     if (!ok) {
         for (unsigned i = 0; i < f->nprocs; i++)
-            print_message("  procs[%u] = %u/%llu\n", i, S.m.procs[f->procs[i]].pid,
-                          (unsigned long long)S.m.procs[f->procs[i]].start_time);
+            print_message("  procs[%u] = %u/%llu\n", i, S.a.model.procs[f->procs[i]].pid,
+                          (unsigned long long)S.a.model.procs[f->procs[i]].start_time);
         fail_msg("%s names the wrong processes: %s", et_finding_kind_name(f->kind), f->message);
     }
 }
@@ -383,8 +384,8 @@ static void assert_procs_(const struct et_finding *f, const struct pr *want, uns
 
 static int32_t index_of(struct pr p)
 {
-    for (size_t i = 0; i < S.m.nprocs; i++)
-        if (S.m.procs[i].pid == p.pid && S.m.procs[i].start_time == p.st)
+    for (size_t i = 0; i < S.a.model.nprocs; i++)
+        if (S.a.model.procs[i].pid == p.pid && S.a.model.procs[i].start_time == p.st)
             return (int32_t)i;
     fail_msg("no process %u/%llu in the model", p.pid, (unsigned long long)p.st);
     return ET_NO_PROC;
@@ -392,7 +393,7 @@ static int32_t index_of(struct pr p)
 
 static const struct et_proc *proc(struct pr p)
 {
-    return &S.m.procs[index_of(p)];
+    return &S.a.model.procs[index_of(p)];
 }
 
 /* ---- zombie -------------------------------------------------------------------------- */
@@ -420,7 +421,7 @@ static void zombie_reaped_after_the_threshold(void **state)
     assert_procs(f, KID, SH);
     assert_says(f, "200 (sleep 1) exited at +3.000000 and stayed a zombie for 1.1 s, until its parent 100 (sh -c job) "
                    "reaped it at +4.100000");
-    assert_int_equal(S.m.nfindings, 1);
+    assert_int_equal(S.a.findings.n, 1);
 }
 
 static void zombie_reaped_within_the_threshold(void **state)
@@ -535,7 +536,7 @@ static void unreaped_at_exit_lists_the_children_left_running(void **state)
     assert_says(f, "100 (sh -c job) exited at +3.000000 without waiting for 2 children it started: 200 (sleep 100), "
                    "300 (sleep 200)");
     assert_true(proc(PR(200))->flags & ET_PF_ORPHANED);
-    assert_int_equal(S.m.nfindings, 1);
+    assert_int_equal(S.a.findings.n, 1);
 }
 
 static void unreaped_at_exit_not_reported_when_the_parent_waited(void **state)
@@ -1631,7 +1632,7 @@ static void untraced_child_that_wrote_nothing(void **state)
     const struct et_finding *f = the(ET_FK_UNTRACED);
     assert_says(f, "200 (sh -c job), started by 100 (sh -c job) at +2.000000, wrote no records");
     assert_int_equal(f->nprocs, 1);
-    const struct et_proc *p = &S.m.procs[f->procs[0]];
+    const struct et_proc *p = &S.a.model.procs[f->procs[0]];
     assert_int_equal(p->pid, 200);
     assert_true(p->flags & ET_PF_PLACEHOLDER);
     assert_int_equal(p->parent, index_of(SH));
@@ -1644,16 +1645,16 @@ static void untraced_parent_gets_a_placeholder(void **state)
     ev_start(.p = KID, .ppid = 50, .ts = MS(1000), .cmd = "worker");
     ev_exit(KID, MS(2000), 0);
     build();
-    assert_int_equal(S.m.nprocs, 2);
+    assert_int_equal(S.a.model.nprocs, 2);
     int32_t parent = proc(KID)->parent;
     assert_int_not_equal(parent, ET_NO_PROC);
-    assert_int_equal(S.m.procs[parent].pid, 50);
-    assert_true(S.m.procs[parent].flags & ET_PF_PLACEHOLDER);
-    assert_false(S.m.procs[parent].flags & ET_PF_TRACED);
+    assert_int_equal(S.a.model.procs[parent].pid, 50);
+    assert_true(S.a.model.procs[parent].flags & ET_PF_PLACEHOLDER);
+    assert_false(S.a.model.procs[parent].flags & ET_PF_TRACED);
     const struct et_finding *f = the(ET_FK_UNTRACED);
     assert_int_equal(f->procs[0], parent);
     assert_says(f, "pid 50, the parent of 200 (worker), is not traced");
-    assert_int_equal(S.m.nfindings, 1);
+    assert_int_equal(S.a.findings.n, 1);
 }
 
 /* Started by init (or reparented to it before starting): no placeholder. */
@@ -1663,7 +1664,7 @@ static void untraced_not_reported_for_a_child_of_init(void **state)
     ev_start(.p = KID, .ppid = 1, .ts = MS(1000), .cmd = "worker");
     ev_exit(KID, MS(2000), 0);
     build();
-    assert_int_equal(S.m.nprocs, 1);
+    assert_int_equal(S.a.model.nprocs, 1);
     assert_int_equal(proc(KID)->parent, ET_NO_PROC);
     assert_no_findings();
 }
@@ -1685,7 +1686,7 @@ static void pid_reuse_keeps_processes_apart(void **state)
     ev_exit(second, MS(6000), 0);
     ev_wait(other, MS(5500), MS(6100), second.pid, KILLED(SIGTERM));
     build();
-    assert_int_equal(S.m.nprocs, 4);
+    assert_int_equal(S.a.model.nprocs, 4);
     const struct et_proc *a = proc(first), *b = proc(second);
     assert_int_equal(a->parent, index_of(SH));
     assert_int_equal(b->parent, index_of(other));
@@ -1699,8 +1700,8 @@ static void pid_reuse_keeps_processes_apart(void **state)
     assert_int_equal(a->exit_code, 3);
     assert_int_equal(b->end_how, ET_END_KILLED);
     assert_int_equal(b->term_signal, SIGTERM);
-    assert_int_equal(S.m.procs[index_of(SH)].first_child, index_of(first));
-    assert_int_equal(S.m.procs[index_of(first)].next_sibling, ET_NO_PROC);
+    assert_int_equal(S.a.model.procs[index_of(SH)].first_child, index_of(first));
+    assert_int_equal(S.a.model.procs[index_of(first)].next_sibling, ET_NO_PROC);
     assert_no_findings();
 }
 
@@ -1718,7 +1719,7 @@ static void pid_reuse_by_the_same_parent(void **state)
     ev_exit(second, MS(6000), 0);
     ev_wait(SH, MS(5500), MS(6100), second.pid, EXITED(0));
     build();
-    assert_int_equal(S.m.nprocs, 3);
+    assert_int_equal(S.a.model.nprocs, 3);
     assert_int_equal(proc(first)->reap_ts, MS(3100));
     assert_int_equal(proc(second)->reap_ts, MS(6100));
     assert_int_equal(proc(second)->begin_ts, MS(5000));
@@ -1737,7 +1738,7 @@ static void child_start_before_the_parents_fork_record_in_the_stream(void **stat
     ev_exit(KID, MS(3000), 0);
     ev_wait(SH, MS(2500), MS(3100), KID.pid, EXITED(0));
     build();
-    assert_int_equal(S.m.nprocs, 2);
+    assert_int_equal(S.a.model.nprocs, 2);
     assert_int_equal(proc(KID)->parent, index_of(SH));
     assert_non_null(proc(KID)->created_by);
     assert_int_equal(proc(KID)->reaper, index_of(SH));
@@ -1755,7 +1756,7 @@ static void child_start_stamped_before_the_parents_fork(void **state)
     ev_exit(KID, MS(3000), 0);
     ev_wait(SH, MS(2500), MS(3100), KID.pid, EXITED(0));
     build();
-    assert_int_equal(S.m.nprocs, 2);
+    assert_int_equal(S.a.model.nprocs, 2);
     assert_int_equal(proc(KID)->parent, index_of(SH));
     assert_int_equal(proc(KID)->reaper, index_of(SH));
     assert_no_findings();
@@ -1774,7 +1775,7 @@ static void one_process_across_several_runs(void **state)
     new_run(SH);
     ev_wait(SH, MS(2500), MS(3100), KID.pid, EXITED(0));
     build();
-    assert_int_equal(S.m.nprocs, 3);
+    assert_int_equal(S.a.model.nprocs, 3);
     assert_int_equal(proc(KID)->reaper, index_of(SH));
     assert_int_equal(proc(PR(300))->parent, index_of(SH));
 }

@@ -29,6 +29,7 @@
 
 #include "findings.h"
 #include "model.h"
+#include "rules.h"
 #include "reader.h"
 #include "report.h"
 #include "snapshot.h"
@@ -597,7 +598,7 @@ static struct sim {
     struct et_writer snap_writer;
     struct et_thresholds th;
     struct et_trace t;
-    struct et_model m;
+    struct et_analysis a;
     bool built;
 } S;
 
@@ -628,7 +629,7 @@ static int sim_teardown(void **state)
 {
     (void)state;
     if (S.built)
-        et_model_free(&S.m);
+        et_analysis_free(&S.a);
     munmap(S.map, (size_t)S.size);
     unlink(S.path);
     rmdir(S.dir);
@@ -813,15 +814,15 @@ static void build(void)
 {
     assert_int_equal(((struct et_file_header *)S.map)->records_dropped, 0);
     assert_int_equal(et_trace_from_buffer(&S.t, S.map, (size_t)S.size), 0);
-    assert_int_equal(et_model_build(&S.m, &S.t, &S.th), 0);
+    assert_int_equal(et_analyze(&S.a, &S.t, &S.th), 0);
     S.built = true;
     assert_int_equal(S.t.problems, 0);
 }
 
 static void dump_findings(void)
 {
-    for (size_t i = 0; i < S.m.nfindings; i++) {
-        const struct et_finding *f = &S.m.findings[i];
+    for (size_t i = 0; i < S.a.findings.n; i++) {
+        const struct et_finding *f = &S.a.findings.v[i];
         print_message("  finding %zu: %s %s: %s\n", i, et_finding_kind_name(f->kind), et_severity_name(f->severity),
                       f->message);
     }
@@ -830,8 +831,8 @@ static void dump_findings(void)
 static unsigned count_kind(unsigned kind)
 {
     unsigned n = 0;
-    for (size_t i = 0; i < S.m.nfindings; i++)
-        n += S.m.findings[i].kind == kind;
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        n += S.a.findings.v[i].kind == kind;
     return n;
 }
 
@@ -841,9 +842,9 @@ static const struct et_finding *the(unsigned kind)
         dump_findings();
         fail_msg("expected exactly one %s finding, got %u", et_finding_kind_name(kind), count_kind(kind));
     }
-    for (size_t i = 0; i < S.m.nfindings; i++)
-        if (S.m.findings[i].kind == kind)
-            return &S.m.findings[i];
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        if (S.a.findings.v[i].kind == kind)
+            return &S.a.findings.v[i];
     return NULL;
 }
 
@@ -857,9 +858,9 @@ static void assert_none(unsigned kind)
 
 static void assert_no_findings(void)
 {
-    if (S.m.nfindings) {
+    if (S.a.findings.n) {
         dump_findings();
-        fail_msg("expected no findings, got %zu", S.m.nfindings);
+        fail_msg("expected no findings, got %zu", S.a.findings.n);
     }
 }
 
@@ -879,13 +880,13 @@ static void assert_procs_(const struct et_finding *f, const struct pr *want, uns
 {
     bool ok = f->nprocs == n;
     for (unsigned i = 0; ok && i < n; i++) {
-        const struct et_proc *p = &S.m.procs[f->procs[i]];
+        const struct et_proc *p = &S.a.model.procs[f->procs[i]];
         ok = p->pid == want[i].pid && p->start_time == want[i].st;
     }
     if (!ok) {
         for (unsigned i = 0; i < f->nprocs; i++)
-            print_message("  procs[%u] = %u/%llu\n", i, S.m.procs[f->procs[i]].pid,
-                          (unsigned long long)S.m.procs[f->procs[i]].start_time);
+            print_message("  procs[%u] = %u/%llu\n", i, S.a.model.procs[f->procs[i]].pid,
+                          (unsigned long long)S.a.model.procs[f->procs[i]].start_time);
         fail_msg("%s names the wrong processes: %s", et_finding_kind_name(f->kind), f->message);
     }
 }
@@ -1033,7 +1034,7 @@ static void only_the_latest_snapshot_counts(void **state)
          .ends = ENDS(WR(1, PIPE)));
     snap_write(MS(4000), ET_SNAP_REQUESTED);
     build();
-    assert_int_equal(S.m.snapshot, 2);
+    assert_int_equal(S.a.model.snapshot, 2);
     assert_no_findings();
 }
 
@@ -1118,9 +1119,9 @@ static void blocked_on_held_pipe_two_holders(void **state)
     const struct et_finding *f = the(ET_FK_BLOCKED_ON_HELD_PIPE);
     /* The reader first, then the holders (in the model's order). */
     assert_int_equal(f->nprocs, 3);
-    assert_int_equal(S.m.procs[f->procs[0]].pid, P.pid);
-    assert_true((S.m.procs[f->procs[1]].pid == G.pid && S.m.procs[f->procs[2]].pid == H.pid) ||
-                (S.m.procs[f->procs[1]].pid == H.pid && S.m.procs[f->procs[2]].pid == G.pid));
+    assert_int_equal(S.a.model.procs[f->procs[0]].pid, P.pid);
+    assert_true((S.a.model.procs[f->procs[1]].pid == G.pid && S.a.model.procs[f->procs[2]].pid == H.pid) ||
+                (S.a.model.procs[f->procs[1]].pid == H.pid && S.a.model.procs[f->procs[2]].pid == G.pid));
     assert_says(f, "held only by processes it did not give it to: ");
     assert_says(f, "300 (sleep 30), which inherited it (fd 1) from 200 (sh -c sleep_30_&)");
     assert_says(f, "400 (sleep 30), which holds a copy at fd 4 it was not meant to have, and is in pause");
@@ -1209,8 +1210,8 @@ static void child_reading_stdin_from_a_waiting_parent(void **state)
     snap_write(MS(5000), ET_SNAP_HANG);
     build();
     dump_findings();
-    for (size_t i = 0; i < S.m.nfindings; i++) {
-        const struct et_finding *f = &S.m.findings[i];
+    for (size_t i = 0; i < S.a.findings.n; i++) {
+        const struct et_finding *f = &S.a.findings.v[i];
         assert_does_not_say(f, "it was not meant to have");
         assert_does_not_say(f, "it did not give it to");
     }
@@ -1282,9 +1283,9 @@ static void wait_chain(uint64_t p_wait_since, bool g_blocked)
 
 static const struct et_finding *stuck_wait_of(struct pr waiter)
 {
-    for (size_t i = 0; i < S.m.nfindings; i++) {
-        const struct et_finding *f = &S.m.findings[i];
-        if (f->kind == ET_FK_STUCK_WAIT && f->nprocs && S.m.procs[f->procs[0]].pid == waiter.pid)
+    for (size_t i = 0; i < S.a.findings.n; i++) {
+        const struct et_finding *f = &S.a.findings.v[i];
+        if (f->kind == ET_FK_STUCK_WAIT && f->nprocs && S.a.model.procs[f->procs[0]].pid == waiter.pid)
             return f;
     }
     dump_findings();
@@ -1449,8 +1450,8 @@ static void live_zombie_not_for_what_the_interrupt_killed(void **state)
     ev_reaped(LAUNCHER, MS(4001), P, SIGINT, ET_REAPED_COMMAND);
     ev_reaped(LAUNCHER, MS(4002), C, 0, ET_REAPED_ORPHAN);
     build();
-    for (size_t i = 0; i < S.m.nfindings; i++)
-        assert_does_not_say(&S.m.findings[i], "18446744073");
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        assert_does_not_say(&S.a.findings.v[i], "18446744073");
     if (count_kind(ET_FK_ZOMBIE)) {
         dump_findings();
         fail_msg("processes killed by the interrupt, or orphaned to exectrace, are reported as zombies");
@@ -1529,9 +1530,9 @@ static void snapshot_record_round_trip(void **state)
 
     build();
     const struct et_proc *p = NULL;
-    for (size_t i = 0; i < S.m.nprocs; i++)
-        if (S.m.procs[i].pid == 100)
-            p = &S.m.procs[i];
+    for (size_t i = 0; i < S.a.model.nprocs; i++)
+        if (S.a.model.procs[i].pid == 100)
+            p = &S.a.model.procs[i];
     assert_non_null(p);
     assert_int_equal(p->start_time, 10001);
     assert_non_null(p->snap);

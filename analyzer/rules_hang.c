@@ -17,9 +17,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "findings.h"
 #include "names.h"
-#include "output.h"
+#include "rules_common.h"
 
 #define CHAIN_MAX 6
 /* A zombie at a snapshot, whose parent is not in a wait for it, is
@@ -36,7 +35,8 @@ struct live {
 };
 
 struct graph {
-    struct et_model *m;
+    const struct et_model *m;
+    struct et_rule_context *rc;
     struct live *v;
     size_t n;
 };
@@ -77,35 +77,32 @@ static int holds(const struct live *l, uint64_t inode, uint32_t end)
 
 static bool is_read(int nr)
 {
-    return nr == SYS_read || nr == SYS_readv || nr == SYS_pread64;
+    return nr == ET_SYS_read || nr == ET_SYS_readv || nr == ET_SYS_pread64;
 }
 
 static bool is_write(int nr)
 {
-    return nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64;
+    return nr == ET_SYS_write || nr == ET_SYS_writev || nr == ET_SYS_pwrite64;
 }
 
 static bool is_wait(int nr)
 {
-    return nr == SYS_wait4 || nr == SYS_waitid;
+    return nr == ET_SYS_wait4 || nr == ET_SYS_waitid;
 }
 
 /* Idle in an event loop: a pipe it holds the read end of may be what it
  * waits for. */
 static bool is_idle_poll(int nr)
 {
-    return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_poll || nr == SYS_ppoll ||
-           nr == SYS_select || nr == SYS_pselect6 || nr == SYS_futex
-#ifdef SYS_epoll_pwait2
-           || nr == SYS_epoll_pwait2
-#endif
-        ;
+    return nr == ET_SYS_epoll_wait || nr == ET_SYS_epoll_pwait || nr == ET_SYS_poll || nr == ET_SYS_ppoll ||
+           nr == ET_SYS_select || nr == ET_SYS_pselect6 || nr == ET_SYS_futex
+           || nr == ET_SYS_epoll_pwait2;
 }
 
 /* Could this wait, blocked with these arguments, reap child c? */
 static bool wait_targets(const struct et_snapshot_thread *t, const struct et_proc *c)
 {
-    if (t->syscall == SYS_wait4) {
+    if (t->syscall == ET_SYS_wait4) {
         int32_t pid = (int32_t)t->args[0];
         return pid == -1 || (pid > 0 && (uint32_t)pid == c->pid) || (pid == 0) || (pid < -1 && 0u - (uint32_t)pid == c->pgid);
     }
@@ -115,14 +112,7 @@ static bool wait_targets(const struct et_snapshot_thread *t, const struct et_pro
            idtype == P_PIDFD;
 }
 
-static const char *label(const struct graph *g, int32_t proc, char *buf, size_t len)
-{
-    return et_proc_label(g->m, proc, buf, len);
-}
 
-#define LABEL(g, i) label((g), (i), (char[256]){0}, 256)
-
-#define WHEN(m, ts) ET_WHEN((m)->trace->hdr->anchor_monotonic_ns, (ts))
 
 /* "read(fd 3, pipe:[4711] read end)" */
 static void describe_call(const struct live *l, const struct et_snapshot_thread *t, char *buf, size_t len)
@@ -146,11 +136,11 @@ static void describe_call(const struct live *l, const struct et_snapshot_thread 
         snprintf(buf, len, "%s(fd %d)", name, (int)t->args[0]);
         return;
     }
-    if (t->syscall == SYS_wait4) {
+    if (t->syscall == ET_SYS_wait4) {
         snprintf(buf, len, "wait4(%d)", (int)t->args[0]);
         return;
     }
-    if (t->syscall == SYS_waitid) {
+    if (t->syscall == ET_SYS_waitid) {
         snprintf(buf, len, "waitid(%s, %d)", et_idtype_name((int)t->args[0]), (int)t->args[1]);
         return;
     }
@@ -172,23 +162,9 @@ static const struct et_snapshot_thread *main_block(const struct live *l)
     return l->b->thread_count ? &l->threads[0] : NULL;
 }
 
-__attribute__((format(printf, 5, 6))) static struct et_finding *add(struct et_model *m, uint16_t kind,
-                                                                    uint8_t severity, uint64_t ts, const char *fmt,
-                                                                    ...)
-{
-    char *msg = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        m->out_of_memory = true;
-        return NULL;
-    }
-    struct et_finding *f = et_model_add_finding(m, kind, severity, ts, msg);
-    free(msg);
-    return f;
-}
+/* A finding about `subject`, from this snapshot. */
+#define ADD(g, kind, severity, subject, ...) \
+    et_findings_add((g)->rc->out, (kind), (severity), (g)->m->snapshot_ts, (subject), __VA_ARGS__)
 
 static int32_t pipe_creator(const struct et_model *m, uint64_t inode, const struct et_record **created);
 
@@ -218,7 +194,7 @@ static void how_it_got_it(const struct graph *g, int32_t holder, int32_t reader,
         if (v->flags & ET_PF_ENDED)
             snprintf(ended, sizeof(ended), ", which %s at %s", v->end_how == ET_END_KILLED ? "was killed" : "ended",
                      WHEN(m, v->end_ts));
-        snprintf(buf, len, "inherited it (fd %d) from %s%s", fd, LABEL(g, via), ended);
+        snprintf(buf, len, "inherited it (fd %d) from %s%s", fd, LABEL(g->m, via), ended);
     } else if (fd >= 3) {
         snprintf(buf, len, "holds a copy at fd %d it was not meant to have", fd);
     } else {
@@ -244,7 +220,7 @@ static int32_t pipe_creator(const struct et_model *m, uint64_t inode, const stru
 static void check_pipe_reader(struct graph *g, const struct live *r, const struct et_snapshot_thread *t,
                               const struct et_pipe_end *end, bool idle)
 {
-    struct et_model *m = g->m;
+    const struct et_model *m = g->m;
     uint64_t inode = end->inode;
     const struct et_record *created;
     pipe_creator(m, inode, &created);
@@ -253,10 +229,10 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
     if (self >= 0) {
         if (idle)
             return; /* an event loop's own self-pipe, most likely */
-        struct et_finding *f = add(m, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR, m->snapshot_ts,
+        struct et_finding *f = ADD(g, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR, r->proc,
                                    "%s is blocked reading pipe:[%" PRIu64 "] (fd %d) whose write end it holds itself "
                                    "(fd %d): the read can never see end-of-file",
-                                   LABEL(g, r->proc), inode, end->fd, self);
+                                   LABEL(g->m, r->proc), inode, end->fd, self);
         if (f) {
             et_finding_add_proc(f, r->proc);
             et_finding_add_evidence(f, created);
@@ -278,11 +254,11 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
             char rcall[160], wcall[160];
             describe_call(r, t, rcall, sizeof(rcall));
             describe_call(h, &h->threads[k], wcall, sizeof(wcall));
-            struct et_finding *f = add(
-                m, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, m->snapshot_ts,
+            struct et_finding *f = ADD(
+                g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, h->proc,
                 "%s is blocked in %s, waiting for %s to exit; %s is blocked in %s, waiting for end-of-file, which "
                 "only comes when %u closes its write end of pipe:[%" PRIu64 "] (fd %d). Neither can go on",
-                LABEL(g, h->proc), wcall, LABEL(g, r->proc), LABEL(g, r->proc), rcall, m->procs[h->proc].pid, inode,
+                LABEL(g->m, h->proc), wcall, LABEL(g->m, r->proc), LABEL(g->m, r->proc), rcall, m->procs[h->proc].pid, inode,
                 holds(h, inode, ET_PIPE_WRITE));
             if (f) {
                 et_finding_add_proc(f, h->proc);
@@ -315,7 +291,7 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
         if (ht)
             describe_call(h, ht, doing, sizeof(doing));
         int n = snprintf(holders + used, sizeof(holders) - used, "%s%s, which %s, and is %s%s", used ? "; " : "",
-                         LABEL(g, h->proc), how, ht && ht->syscall >= 0 ? "in " : "", doing);
+                         LABEL(g->m, h->proc), how, ht && ht->syscall >= 0 ? "in " : "", doing);
         if (n > 0 && (size_t)n < sizeof(holders) - used)
             used += (size_t)n;
         count++;
@@ -327,11 +303,11 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
         return;
     char call[160];
     describe_call(r, t, call, sizeof(call));
-    struct et_finding *f = add(
-        m, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR, m->snapshot_ts,
+    struct et_finding *f = ADD(
+        g, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR, r->proc,
         "%s is %s %s%s waiting for end-of-file on pipe:[%" PRIu64 "], but its write end is held only by %s it "
         "did not give it to: %s%s",
-        LABEL(g, r->proc), idle ? "idle in" : "blocked in", call, idle ? ", holding the read end and likely" : "",
+        LABEL(g->m, r->proc), idle ? "idle in" : "blocked in", call, idle ? ", holding the read end and likely" : "",
         inode, count == 1 ? "a process" : "processes", holders,
         idle ? " (likely, not certain: an idle event loop is how Go and Node wait for a pipe)" : "");
     if (!f)
@@ -402,7 +378,7 @@ static int32_t waited_towards(const struct graph *g, const struct live *reader, 
 
 static bool check_writer(struct graph *g, const struct live *w, const struct et_snapshot_thread *t)
 {
-    struct et_model *m = g->m;
+    const struct et_model *m = g->m;
     const struct et_pipe_end *end = pipe_at(w, (int)t->args[0]);
     if (!end || !(end->flags & ET_PIPE_WRITE))
         return false;
@@ -446,21 +422,21 @@ static bool check_writer(struct graph *g, const struct live *w, const struct et_
     /* "X to exit" or "X to exit, which waits for Y, ...": who stands
      * between the waiter and the writer. */
     char between[512];
-    size_t used = (size_t)snprintf(between, sizeof(between), "%s to exit", LABEL(g, awaited));
+    size_t used = (size_t)snprintf(between, sizeof(between), "%s to exit", LABEL(g->m, awaited));
     int32_t via[CHAIN_MAX];
     int nvia = 0;
     for (int32_t c = w->proc; c != awaited && c != ET_NO_PROC && nvia < CHAIN_MAX; c = m->procs[c].parent)
         via[nvia++] = c;
     for (int k = nvia; k-- > 0 && used < sizeof(between);)
         used += (size_t)snprintf(between + used, sizeof(between) - used, ", which waits for %s",
-                                 LABEL(g, via[k]));
+                                 LABEL(g->m, via[k]));
     const struct et_record *created;
     pipe_creator(m, end->inode, &created);
     struct et_finding *f =
-        add(m, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, m->snapshot_ts,
+        ADD(g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, waiter->proc,
             "%s is blocked in %s, waiting for %s; %s is blocked in %s: pipe:[%" PRIu64 "] is full, and "
             "the only process that would read it is waiting instead of reading. Neither can go on",
-            LABEL(g, waiter->proc), rcall, between, LABEL(g, w->proc), wcall, end->inode);
+            LABEL(g->m, waiter->proc), rcall, between, LABEL(g->m, w->proc), wcall, end->inode);
     if (!f)
         return true;
     et_finding_add_proc(f, waiter->proc);
@@ -501,14 +477,14 @@ static bool chain(const struct graph *g, const struct live *l, char *buf, size_t
     size_t used = strlen(buf);
     for (unsigned k = 0; k < depth; k++) {
         if (seen[k] == l) {
-            snprintf(buf + used, len - used, " -> back to %s: a cycle", LABEL(g, l->proc));
+            snprintf(buf + used, len - used, " -> back to %s: a cycle", LABEL(g->m, l->proc));
             return true;
         }
     }
-    snprintf(buf + used, len - used, "%s%s (state %c%s%s)", depth ? " -> " : "", LABEL(g, l->proc), state,
+    snprintf(buf + used, len - used, "%s%s (state %c%s%s)", depth ? " -> " : "", LABEL(g->m, l->proc), state,
              call[0] && t->syscall >= 0 ? ", in " : "", t && t->syscall >= 0 ? call : "");
     /* Running, or sleeping on a clock: it will get on by itself. */
-    if (!blocked(l) || t->syscall == SYS_nanosleep || t->syscall == SYS_clock_nanosleep)
+    if (!blocked(l) || t->syscall == ET_SYS_nanosleep || t->syscall == ET_SYS_clock_nanosleep)
         return false;
     if (depth >= CHAIN_MAX)
         return true;
@@ -548,18 +524,11 @@ static bool awaited_by_parent(const struct graph *g, const struct live *p)
     return false;
 }
 
-static bool in_a_deadlock(const struct et_model *m, int32_t proc)
-{
-    for (size_t i = 0; i < m->nfindings; i++)
-        if (m->findings[i].kind == ET_FK_PIPE_DEADLOCK && m->findings[i].nprocs && m->findings[i].procs[0] == proc)
-            return true;
-    return false;
-}
 
 static void check_wait(struct graph *g, const struct live *p, const struct et_snapshot_thread *t)
 {
-    struct et_model *m = g->m;
-    if (in_a_deadlock(m, p->proc) || awaited_by_parent(g, p))
+    const struct et_model *m = g->m;
+    if (et_findings_about(g->rc->out, ET_FK_PIPE_DEADLOCK, p->proc) || awaited_by_parent(g, p))
         return;
     /* How long, from the wait's entry record when the waiter is traced.  No
      * threshold: the snapshot was taken because the run was declared hung. */
@@ -585,8 +554,8 @@ static void check_wait(struct graph *g, const struct live *p, const struct et_sn
             snprintf(since, sizeof(since), "since before the trace began");
         else
             snprintf(since, sizeof(since), "since before the snapshot (it is not traced: how long is unknown)");
-        struct et_finding *f = add(m, ET_FK_STUCK_WAIT, ET_SEV_WARNING, m->snapshot_ts,
-                                   "%s has been in %s %s, on a child that is itself stuck: %s", LABEL(g, p->proc),
+        struct et_finding *f = ADD(g, ET_FK_STUCK_WAIT, ET_SEV_WARNING, p->proc,
+                                   "%s has been in %s %s, on a child that is itself stuck: %s", LABEL(g->m, p->proc),
                                    call, since, path);
         if (!f)
             return;
@@ -603,12 +572,9 @@ static void check_wait(struct graph *g, const struct live *p, const struct et_sn
 
 static void check_live_zombie(struct graph *g, const struct live *z)
 {
-    struct et_model *m = g->m;
-    for (size_t i = 0; i < m->nfindings; i++)
-        if (m->findings[i].kind == ET_FK_ZOMBIE)
-            for (uint32_t k = 0; k < m->findings[i].nprocs; k++)
-                if (m->findings[i].procs[k] == z->proc)
-                    return; /* already told from the trace */
+    const struct et_model *m = g->m;
+    if (et_findings_involving(g->rc->out, ET_FK_ZOMBIE, z->proc))
+        return; /* already told from the trace */
     const struct et_proc *p = &m->procs[z->proc];
     /* Its parent now is the kernel's (it may have been reparented): that one
      * must be alive, not a zombie itself, and not exectrace, which reaps at
@@ -621,11 +587,10 @@ static void check_live_zombie(struct graph *g, const struct live *z)
         return;
     int32_t parent = kp->proc;
     /* A parent stuck on a pipe cannot reap: that is already the finding. */
-    for (size_t i = 0; i < m->nfindings; i++)
-        if ((m->findings[i].kind == ET_FK_BLOCKED_ON_HELD_PIPE || m->findings[i].kind == ET_FK_PIPE_DEADLOCK ||
-             m->findings[i].kind == ET_FK_SELF_HELD_PIPE) &&
-            m->findings[i].nprocs && m->findings[i].procs[0] == parent)
-            return;
+    const struct et_findings *found = g->rc->out;
+    if (et_findings_about(found, ET_FK_BLOCKED_ON_HELD_PIPE, parent) ||
+        et_findings_about(found, ET_FK_PIPE_DEADLOCK, parent) || et_findings_about(found, ET_FK_SELF_HELD_PIPE, parent))
+        return;
     /* A parent blocked in a wait for it is about to reap it. */
     for (unsigned k = 0; k < kp->b->thread_count; k++)
         if (is_wait(kp->threads[k].syscall) && wait_targets(&kp->threads[k], p))
@@ -635,7 +600,7 @@ static void check_live_zombie(struct graph *g, const struct live *z)
         /* How long it has been a zombie.  The snapshot shows the parent is
          * not reaping it, so a tenth of a second is enough (less, when
          * --zombie-ms says so): a reap still to come would have come. */
-        uint64_t enough = m->thresholds.zombie_ns < LIVE_ZOMBIE_NS ? m->thresholds.zombie_ns : LIVE_ZOMBIE_NS;
+        uint64_t enough = g->rc->th->zombie_ns < LIVE_ZOMBIE_NS ? g->rc->th->zombie_ns : LIVE_ZOMBIE_NS;
         if (p->end_ts > m->snapshot_ts || m->snapshot_ts - p->end_ts < enough)
             return;
         snprintf(since, sizeof(since), "for %s, since it %s at %s", ET_DURATION(m->snapshot_ts - p->end_ts),
@@ -645,9 +610,9 @@ static void check_live_zombie(struct graph *g, const struct live *z)
         snprintf(since, sizeof(since), "(since when is not recorded)");
     }
     struct et_finding *f =
-        add(m, ET_FK_ZOMBIE, ET_SEV_WARNING, m->snapshot_ts, "%s is a zombie at the snapshot %s: its parent %s has "
+        ADD(g, ET_FK_ZOMBIE, ET_SEV_WARNING, z->proc, "%s is a zombie at the snapshot %s: its parent %s has "
                                                              "not reaped it",
-            LABEL(g, z->proc), since, LABEL(g, parent));
+            LABEL(g->m, z->proc), since, LABEL(g->m, parent));
     if (!f)
         return;
     et_finding_add_proc(f, z->proc);
@@ -656,11 +621,12 @@ static void check_live_zombie(struct graph *g, const struct live *z)
     et_finding_add_evidence(f, z->rec);
 }
 
-void et_hang_rules(struct et_model *m)
+static void hang_on_snapshot(struct et_rule_context *rc)
 {
-    struct graph g = {m, calloc(m->nprocs ? m->nprocs : 1, sizeof(struct live)), 0};
+    const struct et_model *m = rc->m;
+    struct graph g = {m, rc, calloc(m->nprocs ? m->nprocs : 1, sizeof(struct live)), 0};
     if (!g.v) {
-        m->out_of_memory = true;
+        rc->out->out_of_memory = true;
         return;
     }
     for (size_t i = 0; i < m->nprocs; i++)
@@ -671,7 +637,7 @@ void et_hang_rules(struct et_model *m)
     bool *explained = calloc(g.n ? g.n : 1, sizeof(bool));
     if (!explained) {
         free(g.v);
-        m->out_of_memory = true;
+        rc->out->out_of_memory = true;
         return;
     }
     for (size_t i = 0; i < g.n; i++) {
@@ -722,3 +688,18 @@ void et_hang_rules(struct et_model *m)
     free(explained);
     free(g.v);
 }
+
+/* A snapshot that ends the trace: judged after what the trace itself says
+ * (this rule comes last in the table), so a zombie is told with the time
+ * the trace knows it exited. */
+static void hang_on_end(struct et_rule_context *rc)
+{
+    if (rc->m->snapshot && !rc->m->snapshot_told)
+        hang_on_snapshot(rc);
+}
+
+const struct et_rule et_rules_hang = {
+    .name = "hang",
+    .on_snapshot = hang_on_snapshot,
+    .on_end = hang_on_end,
+};
