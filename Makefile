@@ -28,7 +28,7 @@ ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-SHIM_C := shim/real.c shim/writer.c shim/procstat.c shim/image_kind.c shim/seize_request.c shim/life.c shim/pipe_table.c shim/fork.c \
+SHIM_C := shim/real.c shim/writer.c shim/procstat.c shim/image_kind.c shim/record.c shim/seize_request.c shim/life.c shim/pipe_table.c shim/fork.c \
           shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/group.c shim/stack.c
 SHIM_S := shim/vfork_x86_64.S
 SHIM_OBJ := $(SHIM_C:%.c=$(BUILD)/%.o) $(SHIM_S:%.S=$(BUILD)/%.o)
@@ -36,7 +36,7 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -fno-strict-aliasing
 
 # Code shared by the shim and the command (the launcher writes records too).
 COMMON_C := shim/writer.c shim/procstat.c shim/image_kind.c
-ANALYZER_C := analyzer/main.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
+ANALYZER_C := analyzer/main.c analyzer/commands.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
               analyzer/rules_hang.c analyzer/report.c analyzer/tree.c \

@@ -57,7 +57,7 @@ int et_parse_size(const char *s, uint64_t *out)
 int et_usage_error(const char *command, const char *message)
 {
     fprintf(stderr, "exectrace %s: %s (see 'exectrace %s --help')\n", command, message, command);
-    return 2;
+    return ET_EXIT_USAGE;
 }
 
 void et_report_trace_problem(const char *path, const struct et_trace *t)

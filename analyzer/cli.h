@@ -18,9 +18,25 @@
 #define ET_EXIT_CANNOT_EXECUTE 126
 #define ET_EXIT_NOT_FOUND 127
 
+/* What a command's option parser returns when it printed --help. */
+#define ET_HELP_SHOWN (-1000)
+
+/* The command table (commands.c): dispatches argv[1]. */
+int et_main(int argc, char **argv);
+/* A command's usage text: for --help on stdout (returns 0, or
+ * ET_EXIT_OUTPUT_FAILED), after a mistake on stderr (returns
+ * ET_EXIT_USAGE).  "" is the list of commands. */
+int et_help(const char *command);
+int et_bad_usage(const char *command);
+void et_show_usage(const char *command, FILE *f);
+
+/* Each command's usage text, beside its options. */
+extern const char et_usage_run[], et_usage_events[], et_usage_report[], et_usage_tree[], et_usage_snapshot[];
+
 int et_parse_long(const char *s, long min, long max, long *out);
 /* "64M", "1g", "65536": bytes.  0 or -1. */
 int et_parse_size(const char *s, uint64_t *out);
+/* "exectrace CMD: message (see 'exectrace CMD --help')": ET_EXIT_USAGE. */
 int et_usage_error(const char *command, const char *message);
 
 /* One line on stderr naming the first problem and its offset. */

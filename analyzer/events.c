@@ -236,16 +236,13 @@ size_t et_events_count_processes(const struct et_trace *t, const struct et_event
 
 /* ---- the command ------------------------------------------------------------ */
 
-static void events_usage(FILE *f)
-{
-    fputs("usage: exectrace events [--pid PID] [--json] [--stacks] FILE\n"
+const char et_usage_events[] =
+    "usage: exectrace events [--pid PID] [--json] [--stacks] FILE\n"
           "Prints every event of a trace, merged across processes in time order.\n"
           "  --pid PID   only the events of processes with this pid\n"
           "  --json      one JSON object per line\n"
           "  --stacks    each event's call site, resolved to function, file and\n"
-          "              line, and the objects each program loaded\n",
-          f);
-}
+          "              line, and the objects each program loaded\n";
 
 int et_cmd_events(int argc, char **argv)
 {
@@ -270,16 +267,13 @@ int et_cmd_events(int argc, char **argv)
             stacks = true;
             break;
         case 'h':
-            events_usage(stdout);
-            return 0;
+            return et_help("events");
         default:
-            events_usage(stderr);
-            return ET_EXIT_USAGE;
+            return et_bad_usage("events");
         }
     }
     if (optind != argc - 1) {
-        events_usage(stderr);
-        return ET_EXIT_USAGE;
+        return et_bad_usage("events");
     }
     const char *path = argv[optind];
 

@@ -32,11 +32,11 @@ struct report_options {
     int fail_on; /* lowest severity that makes the exit status 1; 3 = never */
     struct et_thresholds thresholds;
     int color;   /* -1 auto, 0 never, 1 always */
+    int help_status; /* --help was printed: this is the exit status */
 };
 
-static void report_usage(FILE *f)
-{
-    fputs("usage: exectrace report [--json] [--fail-on LEVEL] [--zombie-ms N] [--held-pipe-ms N]\n"
+const char et_usage_report[] =
+    "usage: exectrace report [--json] [--fail-on LEVEL] [--zombie-ms N] [--held-pipe-ms N]\n"
           "                        [--orphan-ms N] [--color WHEN] FILE\n"
           "Explains what went wrong between the processes of a trace, and how to fix it.\n"
           "  --json            one JSON document (see docs/report.schema.json)\n"
@@ -46,9 +46,7 @@ static void report_usage(FILE *f)
           "  --held-pipe-ms N  report end-of-file delayed this long by a held pipe (default 100)\n"
           "  --orphan-ms N     report descendants outliving a killed process by this long (default 100)\n"
           "  --color WHEN      auto (default: when stdout is a terminal and NO_COLOR is unset), always, never\n"
-          "Exit status: 0 nothing at or above --fail-on, 1 something was found, 2 usage or trace error.\n",
-          f);
-}
+          "Exit status: 0 nothing at or above --fail-on, 1 something was found, 2 usage or trace error.\n";
 
 /* ---- text ------------------------------------------------------------------------ */
 
@@ -423,16 +421,14 @@ static int parse_report_options(int argc, char **argv, struct report_options *o)
                 return et_usage_error("report", "--color takes auto, always or never");
             break;
         case 'h':
-            report_usage(stdout);
-            exit(0);
+            o->help_status = et_help("report");
+            return ET_HELP_SHOWN;
         default:
-            report_usage(stderr);
-            return ET_EXIT_USAGE;
+            return et_bad_usage("report");
         }
     }
     if (optind != argc - 1) {
-        report_usage(stderr);
-        return ET_EXIT_USAGE;
+        return et_bad_usage("report");
     }
     return 0;
 }
@@ -458,7 +454,7 @@ int et_cmd_report(int argc, char **argv)
     et_default_thresholds(&o.thresholds);
     int ret = parse_report_options(argc, argv, &o);
     if (ret)
-        return ret;
+        return ret == ET_HELP_SHOWN ? o.help_status : ret;
     const char *path = argv[optind];
 
     struct et_trace t;

@@ -83,9 +83,8 @@ struct launcher {
     char seize_name[64];
 };
 
-static void run_usage(FILE *f)
-{
-    fputs("usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q] [--] COMMAND [ARGS...]\n"
+const char et_usage_run[] =
+    "usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q] [--] COMMAND [ARGS...]\n"
           "Runs COMMAND with every process of its tree traced into FILE.\n"
           "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
           "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
@@ -99,9 +98,7 @@ static void run_usage(FILE *f)
           "                       these calls (Go, static binaries) are then not recorded\n"
           "Ctrl-C snapshots the tree before it goes down, and prints the report at the end.\n"
           "Exit status: COMMAND's (128+N if it was killed by signal N), 127 if COMMAND was not found,\n"
-          "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report.\n",
-          f);
-}
+          "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report.\n";
 
 static bool readable(const char *path)
 {
@@ -511,6 +508,7 @@ static void finish_header(struct launcher *l, const struct trace_counts *c)
     __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
 }
 
+/* 0, 1 when --help was asked for, -1 after a mistake it reported. */
 static int parse_run_options(int argc, char **argv, struct run_options *opt)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
@@ -564,10 +562,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
             opt->no_ptrace = true;
             break;
         case 'h':
-            run_usage(stdout);
-            exit(0);
+            return 1;
         default:
-            run_usage(stderr);
+            et_show_usage("run", stderr);
             return -1;
         }
     }
@@ -577,7 +574,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
     }
     if (optind >= argc) {
         fprintf(stderr, "exectrace run: no command given\n");
-        run_usage(stderr);
+        et_show_usage("run", stderr);
         return -1;
     }
     opt->command = argv + optind;
@@ -825,7 +822,10 @@ int et_cmd_run(int argc, char **argv)
 
 static int run_launcher(struct launcher *lp, int argc, char **argv)
 {
-    if (parse_run_options(argc, argv, &lp->opt) < 0)
+    int parsed = parse_run_options(argc, argv, &lp->opt);
+    if (parsed == 1)
+        return et_help("run");
+    if (parsed < 0)
         return ET_EXIT_RUN_FAILED;
     if (find_shim(lp) < 0 || create_trace(lp) < 0)
         return ET_EXIT_RUN_FAILED;

@@ -20,14 +20,11 @@
 #include "snapshot.h"
 #include "writer.h"
 
-static void snapshot_usage(FILE *f)
-{
-    fputs("usage: exectrace snapshot [--fail-on LEVEL] FILE\n"
+const char et_usage_snapshot[] =
+    "usage: exectrace snapshot [--fail-on LEVEL] FILE\n"
           "Snapshots the live process tree of a running `exectrace run` writing FILE: what each process\n"
           "is blocked in and the pipes it holds. Appends it to the trace and prints the report.\n"
-          "Exit status as for `exectrace report`.\n",
-          f);
-}
+          "Exit status as for `exectrace report`.\n";
 
 int et_cmd_snapshot(int argc, char **argv)
 {
@@ -44,16 +41,13 @@ int et_cmd_snapshot(int argc, char **argv)
                 return et_usage_error("snapshot", "--fail-on takes error, warning, info or never");
             break;
         case 'h':
-            snapshot_usage(stdout);
-            return 0;
+            return et_help("snapshot");
         default:
-            snapshot_usage(stderr);
-            return ET_EXIT_USAGE;
+            return et_bad_usage("snapshot");
         }
     }
     if (optind != argc - 1) {
-        snapshot_usage(stderr);
-        return ET_EXIT_USAGE;
+        return et_bad_usage("snapshot");
     }
     const char *path = argv[optind];
 

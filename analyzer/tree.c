@@ -18,13 +18,10 @@
 
 #define WIDTH 80
 
-static void tree_usage(FILE *f)
-{
-    fputs("usage: exectrace tree FILE\n"
+const char et_usage_tree[] =
+    "usage: exectrace tree FILE\n"
           "Shows the process tree of a trace: who started whom, what each ran, how it ended,\n"
-          "who reaped it and after how long.\n",
-          f);
-}
+          "who reaped it and after how long.\n";
 
 static void fmt_duration(uint64_t ns, char *buf, size_t len)
 {
@@ -194,15 +191,12 @@ int et_cmd_tree(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
         if (c == 'h') {
-            tree_usage(stdout);
-            return 0;
+            return et_help("tree");
         }
-        tree_usage(stderr);
-        return ET_EXIT_USAGE;
+        return et_bad_usage("tree");
     }
     if (optind != argc - 1) {
-        tree_usage(stderr);
-        return ET_EXIT_USAGE;
+        return et_bad_usage("tree");
     }
     const char *path = argv[optind];
     struct et_trace t;

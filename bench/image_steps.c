@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "image_steps.h"
 #include "sys.h"
 
 static uint64_t marks[ET_STEP_COUNT];

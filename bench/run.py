@@ -361,6 +361,11 @@ def measure_image_steps(args, scratch):
             "total": statistics.median(sum(r) for r in rows)}
 
 
+# What reads the synthetic traces: the report (model and rules), and the
+# events printer (decoder and emitters), which streams as the report does.
+ANALYZER_COMMANDS = [["report"], ["events"], ["events", "--json"]]
+
+
 def measure_analyzer(args, scratch):
     build = os.path.abspath(args.build)
     gen = os.path.join(build, "bench", "gen_trace")
@@ -373,34 +378,36 @@ def measure_analyzer(args, scratch):
         trace = os.path.join(scratch, f"synthetic-{events}.trace")
         log(f"analyzer: writing a synthetic trace of {events} events over {procs} processes")
         written = int(run_out([gen, trace, str(events), str(procs)]).splitlines()[-1])
-        runs = []
-        for rnd in range(args.rounds):
-            start = time.perf_counter()
-            p = subprocess.Popen([et, "report", trace], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            peak_anon = 0
-            while True:
-                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-                if pid:
-                    break
-                try:
-                    with open(f"/proc/{p.pid}/status") as f:
-                        for line in f:
-                            if line.startswith("RssAnon:"):
-                                peak_anon = max(peak_anon, int(line.split()[1]))
-                except OSError:
-                    pass
-                time.sleep(0.002)
-            took = time.perf_counter() - start
-            code = os.waitstatus_to_exitcode(status)
-            if code not in (0, 1):
-                raise SystemExit(f"bench: exectrace report {trace} exited {code}")
-            runs.append((took, ru.ru_maxrss, peak_anon))
-            log(f"analyzer: {events} events: round {rnd + 1}/{args.rounds}: {fmt_s(took)}, "
-                f"peak RSS {ru.ru_maxrss // 1024} MiB")
         size = os.path.getsize(trace)
+        for command in ANALYZER_COMMANDS:
+            argv = [et] + command + [trace]
+            runs = []
+            for rnd in range(args.rounds):
+                start = time.perf_counter()
+                p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                peak_anon = 0
+                while True:
+                    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    try:
+                        with open(f"/proc/{p.pid}/status") as f:
+                            for line in f:
+                                if line.startswith("RssAnon:"):
+                                    peak_anon = max(peak_anon, int(line.split()[1]))
+                    except OSError:
+                        pass
+                    time.sleep(0.002)
+                took = time.perf_counter() - start
+                code = os.waitstatus_to_exitcode(status)
+                if code not in (0, 1):
+                    raise SystemExit(f"bench: {shown(argv)} exited {code}")
+                runs.append((took, ru.ru_maxrss, peak_anon))
+                log(f"analyzer: {' '.join(command)}, {events} events: round {rnd + 1}/{args.rounds}: "
+                    f"{fmt_s(took)}, peak RSS {ru.ru_maxrss // 1024} MiB")
+            out.append({"command": " ".join(command), "events": written, "procs": procs, "runs": runs,
+                        "size": size, "argv": argv})
         os.unlink(trace)
-        out.append({"events": written, "procs": procs, "runs": runs, "size": size,
-                    "argv": [et, "report", trace]})
     return out
 
 
@@ -746,32 +753,39 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         "exit. `exectrace report FILE` reads it; peak RSS is `ru_maxrss` (it counts the pages of the mapped "
         "trace that were read), peak anonymous memory is the highest `RssAnon` seen in `/proc` every 2 ms (the "
         "analyzer's own memory: the model, the stream's buffers).\n")
-    add("| events | processes | trace file | time (median [min-max]) | events/s | peak RSS | peak anonymous |")
-    add("|---|---|---|---|---|---|---|")
+    add("`exectrace events` and `events --json` (output to /dev/null) read the same traces: every record decoded "
+        "and printed.\n")
+    add("| command | events | processes | trace file | time (median [min-max]) | events/s | peak RSS | "
+        "peak anonymous |")
+    add("|---|---|---|---|---|---|---|---|")
     for a in analyzer:
         t = spread([x[0] for x in a["runs"]])
         rss = statistics.median(x[1] for x in a["runs"])
         anon = statistics.median(x[2] for x in a["runs"])
         a["rate"] = a["events"] / t[0]
         a["rss"], a["anon"] = rss, anon
-        add(f"| {a['events']:,} | {a['procs']:,} | {a['size'] / 2**20:.0f} MiB | {fmt_s(t[0])} "
+        add(f"| `{a['command']}` | {a['events']:,} | {a['procs']:,} | {a['size'] / 2**20:.0f} MiB | {fmt_s(t[0])} "
             f"[{fmt_s(t[1])}-{fmt_s(t[2])}] | {a['rate'] / 1e6:.1f} M | {rss / 1024:.0f} MiB | "
             f"{anon / 1024:.1f} MiB |")
-    small, big = analyzer[0], analyzer[-1]
-    growth_rss = big["rss"] / small["rss"] - 1
-    growth_anon = big["anon"] / small["anon"] - 1 if small["anon"] else float("inf")
     add("")
-    add(f"From {small['events']:,} to {big['events']:,} events, peak RSS grows {growth_rss * 100:+.0f}% and peak "
-        f"anonymous memory {growth_anon * 100:+.0f}%. The anonymous part is the process model, which keeps what it "
-        f"knows of every process ({small['procs']:,} against {big['procs']:,} here); what the trace's length costs "
-        "is the mapped file, which the analyzer lets go of as it reads.")
-    if big["rate"] < TARGET_EVENTS_PER_S:
-        misses.append((None, f"the analyzer reads {big['rate'] / 1e6:.1f} M events/s (target "
-                             f"{TARGET_EVENTS_PER_S / 1e6:.0f} M)", big))
-    if growth_rss > TARGET_MEMORY_GROWTH:
-        misses.append((None, f"peak RSS grows {growth_rss * 100:.0f}% from {small['events']:,} to {big['events']:,} "
-                             f"events (target {TARGET_MEMORY_GROWTH * 100:.0f}%); anonymous memory "
-                             f"{growth_anon * 100:+.0f}%", big))
+    for command in ANALYZER_COMMANDS:
+        name = " ".join(command)
+        runs = [a for a in analyzer if a["command"] == name]
+        small, big = runs[0], runs[-1]
+        growth_rss = big["rss"] / small["rss"] - 1
+        growth_anon = big["anon"] / small["anon"] - 1 if small["anon"] else float("inf")
+        add(f"`{name}`: from {small['events']:,} to {big['events']:,} events, peak RSS grows "
+            f"{growth_rss * 100:+.0f}% and peak anonymous memory {growth_anon * 100:+.0f}%.")
+        if name == "report" and big["rate"] < TARGET_EVENTS_PER_S:
+            misses.append((None, f"the analyzer reads {big['rate'] / 1e6:.1f} M events/s (target "
+                                 f"{TARGET_EVENTS_PER_S / 1e6:.0f} M)", big))
+        if growth_rss > TARGET_MEMORY_GROWTH:
+            misses.append((None, f"`{name}`: peak RSS grows {growth_rss * 100:.0f}% from {small['events']:,} to "
+                                 f"{big['events']:,} events (target {TARGET_MEMORY_GROWTH * 100:.0f}%); anonymous "
+                                 f"memory {growth_anon * 100:+.0f}%", big))
+    add("")
+    add("The anonymous part of the report's memory is the process model, which keeps what it knows of every "
+        "process; what the trace's length costs is the mapped file, which the readers let go of as they read.")
     add("")
 
     add("## Targets\n")
@@ -799,7 +813,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         for w, what, r in misses:
             if r is None:
                 continue  # measured apart above, nothing to profile
-            key = w.name if w else "analyzer"
+            key = w.name if w else f"analyzer ({r['command']})"
             if key in seen:
                 continue
             seen.add(key)
@@ -814,7 +828,7 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
                 trace = os.path.join(scratch, "profile.trace")
                 subprocess.run([os.path.join(build, "bench", "gen_trace"), trace, str(r["events"]), str(r["procs"])],
                                stdout=subprocess.DEVNULL, check=True)
-                argv = [os.path.join(build, "exectrace"), "report", trace]
+                argv = [os.path.join(build, "exectrace")] + r["command"].split() + [trace]
                 env = {}
             log(f"profiling {key}")
             prof = profile(argv, env, scratch)

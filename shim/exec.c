@@ -17,8 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exectrace/seize_request.h"
 #include "image_kind.h"
-#include "shim.h"
+#include "exec_target.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 #include "sys.h"
 

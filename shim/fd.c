@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "fd_table.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 #include "sys.h"
 

@@ -7,7 +7,8 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 #include "sys.h"
 

@@ -10,7 +10,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 
 /* Declared by <signal.h> only in some modes; the shim defines them all. */

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "shim.h"
+#include "fd_table.h"
+#include "record.h"
 #include "sys.h"
 
 static uint64_t fd_table[ET_FD_TABLE_SIZE];

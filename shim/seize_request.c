@@ -25,8 +25,10 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include "exectrace/seize_request.h"
 #include "image_kind.h"
-#include "shim.h"
+#include "exec_target.h"
+#include "record.h"
 #include "sys.h"
 
 #ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW

@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "fd_table.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 
 static struct et_record *record_signal(uint16_t kind, uint64_t ts, int target, int target_tid, int sig, int result,

@@ -12,7 +12,10 @@
 #include <spawn.h>
 #include <string.h>
 
-#include "shim.h"
+#include "exec_target.h"
+#include "fd_table.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 
 static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 #include "stack.h"
 #include "sys.h"
 

@@ -9,6 +9,7 @@
 #define EXECTRACE_SYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>

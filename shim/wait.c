@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "shim.h"
+#include "life.h"
+#include "real.h"
 #include "stack.h"
 
 static void record_enter(uint16_t kind, int idtype, int64_t id, int options)

@@ -91,6 +91,8 @@ check-run: tests
 # with AddressSanitizer and UndefinedBehaviorSanitizer (the shim is never
 # built with them: it runs inside programs that were not).
 check: check-run
+	@echo "== the library's exported symbols against shim/exports.map"
+	@sh tests/check-exports.sh $(SHIM)
 	@echo "== make install"
 	@$(MAKE) --no-print-directory install-check
 	@echo "== the same tests, built with ASan and UBSan, in $(BUILD)/sanitize"
