@@ -430,7 +430,7 @@ void et_emit_json_event(struct et_json *j, uint64_t anchor_ns, const struct et_d
     et_emit_json_fields(j, d);
     if (symbols && (r->flags & ET_RF_STACK)) {
         et_json_key(j, "stack");
-        et_print_stack_json(et_json_value_stream(j), symbols, r);
+        et_json_stack(j, symbols, r);
         const char *why = et_stack_missing_reason(r);
         if (why) {
             et_json_key(j, "stack_missing");

@@ -45,6 +45,15 @@ static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
     const unsigned char *p = (const unsigned char *)s;
     fputc('"', f);
     for (size_t i = 0; i < len;) {
+        /* Printable ASCII, the common case, goes out in one write. */
+        size_t plain = i;
+        while (plain < len && p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '"' && p[plain] != '\\')
+            plain++;
+        if (plain > i) {
+            fwrite(p + i, 1, plain - i, f);
+            i = plain;
+            continue;
+        }
         unsigned char c = p[i];
         size_t n = utf8_sequence(p + i, len - i);
         if (c == '"' || c == '\\') {
@@ -166,9 +175,11 @@ void et_json_end(struct et_json *j)
 
 void et_json_key(struct et_json *j, const char *key)
 {
+    /* Keys are the analyzer's own ASCII names: nothing to escape. */
     json_before_value(j);
-    et_print_json_string(j->f, key, strlen(key));
-    fputc(':', j->f);
+    fputc('"', j->f);
+    fputs(key, j->f);
+    fputs("\":", j->f);
     j->after_key = true;
 }
 
@@ -215,16 +226,4 @@ void et_json_seconds(struct et_json *j, int64_t ns, unsigned digits)
     char buf[ET_SECONDS_LEN];
     json_before_value(j);
     fputs(et_format_seconds(buf, ns, digits, false), j->f);
-}
-
-void et_json_raw(struct et_json *j, const char *text)
-{
-    json_before_value(j);
-    fputs(text, j->f);
-}
-
-FILE *et_json_value_stream(struct et_json *j)
-{
-    json_before_value(j);
-    return j->f;
 }

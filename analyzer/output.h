@@ -55,9 +55,5 @@ void et_json_str(struct et_json *j, const char *s, size_t len);
 void et_json_cstr(struct et_json *j, const char *s); /* NULL writes null */
 /* A number of seconds, as et_format_seconds writes it (no sign when positive). */
 void et_json_seconds(struct et_json *j, int64_t ns, unsigned digits);
-/* Raw text as a value: already-valid JSON the caller made. */
-void et_json_raw(struct et_json *j, const char *text);
-/* The stream, for a caller that writes one whole value itself. */
-FILE *et_json_value_stream(struct et_json *j);
 
 #endif

@@ -329,11 +329,30 @@ struct scan_ctx {
     struct et_trace *t;
     et_record_fn fn;
     void *ctx;
+    const uint8_t *released; /* the mapping below this has been let go */
 };
+
+/* A scan reads the file front to back: what it has read is let go as it
+ * goes (a megabyte at a time), so that a pass over a large trace does not
+ * hold it all in memory.  The pages come back from the file if a record
+ * is read again. */
+#define SCAN_RELEASE_STEP (1u << 20)
+static void release_behind(struct scan_ctx *s, const uint8_t *upto)
+{
+    if (!s->t->mapped || upto < s->released || (size_t)(upto - s->released) < SCAN_RELEASE_STEP)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)s->released & ~(page - 1);
+    uintptr_t to = (uintptr_t)upto & ~(page - 1);
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED);
+    s->released = (const uint8_t *)to;
+}
 
 static int scan_run(struct et_run_cursor c, void *p)
 {
     struct scan_ctx *s = p;
+    release_behind(s, c.p);
     const struct et_record *r;
     while ((r = et_run_next(s->t, &c)) != NULL) {
         int ret = s->fn ? s->fn(r, (uint64_t)((const uint8_t *)r - s->t->data), s->ctx) : 0;
@@ -346,7 +365,7 @@ static int scan_run(struct et_run_cursor c, void *p)
 int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx)
 {
     et_trace_pass_begin(t);
-    struct scan_ctx s = {t, fn, ctx};
+    struct scan_ctx s = {t, fn, ctx, t->data};
     int ret = et_trace_runs(t, scan_run, &s);
     if (ret == 0)
         et_trace_pass_end(t);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -279,10 +280,12 @@ static void print_json_evidence(struct et_json *j, const struct et_trace *t, con
     et_emit_json_fields(j, &d);
     et_json_end(j);
     et_json_key(j, "stack");
-    if (symbols)
-        et_print_stack_json(et_json_value_stream(j), symbols, r);
-    else
-        et_json_raw(j, "[]");
+    if (symbols) {
+        et_json_stack(j, symbols, r);
+    } else {
+        et_json_array(j);
+        et_json_end(j);
+    }
     et_json_end(j);
 }
 
@@ -437,13 +440,13 @@ int et_load_analysis(const char *path, struct et_trace *t, struct et_analysis *a
 {
     if (et_trace_open(t, path) < 0) {
         et_report_trace_problem(path, t);
-        return ET_EXIT_BAD_TRACE;
+        return -EINVAL;
     }
     if (et_analyze(a, t, th) < 0) {
         fprintf(stderr, "exectrace: %s: out of memory\n", path);
         et_analysis_free(a);
         et_trace_close(t);
-        return ET_EXIT_BAD_TRACE;
+        return -ENOMEM;
     }
     return 0;
 }
@@ -459,8 +462,8 @@ int et_cmd_report(int argc, char **argv)
 
     struct et_trace t;
     struct et_analysis a;
-    if ((ret = et_load_analysis(path, &t, &a, &o.thresholds)) != 0)
-        return ret;
+    if (et_load_analysis(path, &t, &a, &o.thresholds) < 0)
+        return ET_EXIT_BAD_TRACE;
     et_findings_sort(&a.findings);
     bool color = o.color == 1 || (o.color == -1 && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
     struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
@@ -484,9 +487,8 @@ int et_report_to(FILE *out, const char *path, int fail_on)
     et_default_thresholds(&th);
     struct et_trace t;
     struct et_analysis a;
-    int ret = et_load_analysis(path, &t, &a, &th);
-    if (ret)
-        return ret;
+    if (et_load_analysis(path, &t, &a, &th) < 0)
+        return ET_EXIT_BAD_TRACE;
     et_findings_sort(&a.findings);
     struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
     print_text(out, path, &a.model, &a.findings, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);

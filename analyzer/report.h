@@ -6,8 +6,8 @@
 
 #include "rules.h"
 
-/* Opens a trace and analyzes it; on failure says why on stderr, frees what
- * it made and returns ET_EXIT_BAD_TRACE, otherwise 0. */
+/* Opens a trace and analyzes it: 0, or -EINVAL (not a trace it can read)
+ * or -ENOMEM, having said why on stderr and freed what it made. */
 int et_load_analysis(const char *path, struct et_trace *t, struct et_analysis *a, const struct et_thresholds *th);
 int et_cmd_report(int argc, char **argv);
 /* The text report of a trace to `out`, with default thresholds; returns

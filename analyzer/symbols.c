@@ -603,32 +603,31 @@ void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record 
     }
 }
 
-static void json_opt_str(FILE *out, const char *key, const char *v)
-{
-    fprintf(out, ",\"%s\":", key);
-    if (v)
-        et_print_json_string(out, v, strlen(v));
-    else
-        fputs("null", out);
-}
-
-void et_print_stack_json(FILE *out, struct et_symbols *s, const struct et_record *r)
+void et_json_stack(struct et_json *j, struct et_symbols *s, const struct et_record *r)
 {
     r = et_symbols_call_record(s, r);
     const uint64_t *pc;
     struct et_stack_trailer trailer;
-    fputc('[', out);
-    if (et_record_stack(r, &pc, &trailer)) {
-        for (unsigned i = 0; i < trailer.frames; i++) {
-            struct et_frame f;
-            et_symbols_resolve(s, r, i, pc[i], &f);
-            fprintf(out, "%s{\"pc\":%" PRIu64, i ? "," : "", f.pc);
-            json_opt_str(out, "module", f.module);
-            fprintf(out, ",\"offset\":%" PRIu64, f.offset);
-            json_opt_str(out, "function", f.function);
-            json_opt_str(out, "file", f.file);
-            fprintf(out, ",\"line\":%d,\"build_id_changed\":%s}", f.line, f.changed ? "true" : "false");
-        }
+    et_json_array(j);
+    for (unsigned i = 0; et_record_stack(r, &pc, &trailer) && i < trailer.frames; i++) {
+        struct et_frame f;
+        et_symbols_resolve(s, r, i, pc[i], &f);
+        et_json_object(j);
+        et_json_key(j, "pc");
+        et_json_uint(j, f.pc);
+        et_json_key(j, "module");
+        et_json_cstr(j, f.module);
+        et_json_key(j, "offset");
+        et_json_uint(j, f.offset);
+        et_json_key(j, "function");
+        et_json_cstr(j, f.function);
+        et_json_key(j, "file");
+        et_json_cstr(j, f.file);
+        et_json_key(j, "line");
+        et_json_int(j, f.line);
+        et_json_key(j, "build_id_changed");
+        et_json_bool(j, f.changed);
+        et_json_end(j);
     }
-    fputc(']', out);
+    et_json_end(j);
 }

@@ -15,6 +15,8 @@
 
 #include "reader.h"
 
+struct et_json;
+
 struct et_symbols;
 
 /* Reads the module map of a trace; NULL when memory ran out. */
@@ -55,6 +57,6 @@ const struct et_record *et_symbols_call_record(const struct et_symbols *s, const
 void et_print_call_site(FILE *out, struct et_symbols *s, const struct et_record *r, unsigned frames);
 
 /* The same as a JSON array of frame objects (no key), "[]" when none. */
-void et_print_stack_json(FILE *out, struct et_symbols *s, const struct et_record *r);
+void et_json_stack(struct et_json *j, struct et_symbols *s, const struct et_record *r);
 
 #endif

@@ -203,9 +203,8 @@ int et_cmd_tree(int argc, char **argv)
     struct et_thresholds th;
     et_default_thresholds(&th);
     struct et_analysis a;
-    int ret = et_load_analysis(path, &t, &a, &th);
-    if (ret)
-        return ret;
+    if (et_load_analysis(path, &t, &a, &th) < 0)
+        return ET_EXIT_BAD_TRACE;
     /* Roots: the launcher, then whatever has no known parent, by start. */
     const struct et_model *m = &a.model;
     if (m->launcher != ET_NO_PROC)
