@@ -39,7 +39,7 @@ COMMON_C := shim/writer.c shim/procstat.c shim/image_kind.c
 ANALYZER_C := analyzer/main.c analyzer/commands.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
-              analyzer/rules_hang.c analyzer/report.c analyzer/tree.c \
+              analyzer/rules_hang.c analyzer/report.c analyzer/tree.c analyzer/timeline.c analyzer/export.c \
               analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
 TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c

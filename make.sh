@@ -23,6 +23,7 @@ required=(
     "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
     "strace     strace"
     "golang-go  go"
+    "protobuf-compiler protoc"
 )
 
 missing=()

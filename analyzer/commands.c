@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "events.h"
+#include "export.h"
 #include "exectrace/trace_format.h"
 #include "report.h"
 #include "run.h"
@@ -28,6 +29,8 @@ static const struct et_command {
      et_cmd_tree},
     {"snapshot", "snapshot FILE                      what a running traced tree is blocked on, now",
      et_usage_snapshot, et_cmd_snapshot},
+    {"export", "export --format perfetto|chrome-json [-o OUT] FILE   the timeline, for a trace viewer",
+     et_usage_export, et_cmd_export},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -327,8 +327,10 @@ static void hold_remove_at(struct et_model *m, int32_t pi, uint32_t k, uint64_t 
     struct et_hold h = p->holds[k];
     p->holds[k] = p->holds[--p->nholds];
     struct et_model_pipe *pp = &m->pipes[h.pipe];
-    if (h.log < pp->nlog)
+    if (h.log < pp->nlog) {
         pp->log[h.log].until = ts ? ts : 1;
+        TELL(m, on_holding_end, &pp->log[h.log], pp->inode);
+    }
     if (h.read && pp->readers)
         pp->readers--;
     if (h.write && pp->writers) {

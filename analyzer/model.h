@@ -143,6 +143,9 @@ struct et_model_observer {
     /* proc no longer holds any write end of the pipe (a pipe is forgotten
      * only once nobody holds it). */
     void (*on_write_end_released)(void *ctx, int32_t proc, uint32_t pipe, uint64_t ts);
+    /* A holding of a pipe end ended (h->until set); the pipe's inode, since
+     * the pipe itself may be forgotten next. */
+    void (*on_holding_end)(void *ctx, const struct et_holding *h, uint64_t inode);
     /* The latest snapshot of the live tree is complete: every process of it
      * has its state (proc->snap), and a record after it has come.  One that
      * ends the trace is not told: at on_end, m->snapshot is set and

@@ -227,3 +227,9 @@ void et_json_seconds(struct et_json *j, int64_t ns, unsigned digits)
     json_before_value(j);
     fputs(et_format_seconds(buf, ns, digits, false), j->f);
 }
+
+void et_json_micros(struct et_json *j, uint64_t ns)
+{
+    json_before_value(j);
+    fprintf(j->f, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+}

@@ -55,5 +55,7 @@ void et_json_str(struct et_json *j, const char *s, size_t len);
 void et_json_cstr(struct et_json *j, const char *s); /* NULL writes null */
 /* A number of seconds, as et_format_seconds writes it (no sign when positive). */
 void et_json_seconds(struct et_json *j, int64_t ns, unsigned digits);
+/* Nanoseconds as microseconds, exactly: 1234567 -> 1234.567. */
+void et_json_micros(struct et_json *j, uint64_t ns);
 
 #endif

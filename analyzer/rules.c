@@ -23,6 +23,9 @@ static const struct et_rule *const table[] = {
 
 struct et_rules {
     struct et_rule_context context[NRULES];
+    /* Told after the rules: whoever else watches the model (timeline.c). */
+    const struct et_model_observer *also;
+    void *also_ctx;
 };
 
 int et_rules_new(struct et_rules **out, const struct et_model *m, const struct et_thresholds *th,
@@ -62,6 +65,8 @@ void et_rules_free(struct et_rules *r)
         for (size_t i_ = 0; i_ < NRULES; i_++)                                 \
             if (table[i_]->hook)                                               \
                 table[i_]->hook(&rules_->context[i_], ##__VA_ARGS__);          \
+        if (rules_->also && rules_->also->hook)                                \
+            rules_->also->hook(rules_->also_ctx, ##__VA_ARGS__);               \
     } while (0)
 
 static void on_start(void *ctx, int32_t proc, const struct et_record *r)
@@ -89,6 +94,13 @@ static void on_write_end_released(void *ctx, int32_t proc, uint32_t pipe, uint64
     EACH_RULE(ctx, on_write_end_released, proc, pipe, ts);
 }
 
+static void on_holding_end(void *ctx, const struct et_holding *h, uint64_t inode)
+{
+    struct et_rules *rules = ctx;
+    if (rules->also && rules->also->on_holding_end)
+        rules->also->on_holding_end(rules->also_ctx, h, inode);
+}
+
 static void on_snapshot(void *ctx)
 {
     EACH_RULE(ctx, on_snapshot);
@@ -107,6 +119,7 @@ const struct et_model_observer *et_rules_observer(void)
         .on_wait_return = on_wait_return,
         .on_process_end = on_process_end,
         .on_write_end_released = on_write_end_released,
+        .on_holding_end = on_holding_end,
         .on_snapshot = on_snapshot,
         .on_end = on_end,
     };
@@ -117,10 +130,18 @@ const struct et_model_observer *et_rules_observer(void)
 
 int et_analyze(struct et_analysis *a, struct et_trace *t, const struct et_thresholds *th)
 {
+    return et_analyze_watching(a, t, th, NULL, NULL);
+}
+
+int et_analyze_watching(struct et_analysis *a, struct et_trace *t, const struct et_thresholds *th,
+                        const struct et_model_observer *also, void *also_ctx)
+{
     memset(a, 0, sizeof(*a));
     a->thresholds = *th;
     if (et_rules_new(&a->rules, &a->model, &a->thresholds, &a->findings) < 0)
         return -ENOMEM;
+    a->rules->also = also;
+    a->rules->also_ctx = also_ctx;
     et_model_init(&a->model, t, et_rules_observer(), a->rules);
     struct et_stream *s;
     if (et_stream_open(&s, t, ET_STREAM_DEFAULT_WINDOW) < 0)

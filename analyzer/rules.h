@@ -65,6 +65,10 @@ struct et_analysis {
 };
 /* 0, or -ENOMEM (what was found so far is kept).  Free it either way. */
 int et_analyze(struct et_analysis *a, struct et_trace *t, const struct et_thresholds *th);
+/* The same, with another observer of the model told of each transition
+ * after the rules. */
+int et_analyze_watching(struct et_analysis *a, struct et_trace *t, const struct et_thresholds *th,
+                        const struct et_model_observer *also, void *also_ctx);
 void et_analysis_free(struct et_analysis *a);
 
 #endif

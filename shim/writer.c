@@ -26,7 +26,7 @@ _Static_assert(CLOSE_RANGE_UNSHARE == ET_CLOSE_RANGE_UNSHARE && CLOSE_RANGE_CLOE
 _Static_assert(PR_SET_PDEATHSIG == ET_PR_SET_PDEATHSIG && PR_SET_CHILD_SUBREAPER == ET_PR_SET_CHILD_SUBREAPER,
                "prctl options");
 _Static_assert(POSIX_SPAWN_SETPGROUP == ET_POSIX_SPAWN_SETPGROUP, "posix_spawn flags");
-_Static_assert(WNOWAIT == ET_WNOWAIT, "wait options");
+_Static_assert(WNOHANG == ET_WNOHANG && WNOWAIT == ET_WNOWAIT, "wait options");
 _Static_assert(P_ALL == ET_P_ALL && P_PID == ET_P_PID && P_PGID == ET_P_PGID && P_PIDFD == ET_P_PIDFD, "id types");
 _Static_assert(CLD_EXITED == ET_CLD_EXITED && CLD_KILLED == ET_CLD_KILLED && CLD_DUMPED == ET_CLD_DUMPED &&
                    CLD_TRAPPED == ET_CLD_TRAPPED && CLD_STOPPED == ET_CLD_STOPPED &&

@@ -13,7 +13,7 @@ INTEGRATION_SRC := $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN := $(INTEGRATION_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
-HARNESS_OBJ := $(BUILD)/tests/integration/harness.o
+HARNESS_OBJ := $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/synth.o
 TEST_FILES_OBJ := $(BUILD)/tests/files.o
 
 $(BUILD)/tests/unit $(BUILD)/tests/integration:
@@ -27,7 +27,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(ANALYZER_LIB_OBJ) $(TEST_FILES_OBJ) | $(
 	$(call say,CC,$<)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(TEST_FILES_OBJ) $(ANALYZER_LIB_OBJ) $(ANALYZER_LIBS) $(SAN_FLAGS) $(CMOCKA_LIBS)
 
-$(HARNESS_OBJ): tests/integration/harness.c tests/integration/harness.h analyzer/*.h shim/*.h include/exectrace/*.h | $(BUILD)/tests/integration
+$(HARNESS_OBJ): $(BUILD)/tests/integration/%.o: tests/integration/%.c tests/integration/%.h analyzer/*.h shim/*.h include/exectrace/*.h | $(BUILD)/tests/integration
 	$(call say,CC,$<)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -662,6 +662,7 @@ _Static_assert(sizeof(struct et_recorder) == 8, "recorder size");
 #define ET_PR_SET_CHILD_SUBREAPER 36
 #define ET_SA_RESTORER 0x04000000u
 #define ET_POSIX_SPAWN_SETPGROUP 0x2u
+#define ET_WNOHANG 1
 #define ET_WNOWAIT 0x01000000
 #define ET_P_ALL 0
 #define ET_P_PID 1

@@ -45,6 +45,7 @@
 #include "decode.h"
 #include "emit.h"
 #include "events.h"
+#include "export.h"
 #include "findings.h"
 #include "model.h"
 #include "rules.h"
@@ -427,6 +428,16 @@ static void run_commands(bool readable)
     char *tree[] = {A("tree"), A(FUZZ_PATH), NULL};
     run_command(et_cmd_tree, tree, &out, &len);
     check_text("tree", out, len, false);
+    free(out);
+
+    /* The timeline, both ways (a terminal on stdout is refused: nothing to
+     * check then). */
+    char *chrome[] = {A("export"), A("--format"), A("chrome-json"), A(FUZZ_PATH), NULL};
+    if (run_command(et_cmd_export, chrome, &out, &len) != 2 || len)
+        check_json("export --format chrome-json", out, len);
+    free(out);
+    char *perfetto[] = {A("export"), A("--format"), A("perfetto"), A(FUZZ_PATH), NULL};
+    run_command(et_cmd_export, perfetto, &out, &len);
     free(out);
 }
 

@@ -379,3 +379,40 @@ const char *spawn_path(const struct et_record *spawn)
     struct et_tail t = et_tail_of(spawn);
     return tail_string(&t);
 }
+
+int golden_compare(const char *golden, const char *text, char *why, size_t why_len)
+{
+    const char *update = getenv("EXECTRACE_UPDATE_GOLDEN");
+    if (update && strcmp(update, "1") == 0) {
+        FILE *f = fopen(golden, "w");
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+            snprintf(why, why_len, "%s: cannot write it", golden);
+            return -1;
+        }
+    }
+    char *want = read_whole_file(golden);
+    if (!want) {
+        snprintf(why, why_len, "%s is missing (EXECTRACE_UPDATE_GOLDEN=1 makes it)", golden);
+        return -1;
+    }
+    int ret = 0;
+    if (strcmp(want, text) != 0) {
+        /* The first line where they differ. */
+        unsigned line = 1;
+        const char *w = want, *g = text, *wl = want, *gl = text;
+        while (*w && *w == *g) {
+            if (*w == '\n') {
+                line++;
+                wl = w + 1;
+                gl = g + 1;
+            }
+            w++;
+            g++;
+        }
+        snprintf(why, why_len, "%s differs at line %u:\n  want: %.*s\n  got:  %.*s\n(EXECTRACE_UPDATE_GOLDEN=1 rewrites it)",
+                 golden, line, (int)strcspn(wl, "\n"), wl, (int)strcspn(gl, "\n"), gl);
+        ret = -1;
+    }
+    free(want);
+    return ret;
+}

@@ -51,6 +51,10 @@ void captured_free(struct captured *c);
  * python3 could not be run. */
 int validate_json(const char *schema, const char *text, bool lines, const char *checks, struct captured *v);
 
+/* Compares text with a golden file (after rewriting the file from it when
+ * EXECTRACE_UPDATE_GOLDEN=1): 0, or -1 with the first difference in why. */
+int golden_compare(const char *golden, const char *text, char *why, size_t why_len);
+
 /* Paths of what the build made. */
 const char *exectrace_bin(void);
 const char *shim_path(void);

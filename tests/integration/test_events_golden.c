@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,75 +25,26 @@
 #include "decode.h"
 #include "exectrace/trace_format.h"
 #include "harness.h"
-#include "writer.h"
+#include "synth.h"
 
 #define GOLDEN_DIR EXECTRACE_SOURCE_DIR "/tests/golden"
 
-static struct {
-    char dir[64];
-    char path[128];
-    uint8_t *map;
-    uint64_t size;
-    struct et_writer w[8];
-    uint32_t wpid[8];
-    unsigned nw;
-    uint64_t ts;
-    bool seen[ET_REC_TYPE_COUNT];
-} G;
+static struct synth *G;
+static uint64_t now_ns;
 
 /* ---- making records ---------------------------------------------------------- */
 
-struct tail {
-    uint8_t b[2048];
-    uint32_t n;
-};
-
-static void t_bytes(struct tail *t, const void *p, size_t n)
-{
-    assert_true(t->n + n <= sizeof(t->b));
-    memcpy(t->b + t->n, p, n);
-    t->n += (uint32_t)n;
-}
-
-static void t_str(struct tail *t, const char *s, size_t len)
-{
-    uint16_t l = (uint16_t)len;
-    t_bytes(t, &l, sizeof(l));
-    t_bytes(t, s, len);
-}
-
-static void t_cstr(struct tail *t, const char *s)
-{
-    t_str(t, s, strlen(s));
-}
-
-static struct et_writer *writer_for(uint32_t pid)
-{
-    for (unsigned i = 0; i < G.nw; i++)
-        if (G.wpid[i] == pid)
-            return &G.w[i];
-    assert_true(G.nw < 8);
-    G.wpid[G.nw] = pid;
-    assert_int_equal(et_writer_attach(&G.w[G.nw], G.map, G.size, pid), 0);
-    return &G.w[G.nw++];
-}
+#define tail synth_tail
+#define t_bytes synth_tail_bytes
+#define t_cstr synth_tail_str
 
 /* A record of process pid (start time pid * 10), thread tid (0: the main
  * one), 1 ms after the one before. */
 static void put(uint32_t pid, uint32_t tid, uint16_t type, int err, uint16_t flags, const void *body, size_t blen,
-                const struct tail *tail)
+                const struct synth_tail *t)
 {
-    struct et_identity id = {pid, tid ? tid : pid, (uint64_t)pid * 10};
-    uint32_t tlen = tail ? tail->n : 0;
-    G.ts += 1000000;
-    struct et_record *r = et_record_reserve(writer_for(pid), type, (uint32_t)blen + tlen, &id, G.ts, err);
-    assert_non_null(r);
-    r->flags |= flags;
-    memcpy(et_record_body(r), body, blen);
-    if (tlen)
-        memcpy((uint8_t *)et_record_body(r) + blen, tail->b, tlen);
-    et_commit(r);
-    G.seen[type] = true;
+    now_ns += 1000000;
+    synth_put(G, pid, (uint64_t)pid * 10, tid, now_ns, type, err, flags, body, blen, t);
 }
 
 #define PUT(pid, type, body) put((pid), 0, (type), 0, 0, &(body), sizeof(body), NULL)
@@ -302,24 +251,8 @@ static void write_trace(void)
 static int setup(void **state)
 {
     (void)state;
-    memset(&G, 0, sizeof(G));
-    snprintf(G.dir, sizeof(G.dir), "/tmp/exectrace-golden-XXXXXX");
-    assert_non_null(mkdtemp(G.dir));
-    snprintf(G.path, sizeof(G.path), "%s/golden.trace", G.dir);
-    const char *what = NULL;
-    assert_int_equal(et_trace_create(G.path, 1u << 20, 100, 1000, false, &what), 0);
-    int fd = open(G.path, O_RDWR | O_CLOEXEC);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    G.size = (uint64_t)st.st_size;
-    G.map = mmap(NULL, (size_t)G.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    assert_true(G.map != MAP_FAILED);
-    /* Fixed times, so the output is too. */
-    struct et_file_header *h = (struct et_file_header *)G.map;
-    h->anchor_monotonic_ns = 0;
-    h->anchor_realtime_ns = 0;
+    G = synth_new(100, 1000);
+    now_ns = 0;
     write_trace();
     return 0;
 }
@@ -327,31 +260,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    munmap(G.map, (size_t)G.size);
-    unlink(G.path);
-    rmdir(G.dir);
+    synth_free(G);
     return 0;
 }
 
 /* ---- comparing ------------------------------------------------------------------ */
-
-/* The first line where they differ, for the failure message. */
-static void fail_with_first_difference(const char *golden, const char *want, const char *got)
-{
-    unsigned line = 1;
-    const char *w = want, *g = got;
-    while (*w && *w == *g) {
-        if (*w == '\n') {
-            line++;
-            want = w + 1;
-            got = g + 1;
-        }
-        w++;
-        g++;
-    }
-    fail_msg("%s differs at line %u:\n  want: %.*s\n  got:  %.*s\n(EXECTRACE_UPDATE_GOLDEN=1 rewrites it)", golden,
-             line, (int)strcspn(want, "\n"), want, (int)strcspn(got, "\n"), got);
-}
 
 static void compare_with_golden(const char *const options[], const char *name)
 {
@@ -361,27 +274,16 @@ static void compare_with_golden(const char *const options[], const char *name)
     argv[n++] = "events";
     for (int i = 0; options[i]; i++)
         argv[n++] = options[i];
-    argv[n++] = G.path;
+    argv[n++] = synth_path(G);
     argv[n] = NULL;
     struct captured c;
     assert_int_equal(run_captured(argv, NULL, &c), 0);
     if (c.status != 0)
         fail_msg("events exited %d: %s", c.status, c.err);
-    char golden[512];
+    char golden[512], why[1024];
     snprintf(golden, sizeof(golden), "%s/%s", GOLDEN_DIR, name);
-    const char *update = getenv("EXECTRACE_UPDATE_GOLDEN");
-    if (update && strcmp(update, "1") == 0) {
-        FILE *f = fopen(golden, "w");
-        assert_non_null(f);
-        fputs(c.out, f);
-        assert_int_equal(fclose(f), 0);
-    }
-    char *want = read_whole_file(golden);
-    if (!want)
-        fail_msg("%s is missing (EXECTRACE_UPDATE_GOLDEN=1 makes it)", golden);
-    if (strcmp(want, c.out) != 0)
-        fail_with_first_difference(golden, want, c.out);
-    free(want);
+    if (golden_compare(golden, c.out, why, sizeof(why)) != 0)
+        fail_msg("%s", why);
     captured_free(&c);
 }
 
@@ -405,7 +307,7 @@ static void every_record_type_is_decoded_and_in_the_golden_trace(void **state)
 #define CHECK_TYPE(type, body, name)                                                               \
     if (!et_decoder_exists(type))                                                                   \
         fail_msg("record type %s (%d) has no decoder in analyzer/decode.c", name, (int)(type));     \
-    if (!G.seen[type])                                                                              \
+    if (!synth_has(G, type))                                                                              \
         fail_msg("record type %s (%d) is not in the golden trace: add one to write_trace()", name, \
                  (int)(type));
     ET_RECORD_TYPES(CHECK_TYPE)
@@ -415,7 +317,7 @@ static void every_record_type_is_decoded_and_in_the_golden_trace(void **state)
 static void json_lines_validate_against_the_events_schema(void **state)
 {
     (void)state;
-    const char *const argv[] = {exectrace_bin(), "events", "--json", "--stacks", G.path, NULL};
+    const char *const argv[] = {exectrace_bin(), "events", "--json", "--stacks", synth_path(G), NULL};
     struct captured c;
     assert_int_equal(run_captured(argv, NULL, &c), 0);
     assert_int_equal(c.status, 0);
