@@ -471,9 +471,14 @@ static int slice(struct pb_events *e, uint64_t track, uint64_t from, uint64_t to
     struct pb_event *b = event(e);
     if (!b)
         return -ENOMEM;
-    *b = (struct pb_event){.ts = from, .order = 1, .depth = depth, .type = SLICE_BEGIN, .track = track,
-                           .name = name, .category = category, .note = note, .correlation = correlation,
-                           .seq = b->seq};
+    /* Nothing in between: an instant (an end sorts before a begin at the
+     * same moment, which would leave a slice ending before it began). */
+    bool instant = to <= from;
+    *b = (struct pb_event){.ts = from, .order = instant ? 2 : 1, .depth = depth,
+                           .type = instant ? INSTANT : SLICE_BEGIN, .track = track, .name = name,
+                           .category = category, .note = note, .correlation = correlation, .seq = b->seq};
+    if (instant)
+        return 0;
     struct pb_event *x = event(e);
     if (!x)
         return -ENOMEM;
@@ -548,13 +553,12 @@ static int write_perfetto(FILE *out, const struct et_timeline *tl)
     /* An arrow runs between two instants: where it leaves, where it lands. */
     for (size_t i = 0; !ret && i < tl->nflows; i++) {
         const struct et_tl_flow *f = &tl->flows[i];
-        struct pb_event *from = event(&e);
-        struct pb_event *to = from ? event(&e) : NULL;
-        if (!to) {
+        /* Both made before either is filled: the second may move the array. */
+        if (!event(&e) || !event(&e)) {
             ret = -ENOMEM;
             break;
         }
-        from = &e.v[e.n - 2];
+        struct pb_event *from = &e.v[e.n - 2], *to = &e.v[e.n - 1];
         *from = (struct pb_event){.ts = f->from_ts, .order = 2, .type = INSTANT, .track = UUID_LANE(f->from_lane),
                                   .name = f->label ? f->label : flow_names[f->kind],
                                   .category = f->failed ? "failed" : flow_names[f->kind], .flow = i + 1,

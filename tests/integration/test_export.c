@@ -135,6 +135,12 @@ static void pipeline(void)
     begin();
     struct et_pipe p = {ET_PIPE_PIPE, 0, 3, 4, 0, 0, 0, 777};
     put(SH, MS(4), ET_REC_PIPE, 0, &p, sizeof(p), NULL);
+    /* A pipe made and closed in the same instant: held for no time at all. */
+    struct et_pipe brief = {ET_PIPE_PIPE, 0, 5, 6, 0, 0, 0, 778};
+    put(SH, MS(4) + 500, ET_REC_PIPE, 0, &brief, sizeof(brief), NULL);
+    struct et_close c5 = {5, 0, {5, ET_PIPE_READ, 778}}, c6 = {6, 0, {6, ET_PIPE_WRITE, 778}};
+    put(SH, MS(4) + 500, ET_REC_CLOSE, 0, &c5, sizeof(c5), NULL);
+    put(SH, MS(4) + 500, ET_REC_CLOSE, 0, &c6, sizeof(c6), NULL);
     forked(SH, A, MS(5), MS(5) + 50000);
     forked(SH, B, MS(6), MS(6) + 50000);
     struct et_close c = {4, 0, {4, ET_PIPE_WRITE, 777}};
