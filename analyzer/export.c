@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "procmap.h"
 #include "timeline.h"
 
 const char et_usage_export[] =
@@ -95,13 +96,31 @@ static struct count_step *count_steps(const struct et_timeline *tl, size_t *n)
  * with the real pid in its name. */
 #define ET_PID_CEILING 4194304u
 
-static uint64_t json_pid(const struct et_timeline *tl, uint32_t lane)
+/* Each lane's pid in the JSON, worked out once: every event names one. */
+static uint64_t *json_pids(const struct et_timeline *tl)
 {
-    uint32_t pid = tl->a.model.procs[tl->lanes[lane].proc].pid;
-    for (uint32_t i = 0; i < lane; i++)
-        if (tl->a.model.procs[tl->lanes[i].proc].pid == pid)
-            return ET_PID_CEILING + lane;
-    return pid;
+    uint64_t *pids = malloc((tl->nlanes ? tl->nlanes : 1) * sizeof(*pids));
+    struct et_procmap first; /* pid -> its first lane */
+    et_procmap_init(&first);
+    for (uint32_t i = 0; pids && i < tl->nlanes; i++) {
+        uint32_t pid = tl->a.model.procs[tl->lanes[i].proc].pid;
+        int inserted;
+        long at = et_procmap_get_or_put(&first, pid, 0, i, &inserted);
+        if (at < 0) {
+            free(pids);
+            pids = NULL;
+            break;
+        }
+        pids[i] = inserted ? pid : ET_PID_CEILING + i;
+    }
+    et_procmap_free(&first);
+    return pids;
+}
+
+/* "fd 3 pipe:[4711] w" */
+static void hold_name(const struct et_tl_hold *h, char *buf, size_t len)
+{
+    snprintf(buf, len, "fd %d pipe:[%" PRIu64 "] %s", h->fd, h->inode, h->read && h->write ? "rw" : h->read ? "r" : "w");
 }
 
 /* Microseconds since the trace began, to the nanosecond. */
@@ -157,6 +176,9 @@ static void json_metadata(struct et_json *j, const char *what, uint64_t pid, con
 
 static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char *path)
 {
+    uint64_t *pids = json_pids(tl);
+    if (!pids)
+        return -ENOMEM;
     struct et_json j;
     et_json_init(&j, out);
     et_json_object(&j);
@@ -174,7 +196,7 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
 
     for (uint32_t i = 0; i < tl->nlanes; i++) {
         const struct et_tl_lane *l = &tl->lanes[i];
-        uint64_t pid = json_pid(tl, i);
+        uint64_t pid = pids[i];
         char name[512];
         snprintf(name, sizeof(name), "%*s%s (%s)", 2 * l->depth, "", l->label, l->ending);
         json_metadata(&j, "process_name", pid, "name", name, 0);
@@ -183,7 +205,7 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
     }
     for (size_t i = 0; i < tl->nslices; i++) {
         const struct et_tl_slice *s = &tl->slices[i];
-        json_event_head(&j, tl, "X", s->label ? s->label : "?", slice_categories[s->kind], json_pid(tl, s->lane),
+        json_event_head(&j, tl, "X", s->label ? s->label : "?", slice_categories[s->kind], pids[s->lane],
                         s->from);
         et_json_key(&j, "dur");
         et_json_micros(&j, s->to - s->from);
@@ -192,7 +214,7 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
     for (size_t i = 0; i < tl->ninstants; i++) {
         const struct et_tl_instant *in = &tl->instants[i];
         json_event_head(&j, tl, "i", in->label ? in->label : "?", instant_categories[in->kind],
-                        json_pid(tl, in->lane), in->ts);
+                        pids[in->lane], in->ts);
         et_json_key(&j, "s");
         et_json_cstr(&j, "t");
         et_json_end(&j);
@@ -204,15 +226,15 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
         const struct et_tl_flow *f = &tl->flows[i];
         const char *name = flow_names[f->kind];
         json_event_head(&j, tl, "i", f->label ? f->label : name, f->failed ? "failed" : name,
-                        json_pid(tl, f->from_lane), f->from_ts);
+                        pids[f->from_lane], f->from_ts);
         et_json_key(&j, "s");
         et_json_cstr(&j, "t");
         et_json_end(&j);
-        json_event_head(&j, tl, "s", name, "flow", json_pid(tl, f->from_lane), f->from_ts);
+        json_event_head(&j, tl, "s", name, "flow", pids[f->from_lane], f->from_ts);
         et_json_key(&j, "id");
         et_json_uint(&j, i + 1);
         et_json_end(&j);
-        json_event_head(&j, tl, "f", name, "flow", json_pid(tl, f->to_lane), f->to_ts);
+        json_event_head(&j, tl, "f", name, "flow", pids[f->to_lane], f->to_ts);
         et_json_key(&j, "id");
         et_json_uint(&j, i + 1);
         et_json_key(&j, "bp");
@@ -223,10 +245,9 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
     for (size_t i = 0; i < tl->nholds; i++) {
         const struct et_tl_hold *h = &tl->holds[i];
         char name[96];
-        snprintf(name, sizeof(name), "fd %d pipe:[%" PRIu64 "] %s", h->fd, h->inode,
-                 h->read && h->write ? "rw" : h->read ? "r" : "w");
+        hold_name(h, name, sizeof(name));
         for (int end = 0; end < 2; end++) {
-            json_event_head(&j, tl, end ? "e" : "b", name, "pipe", json_pid(tl, h->lane), end ? h->until : h->from);
+            json_event_head(&j, tl, end ? "e" : "b", name, "pipe", pids[h->lane], end ? h->until : h->from);
             et_json_key(&j, "id");
             et_json_uint(&j, i + 1);
             et_json_end(&j);
@@ -234,9 +255,11 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
     }
     size_t nsteps = 0;
     struct count_step *steps = count_steps(tl, &nsteps);
-    if (!steps)
+    if (!steps) {
+        free(pids);
         return -ENOMEM;
-    uint64_t counter_pid = tl->nlanes ? json_pid(tl, 0) : 1;
+    }
+    uint64_t counter_pid = tl->nlanes ? pids[0] : 1;
     for (size_t i = 0; i < nsteps; i++) {
         json_event_head(&j, tl, "C", "processes", NULL, counter_pid, steps[i].ts);
         et_json_key(&j, "args");
@@ -255,7 +278,7 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
         char name[128];
         snprintf(name, sizeof(name), "%s %s", et_severity_name(x->f->severity), et_finding_kind_name(x->f->kind));
         json_event_head(&j, tl, "i", name, "finding",
-                        x->subject_lane != ET_TL_NO_LANE ? json_pid(tl, x->subject_lane) : counter_pid, x->f->ts);
+                        x->subject_lane != ET_TL_NO_LANE ? pids[x->subject_lane] : counter_pid, x->f->ts);
         et_json_key(&j, "s");
         et_json_cstr(&j, "g");
         et_json_key(&j, "args");
@@ -268,6 +291,7 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
     et_json_end(&j);
     et_json_end(&j);
     fputc('\n', out);
+    free(pids);
     return 0;
 }
 
@@ -503,8 +527,7 @@ static int write_perfetto(FILE *out, const struct et_timeline *tl)
     for (size_t i = 0; i < tl->nholds; i++) {
         const struct et_tl_hold *h = &tl->holds[i];
         char name[96];
-        snprintf(name, sizeof(name), "fd %d pipe:[%" PRIu64 "] %s", h->fd, h->inode,
-                 h->read && h->write ? "rw" : h->read ? "r" : "w");
+        hold_name(h, name, sizeof(name));
         /* After the lane's own children: pipe ends below the processes. */
         pb_track(&trace, &pkt, &sub, UUID_HOLD(i), UUID_LANE(h->lane), name, NULL, (int32_t)(1000000 + i), false,
                  NULL);
