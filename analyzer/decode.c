@@ -746,14 +746,6 @@ void et_decode(const struct et_record *r, const struct et_decode_links *links, s
     f_uint(d, "size", r->size, ET_TEXT_NONE);
 }
 
-const struct et_field *et_decoded_field(const struct et_decoded *d, const char *key)
-{
-    for (unsigned i = 0; i < d->n; i++)
-        if (d->f[i].key && strcmp(d->f[i].key, key) == 0)
-            return &d->f[i];
-    return NULL;
-}
-
 bool et_wait_return_reaped(const struct et_record *r, int32_t *pid, int *status)
 {
     const struct et_wait_return *b = et_body(r);

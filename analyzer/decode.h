@@ -118,7 +118,4 @@ bool et_decoder_exists(unsigned type);
  * it reaped nothing (no child ready, WNOWAIT, an error, a stop). */
 bool et_wait_return_reaped(const struct et_record *r, int32_t *pid, int *status);
 
-/* The field with this JSON key, or NULL. */
-const struct et_field *et_decoded_field(const struct et_decoded *d, const char *key);
-
 #endif
