@@ -39,11 +39,12 @@ COMMON_C := shim/writer.c shim/procstat.c shim/image_kind.c
 ANALYZER_C := analyzer/main.c analyzer/commands.c analyzer/run.c analyzer/reader.c analyzer/decode.c analyzer/emit.c analyzer/events.c analyzer/names.c \
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
-              analyzer/rules_hang.c analyzer/report.c analyzer/tree.c analyzer/timeline.c analyzer/export.c \
+              analyzer/rules_hang.c analyzer/report.c analyzer/tree.c analyzer/timeline.c analyzer/timeline_html.c analyzer/export.c \
               analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
 TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c
-ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o)
+ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o) \
+                $(BUILD)/cmd/analyzer/timeline_assets.o
 ANALYZER_CFLAGS := $(BASE_CFLAGS) -Ishim -Itracer -Ianalyzer -DEXECTRACE_LIBDIR='"$(LIBDIR)"' $(SAN_FLAGS)
 # Symbols and lines for call sites: elfutils.
 ANALYZER_LIBS := -ldw -lelf
@@ -70,6 +71,11 @@ $(SHIM): $(SHIM_OBJ) shim/exports.map
 $(BUILD)/cmd/%.o: %.c shim/*.h analyzer/*.h tracer/*.h include/exectrace/*.h | $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/cmd/tracer
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ANALYZER_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# The timeline page's style and script, built in as strings.
+$(BUILD)/cmd/analyzer/timeline_assets.o: analyzer/timeline_assets.S analyzer/timeline_page.css analyzer/timeline_page.js | $(BUILD)/cmd/analyzer
+	$(call say,AS,$<)
+	$(Q)$(CC) -c $< -o $@
 
 $(CMD): $(ANALYZER_OBJ)
 	$(call say,LD,$@)

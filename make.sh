@@ -24,6 +24,8 @@ required=(
     "strace     strace"
     "golang-go  go"
     "protobuf-compiler protoc"
+    "chromium   chromium"
+    "python3-websocket /usr/lib/python3/dist-packages/websocket/__init__.py"
 )
 
 missing=()

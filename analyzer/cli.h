@@ -32,7 +32,7 @@ void et_show_usage(const char *command, FILE *f);
 
 /* Each command's usage text, beside its options. */
 extern const char et_usage_run[], et_usage_events[], et_usage_report[], et_usage_tree[], et_usage_snapshot[],
-    et_usage_export[];
+    et_usage_export[], et_usage_timeline[];
 
 int et_parse_long(const char *s, long min, long max, long *out);
 /* "64M", "1g", "65536": bytes.  0 or -1. */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "events.h"
 #include "export.h"
+#include "timeline_html.h"
 #include "exectrace/trace_format.h"
 #include "report.h"
 #include "run.h"
@@ -31,6 +32,8 @@ static const struct et_command {
      et_usage_snapshot, et_cmd_snapshot},
     {"export", "export --format perfetto|chrome-json [-o OUT] FILE   the timeline, for a trace viewer",
      et_usage_export, et_cmd_export},
+    {"timeline", "timeline [-o FILE.html] FILE       the timeline as a self-contained HTML page", et_usage_timeline,
+     et_cmd_timeline},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -684,19 +684,10 @@ int et_cmd_export(int argc, char **argv)
     const char *path = argv[optind];
 
     struct et_trace t;
-    if (et_trace_open(&t, path) < 0) {
-        et_report_trace_problem(path, &t);
-        return ET_EXIT_BAD_TRACE;
-    }
-    struct et_thresholds th;
-    et_default_thresholds(&th);
     struct et_timeline tl;
-    if (et_timeline_build(&tl, &t, &th) < 0) {
-        fprintf(stderr, "exectrace: %s: out of memory\n", path);
-        et_timeline_free(&tl);
-        et_trace_close(&t);
-        return ET_EXIT_BAD_TRACE;
-    }
+    int loaded = et_timeline_load(&tl, &t, path);
+    if (loaded)
+        return loaded;
     FILE *out = output ? fopen(output, perfetto ? "wb" : "w") : stdout;
     if (!out) {
         fprintf(stderr, "exectrace export: %s: %s\n", output, strerror(errno));

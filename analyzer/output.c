@@ -36,18 +36,56 @@ static size_t utf8_sequence(const unsigned char *s, size_t len)
     return n;
 }
 
-enum style { STYLE_C, STYLE_JSON };
+/* STYLE_SCRIPT is JSON that can sit inside an HTML <script> element (no
+ * "</script>" or "<!--" in it); STYLE_MARKUP is HTML/XML text, unquoted. */
+enum style { STYLE_C, STYLE_JSON, STYLE_SCRIPT, STYLE_MARKUP };
+
+static bool plain_byte(unsigned char c, enum style style)
+{
+    if (c < 0x20 || c >= 0x7f)
+        return false;
+    if (style == STYLE_MARKUP)
+        return c != '&' && c != '<' && c != '>' && c != '"' && c != '\'';
+    if (style == STYLE_SCRIPT && (c == '<' || c == '>' || c == '&'))
+        return false;
+    return c != '"' && c != '\\';
+}
+
+static void print_markup_byte(FILE *f, unsigned char c)
+{
+    switch (c) {
+    case '&':
+        fputs("&amp;", f);
+        break;
+    case '<':
+        fputs("&lt;", f);
+        break;
+    case '>':
+        fputs("&gt;", f);
+        break;
+    case '"':
+        fputs("&quot;", f);
+        break;
+    case '\'':
+        fputs("&#39;", f);
+        break;
+    default: /* a control byte: markup cannot hold most of them */
+        fputs("\xef\xbf\xbd", f);
+    }
+}
 
 /* Quotes s: valid UTF-8 passes through; control bytes are escaped, and
- * invalid bytes become \xNN (C style) or U+FFFD (JSON, which must be UTF-8). */
+ * invalid bytes become \xNN (C style) or U+FFFD (JSON and markup, which
+ * must be UTF-8). */
 static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
 {
     const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
+    if (style != STYLE_MARKUP)
+        fputc('"', f);
     for (size_t i = 0; i < len;) {
         /* Printable ASCII, the common case, goes out in one write. */
         size_t plain = i;
-        while (plain < len && p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '"' && p[plain] != '\\')
+        while (plain < len && plain_byte(p[plain], style))
             plain++;
         if (plain > i) {
             fwrite(p + i, 1, plain - i, f);
@@ -56,7 +94,11 @@ static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
         }
         unsigned char c = p[i];
         size_t n = utf8_sequence(p + i, len - i);
-        if (c == '"' || c == '\\') {
+        if (style == STYLE_MARKUP && (c < 0x80 || n == 0)) {
+            print_markup_byte(f, n == 0 ? 0 : c);
+        } else if (c == '<' || c == '>' || c == '&') {
+            fprintf(f, "\\u%04x", c);
+        } else if (c == '"' || c == '\\') {
             fputc('\\', f);
             fputc(c, f);
         } else if (c == '\n') {
@@ -64,9 +106,9 @@ static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
         } else if (c == '\t') {
             fputs("\\t", f);
         } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, style == STYLE_JSON ? "\\u%04x" : "\\x%02x", c);
+            fprintf(f, style == STYLE_C ? "\\x%02x" : "\\u%04x", c);
         } else if (n == 0) {
-            if (style == STYLE_JSON)
+            if (style != STYLE_C)
                 fputs("\\ufffd", f);
             else
                 fprintf(f, "\\x%02x", c);
@@ -75,7 +117,8 @@ static void print_escaped(FILE *f, const char *s, size_t len, enum style style)
         }
         i += n ? n : 1;
     }
-    fputc('"', f);
+    if (style != STYLE_MARKUP)
+        fputc('"', f);
 }
 
 void et_print_quoted(FILE *f, const char *s, size_t len)
@@ -86,6 +129,11 @@ void et_print_quoted(FILE *f, const char *s, size_t len)
 void et_print_json_string(FILE *f, const char *s, size_t len)
 {
     print_escaped(f, s, len, STYLE_JSON);
+}
+
+void et_print_markup(FILE *f, const char *s, size_t len)
+{
+    print_escaped(f, s, len, STYLE_MARKUP);
 }
 
 /* ---- times ------------------------------------------------------------------ */
@@ -210,7 +258,7 @@ void et_json_null(struct et_json *j)
 void et_json_str(struct et_json *j, const char *s, size_t len)
 {
     json_before_value(j);
-    et_print_json_string(j->f, s, len);
+    print_escaped(j->f, s, len, j->in_script ? STYLE_SCRIPT : STYLE_JSON);
 }
 
 void et_json_cstr(struct et_json *j, const char *s)

@@ -15,6 +15,9 @@
 void et_print_quoted(FILE *f, const char *s, size_t len);
 /* A JSON string; invalid UTF-8 becomes U+FFFD. */
 void et_print_json_string(FILE *f, const char *s, size_t len);
+/* Text for HTML or XML, element content or attribute value alike: & < > " '
+ * as entities, control bytes and invalid UTF-8 as U+FFFD. */
+void et_print_markup(FILE *f, const char *s, size_t len);
 
 /* Seconds, truncated toward zero to `digits` decimals (1-9): "+1.280749",
  * "-0.000012"; the sign only when `sign` or negative.  Integer arithmetic:
@@ -38,6 +41,7 @@ struct et_json {
     FILE *f;
     unsigned depth;
     bool after_key;
+    bool in_script; /* inside an HTML <script>: < > & written as \u escapes */
     bool nonempty[ET_JSON_MAX_DEPTH];
     char open_kind[ET_JSON_MAX_DEPTH];
 };

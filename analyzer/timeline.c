@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "decode.h"
 #include "emit.h"
 #include "names.h"
@@ -489,4 +490,21 @@ void et_timeline_free(struct et_timeline *tl)
     free(tl->findings);
     et_analysis_free(&tl->a);
     memset(tl, 0, sizeof(*tl));
+}
+
+int et_timeline_load(struct et_timeline *tl, struct et_trace *t, const char *path)
+{
+    if (et_trace_open(t, path) < 0) {
+        et_report_trace_problem(path, t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    struct et_thresholds th;
+    et_default_thresholds(&th);
+    if (et_timeline_build(tl, t, &th) < 0) {
+        fprintf(stderr, "exectrace: %s: out of memory\n", path);
+        et_timeline_free(tl);
+        et_trace_close(t);
+        return ET_EXIT_BAD_TRACE;
+    }
+    return 0;
 }

@@ -115,4 +115,9 @@ struct et_timeline {
 int et_timeline_build(struct et_timeline *tl, struct et_trace *t, const struct et_thresholds *th);
 void et_timeline_free(struct et_timeline *tl);
 
+/* For a command: opens the trace at path and builds its timeline with the
+ * default thresholds.  0, or the exit status after saying why on stderr
+ * (then nothing is left to free or close). */
+int et_timeline_load(struct et_timeline *tl, struct et_trace *t, const char *path);
+
 #endif

@@ -13,7 +13,7 @@ INTEGRATION_SRC := $(wildcard tests/integration/test_*.c)
 INTEGRATION_BIN := $(INTEGRATION_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
-HARNESS_OBJ := $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/synth.o
+HARNESS_OBJ := $(BUILD)/tests/integration/harness.o $(BUILD)/tests/integration/synth.o $(BUILD)/tests/integration/scenarios.o
 TEST_FILES_OBJ := $(BUILD)/tests/files.o
 
 $(BUILD)/tests/unit $(BUILD)/tests/integration:
