@@ -101,6 +101,10 @@ demo: all
 	@echo
 	@echo "== exectrace report $(BUILD)/demo.trace"
 	@$(CMD) report --fail-on never $(BUILD)/demo.trace
+	@echo
+	@echo "== exectrace timeline -o $(BUILD)/demo.html $(BUILD)/demo.trace"
+	@$(CMD) timeline -o $(BUILD)/demo.html $(BUILD)/demo.trace 2>/dev/null
+	@echo "The picture of it: open file://$(abspath $(BUILD))/demo.html in a browser (no network needed)."
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)

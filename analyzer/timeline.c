@@ -146,7 +146,32 @@ static void seen_holding_end(void *ctx, const struct et_holding *h, uint64_t ino
         *x = (struct et_tl_hold){(uint32_t)h->proc, inode, h->fd, h->read, h->write, h->from, h->until};
 }
 
+/* Waits that never returned: blocked until `until`. */
+static void unfinished_waits(struct et_timeline *tl, int32_t proc, uint64_t until, const char *why)
+{
+    const struct et_proc *p = &tl->a.model.procs[proc];
+    for (uint32_t k = 0; k < p->nwaits; k++) {
+        const struct et_record *enter = p->waits[k].enter;
+        if (((const struct et_wait_enter *)et_body(enter))->options & ET_WNOHANG)
+            continue;
+        struct et_tl_slice *s = PUSH(tl, slices);
+        if (!s)
+            return;
+        char *call = record_text(tl, enter, NULL);
+        *s = (struct et_tl_slice){(uint32_t)proc, ET_TL_WAIT, enter->ts_ns, until > enter->ts_ns ? until : enter->ts_ns,
+                                  text(tl, "%s, %s", call ? call : "wait", why), enter};
+        free(call);
+    }
+}
+
+static void seen_process_end(void *ctx, int32_t proc)
+{
+    struct et_timeline *tl = ctx;
+    unfinished_waits(tl, proc, tl->a.model.procs[proc].end_ts, "still blocked when the process ended");
+}
+
 static const struct et_model_observer watcher = {
+    .on_process_end = seen_process_end,
     .on_signal = seen_signal,
     .on_wait_return = seen_wait_return,
     .on_holding_end = seen_holding_end,
@@ -262,6 +287,8 @@ static void programs_and_zombies(struct et_timeline *tl, int32_t proc)
             *s = (struct et_tl_slice){(uint32_t)proc, ET_TL_PROGRAM, p->begin_ts, stop > p->begin_ts ? stop : p->begin_ts,
                                       text(tl, "%s", et_proc_command(p)), NULL};
     }
+    /* A wait still blocked when the trace ended: the heart of a hang. */
+    unfinished_waits(tl, proc, stop, "still blocked when the trace ended");
     uint64_t end = lane_end(tl, p);
     if ((p->flags & ET_PF_ENDED) && end > p->end_ts) {
         struct et_tl_slice *s = PUSH(tl, slices);

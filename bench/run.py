@@ -11,6 +11,7 @@ million events.  Standard library only.
 """
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -42,6 +43,12 @@ TARGET_MEMORY_GROWTH = 0.20
 TARGET_GO_RATIO = 1.5
 TARGET_GO_VS_STRACE = 5.0
 TARGET_RECORDER_POINTS = 2.0
+# `exectrace timeline` of a 10,000-process trace, opened in headless
+# Chromium: ready within this long, and a zoom step drawn within this long
+# (two frames of 16.7 ms are the floor of the measurement).
+TIMELINE_PROCESSES = 10000
+TARGET_TIMELINE_LOAD_S = 10.0
+TARGET_TIMELINE_ZOOM_MS = 100.0
 
 
 def log(msg):
@@ -411,6 +418,75 @@ def measure_analyzer(args, scratch):
     return out
 
 
+def measure_timeline(args, scratch):
+    """The HTML timeline of 10,000 processes: how long `exectrace timeline`
+    takes, how large the page is, and how a browser copes (tests/browser/
+    timeline_check.py --measure: load to ready, then one zoom step drawn)."""
+    build = os.path.abspath(args.build)
+    gen = os.path.join(build, "bench", "gen_trace")
+    et = os.path.join(build, "exectrace")
+    check = os.path.join(ROOT, "tests", "browser", "timeline_check.py")
+    procs = 1000 if args.quick else TIMELINE_PROCESSES
+    trace = os.path.join(scratch, "timeline.trace")
+    page = trace + ".html"
+    events = procs * 20
+    log(f"timeline: a synthetic trace of {procs} processes, {events} events")
+    run_out([gen, trace, str(events), str(procs)])
+    if not (shutil.which("chromium") and os.path.exists("/usr/lib/python3/dist-packages/websocket/__init__.py")):
+        log("timeline: no chromium or python3-websocket (./make.sh installs them): the browser figures are skipped")
+        browser = False
+    else:
+        browser = True
+    out = {"procs": procs, "events": events, "write": [], "load": [], "zoom": [], "browser": browser}
+    for rnd in range(args.rounds if not args.quick else 1):
+        start = time.perf_counter()
+        subprocess.run([et, "timeline", "-o", page, trace], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        out["write"].append(time.perf_counter() - start)
+        out["size"] = os.path.getsize(page)
+        if browser:
+            r = subprocess.run(["/usr/bin/python3", check, page, "--measure"], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"bench: the timeline failed in the browser: {r.stderr}")
+            figures = json.loads(r.stdout.strip().splitlines()[-1])
+            out["load"].append(figures["load_ms"] / 1000)
+            out["zoom"].append(figures["zoom_frame_ms"])
+        log(f"timeline: round {rnd + 1}: written in {fmt_s(out['write'][-1])}"
+            + (f", ready in the browser in {fmt_s(out['load'][-1])}, a zoom step {out['zoom'][-1]:.0f} ms"
+               if browser else ""))
+    os.unlink(trace)
+    os.unlink(page)
+    return out
+
+
+def write_timeline(add, tl, misses):
+    add("## The HTML timeline\n")
+    add(f"`bench/gen_trace` writes a trace of {tl['procs']:,} processes ({tl['events']:,} events, each child "
+        "holding pipe ends); `exectrace timeline` draws it, and `tests/browser/timeline_check.py --measure` opens "
+        "the page in headless Chromium: the time from navigation to the page saying it is ready, then the mean "
+        "time of 20 zoom steps (keys W and S) each waited for until drawn, two animation frames, so 33 ms is the "
+        "floor. The page draws lanes in chunks of 64, each its own SVG, and a zoom moves only the chunks on "
+        "screen.\n")
+    w = spread(tl["write"])
+    add("| figure | median [min-max] |")
+    add("|---|---|")
+    add(f"| `exectrace timeline` | {fmt_s(w[0])} [{fmt_s(w[1])}-{fmt_s(w[2])}] |")
+    add(f"| page size | {tl['size'] / 2**20:.1f} MiB |")
+    if tl["browser"]:
+        load, zoom = spread(tl["load"]), spread(tl["zoom"])
+        add(f"| ready in Chromium | {fmt_s(load[0])} [{fmt_s(load[1])}-{fmt_s(load[2])}] |")
+        add(f"| one zoom step, drawn | {zoom[0]:.0f} ms [{zoom[1]:.0f}-{zoom[2]:.0f}] |")
+        if load[0] > TARGET_TIMELINE_LOAD_S:
+            misses.append((None, f"the {tl['procs']:,}-process timeline is ready in {fmt_s(load[0])} (target "
+                                 f"{TARGET_TIMELINE_LOAD_S:.0f} s)", None))
+        if zoom[0] > TARGET_TIMELINE_ZOOM_MS:
+            misses.append((None, f"a zoom step of the {tl['procs']:,}-process timeline takes {zoom[0]:.0f} ms "
+                                 f"(target {TARGET_TIMELINE_ZOOM_MS:.0f} ms)", None))
+    else:
+        add("| ready in Chromium | not measured: no chromium or python3-websocket |")
+    add("")
+
+
 def shown(argv):
     """A command line for Markdown, on one line."""
     return shlex.join(argv).replace("\n", "\\n")
@@ -633,7 +709,7 @@ def write_cost_breakdown(add, results, rc, steps, misses):
 
 
 def write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0,
-                  recorder):
+                  recorder, timeline):
     lines = []
     add = lines.append
     add("# exectrace benchmarks\n")
@@ -788,6 +864,8 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         "process; what the trace's length costs is the mapped file, which the readers let go of as they read.")
     add("")
 
+    write_timeline(add, timeline, misses)
+
     add("## Targets\n")
     if not misses:
         add("All met.\n")
@@ -884,8 +962,9 @@ def main():
         steps = phase("a new image's start, step by step", measure_image_steps, args, scratch)
         analyzer = phase("analyzer (writing the synthetic traces, reading them)", measure_analyzer, args, scratch)
         recorder = phase("the ptrace recorder", measure_recorder, args, scratch, results)
+        timeline = phase("the HTML timeline of 10,000 processes", measure_timeline, args, scratch)
         write_results(args, started, results, skipped, launcher, analyzer, record_cost, steps, phases, scratch, t0,
-                      recorder)
+                      recorder, timeline)
     log(f"done in {time.perf_counter() - t0:.0f} s")
 
 

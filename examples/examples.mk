@@ -25,6 +25,21 @@ $(BUILD)/examples/%: examples/%.c
 
 examples: $(EXAMPLE_BIN)
 
+# Each C example's timeline, to look at beside its README section:
+# $(BUILD)/examples/<kind>/<name>.html.  The hang examples run with
+# --hang-after 1 --kill-after-report, as the README runs them.
+HANG_KINDS := pipe-deadlock blocked-on-held-pipe self-held-pipe stuck-wait
+EXAMPLE_MAIN_BIN := $(filter-out %_fixed,$(EXAMPLE_BIN))
+example-timelines: all $(EXAMPLE_MAIN_BIN)
+	$(Q)for bin in $(EXAMPLE_MAIN_BIN); do \
+	    kind=$$(basename $$(dirname $$bin)); \
+	    case " $(HANG_KINDS) " in *" $$kind "*) hang="--hang-after 1 --kill-after-report";; *) hang=;; esac; \
+	    $(CMD) run -q -o $$bin.trace $$hang -- $$bin >/dev/null 2>&1; \
+	    $(CMD) timeline -o $$bin.html $$bin.trace 2>/dev/null && echo "  $$bin.html"; \
+	done
+
+.PHONY: example-timelines
+
 # Every C example again, linked -static and -static-pie: programs that never
 # load the shim, which the ptrace recorder must see as the shim sees the
 # dynamic builds (tests/integration/test_examples.c).

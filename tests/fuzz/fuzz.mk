@@ -35,7 +35,9 @@ FUZZ_LIB_C := $(filter-out analyzer/main.c,$(ANALYZER_C)) $(TRACER_C) $(COMMON_C
 ifeq ($(strip $(FUZZ_LIB_C)),)
 FUZZ_LIB_C := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard tracer/*.c) shim/writer.c shim/procstat.c
 endif
-FUZZ_SRC := tests/fuzz/fuzz_trace.c $(FUZZ_LIB_C)
+# The timeline page's built-in style and script (.incbin of files relative to
+# the top of the tree).
+FUZZ_SRC := tests/fuzz/fuzz_trace.c $(FUZZ_LIB_C) analyzer/timeline_assets.S
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -Wall -Wextra -Wno-missing-field-initializers \
                -Iinclude -Ishim -Ianalyzer -Itracer -DEXECTRACE_LIBDIR='"$(LIBDIR)"'
@@ -43,7 +45,8 @@ FUZZ_LDFLAGS := -Wl,--wrap=et_trace_open -ldw -lelf
 
 fuzz-build: $(FUZZ_BIN)
 
-$(FUZZ_BIN): $(FUZZ_SRC) shim/*.h analyzer/*.h tracer/*.h include/exectrace/*.h tests/fuzz/fuzz.mk
+$(FUZZ_BIN): $(FUZZ_SRC) shim/*.h analyzer/*.h tracer/*.h include/exectrace/*.h tests/fuzz/fuzz.mk \
+             analyzer/timeline_page.css analyzer/timeline_page.js
 	@mkdir -p $(@D)
 	@printf '  %-6s %s\n' FUZZCC $@
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRC) $(FUZZ_LDFLAGS)

@@ -46,6 +46,7 @@
 #include "emit.h"
 #include "events.h"
 #include "export.h"
+#include "timeline_html.h"
 #include "findings.h"
 #include "model.h"
 #include "rules.h"
@@ -438,6 +439,22 @@ static void run_commands(bool readable)
     free(out);
     char *perfetto[] = {A("export"), A("--format"), A("perfetto"), A(FUZZ_PATH), NULL};
     run_command(et_cmd_export, perfetto, &out, &len);
+    free(out);
+
+    /* The HTML page: whole, no control bytes, and its data block is JSON. */
+    char *timeline[] = {A("timeline"), A("-o"), A("-"), A(FUZZ_PATH), NULL};
+    if (run_command(et_cmd_timeline, timeline, &out, &len) != 2 || len) {
+        check_text("timeline", out, len, false);
+        static const char end[] = "</html>\n", open_data[] = "id=\"data\">";
+        if (len < sizeof(end) - 1 || memcmp(out + len - (sizeof(end) - 1), end, sizeof(end) - 1) != 0)
+            fail("timeline: the page does not end with </html>");
+        const char *data = memmem(out, len, open_data, sizeof(open_data) - 1);
+        const char *data_end = data ? memmem(data, len - (size_t)(data - out), "</script>", 9) : NULL;
+        if (!data || !data_end)
+            fail("timeline: no data block");
+        data += sizeof(open_data) - 1;
+        check_json("timeline data", data, (size_t)(data_end - data));
+    }
     free(out);
 }
 
