@@ -1043,6 +1043,29 @@ static int put_programs(struct et_json *j, const struct et_timeline *tl)
     return 0;
 }
 
+/* What an arrow says, {a} and {b} for its two ends' labels. */
+static char *flow_text(const struct et_timeline *tl, const struct et_tl_flow *fl)
+{
+    char *s = NULL;
+    int n = -1;
+    switch (fl->kind) {
+    case ET_TL_CREATE:
+        n = asprintf(&s, "{a} created {b} with %s", fl->label);
+        break;
+    case ET_TL_SIGNAL:
+        n = asprintf(&s, "{a}: %s%s", fl->label, fl->failed ? ": it missed, the process was gone or already reaped" : "");
+        break;
+    case ET_TL_REAP:
+        n = asprintf(&s, "{b} reaped {a}: %s", fl->label);
+        break;
+    case ET_TL_ADOPT:
+        n = asprintf(&s, "{a} was orphaned and adopted by {b}");
+        break;
+    }
+    (void)tl;
+    return n < 0 ? NULL : s;
+}
+
 static void json_lane_or_null(struct et_json *j, uint32_t lane)
 {
     if (lane == ET_TL_NO_LANE)
@@ -1115,6 +1138,24 @@ static int put_data(const struct page *pg)
         free(steps.v);
         return -ENOMEM;
     }
+    /* arrows: [from lane, to lane, from, to, what], for the tooltip */
+    et_json_key(&j, "arrows");
+    et_json_array(&j);
+    for (size_t i = 0; i < tl->nflows; i++) {
+        const struct et_tl_flow *fl = &tl->flows[i];
+        if (!drawn(fl))
+            continue;
+        char *what = flow_text(tl, fl);
+        et_json_array(&j);
+        et_json_uint(&j, fl->from_lane);
+        et_json_uint(&j, fl->to_lane);
+        et_json_uint(&j, fl->from_ts - tl->t0);
+        et_json_uint(&j, fl->to_ts - tl->t0);
+        et_json_cstr(&j, what ? what : "");
+        et_json_end(&j);
+        free(what);
+    }
+    et_json_end(&j);
     /* waits: [lane, from, until], for the state at a moment */
     et_json_key(&j, "waits");
     et_json_array(&j);

@@ -308,6 +308,11 @@
   D.programs.forEach(function (p) { (programsOf[p[0]] = programsOf[p[0]] || []).push(p); });
   D.holds.forEach(function (h) { (holdsOf[h[0]] = holdsOf[h[0]] || []).push(h); });
   D.waits.forEach(function (w) { (waitsOf[w[0]] = waitsOf[w[0]] || []).push(w); });
+  var arrowsAt = new Array(nlanes); /* each lane's arrow ends: [at, arrow] */
+  D.arrows.forEach(function (a) {
+    (arrowsAt[a[0]] = arrowsAt[a[0]] || []).push([a[2], a]);
+    (arrowsAt[a[1]] = arrowsAt[a[1]] || []).push([a[3], a]);
+  });
   var tip = document.createElement('div');
   tip.id = 'tip';
   document.body.appendChild(tip);
@@ -329,6 +334,14 @@
     (holdsOf[lane] || []).forEach(function (h) {
       if (h[4] <= ns && ns < h[5])
         out.push('  holds ' + (h[3] === 'w' ? 'the write end' : h[3] === 'r' ? 'the read end' : 'both ends') + ' of pipe:[' + h[1] + '] as fd ' + h[2]);
+    });
+    /* Arrows that leave or land within a few pixels of the pointer. */
+    var near = 5 * SPAN / W / k;
+    (arrowsAt[lane] || []).forEach(function (e) {
+      if (Math.abs(e[0] - ns) <= near) {
+        var a = e[1];
+        out.push(seconds(a[2]) + ' ' + a[4].replace(/\{[ab]\}/g, function (m) { return lanes[m === '{a}' ? a[0] : a[1]][5]; }));
+      }
     });
     return out;
   }

@@ -224,6 +224,19 @@ def check(page, url, opts, failures):
         rows = page.js("document.querySelectorAll('#state-table tbody tr').length")
         expect(rows >= 2, f"the state table at the first event has {rows} rows")
 
+    # The pointer over a lane says what that process was doing then.
+    if counts["lanes"] > 1:
+        page.js("document.getElementById('scroll').scrollTop = 0")
+        page.frames()
+        page.hover("#l1 rect.prog")
+        page.frames()
+        tip = page.js("(() => { const t = document.getElementById('tip'); return [getComputedStyle(t).display, "
+                      "t.textContent, JSON.parse(document.getElementById('data').textContent).lanes[1][5]]; })()")
+        expect(tip[0] == "block" and tip[1].startswith(tip[2]) and "at +" in tip[1],
+               f"hovering lane 1 showed {tip[1]!r} ({tip[0]})")
+        page.call("Input.dispatchMouseEvent", type="mouseMoved", x=5, y=5)
+        page.frames()
+
     # A pipe under the pointer lights every holder of that pipe.
     pipe = page.js("(() => { const h = document.querySelector('.hold'); return h && h.getAttribute('data-pipe'); })()")
     if pipe:
