@@ -285,6 +285,17 @@ static void bad_input_and_output(void **state)
     assert_non_null(strstr(c.err, "could not write the output"));
     captured_free(&c);
 
+    const char *const no_trace[] = {exectrace_bin(), "timeline", NULL};
+    assert_int_equal(run_captured(no_trace, NULL, &c), 0);
+    assert_int_equal(c.status, 2);
+    assert_non_null(strstr(c.err, "usage: exectrace timeline"));
+    captured_free(&c);
+    const char *const help[] = {exectrace_bin(), "timeline", "--help", NULL};
+    assert_int_equal(run_captured(help, NULL, &c), 0);
+    assert_int_equal(c.status, 0);
+    assert_non_null(strstr(c.out, "self-contained HTML page"));
+    captured_free(&c);
+
     const char *const missing[] = {exectrace_bin(), "timeline", "/nonexistent/trace", NULL};
     assert_int_equal(run_captured(missing, NULL, &c), 0);
     assert_int_equal(c.status, 2);
