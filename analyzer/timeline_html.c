@@ -651,7 +651,7 @@ static void collect_overlay(const struct page *pg, struct overlay *o)
             const struct et_signal *b = et_body(fl->rec);
             text = markup_text(et_signal_name(b->sig, sig, sizeof(sig)));
             overlay_add(o, fl->from_lane, xq(pg, fl->from_ts), "<text class=\"flow-label signal%s\" dx=\"3\" y=\"%d\">%s%s</text>",
-                        failed, (int)y0 + dir * 10 + (dir > 0 ? 0 : 0), text ? text : "",
+                        failed, (int)y0 + dir * 10, text ? text : "",
                         fl->failed ? " (missed)" : "");
         } else if (fl->kind == ET_TL_ADOPT) {
             overlay_add(o, fl->to_lane, xq(pg, fl->to_ts), "<text class=\"flow-label adopt\" dx=\"5\" y=\"%d\">adopted</text>",
@@ -1044,7 +1044,7 @@ static int put_programs(struct et_json *j, const struct et_timeline *tl)
 }
 
 /* What an arrow says, {a} and {b} for its two ends' labels. */
-static char *flow_text(const struct et_timeline *tl, const struct et_tl_flow *fl)
+static char *flow_text(const struct et_tl_flow *fl)
 {
     char *s = NULL;
     int n = -1;
@@ -1062,7 +1062,6 @@ static char *flow_text(const struct et_timeline *tl, const struct et_tl_flow *fl
         n = asprintf(&s, "{a} was orphaned and adopted by {b}");
         break;
     }
-    (void)tl;
     return n < 0 ? NULL : s;
 }
 
@@ -1145,7 +1144,7 @@ static int put_data(const struct page *pg)
         const struct et_tl_flow *fl = &tl->flows[i];
         if (!drawn(fl))
             continue;
-        char *what = flow_text(tl, fl);
+        char *what = flow_text(fl);
         et_json_array(&j);
         et_json_uint(&j, fl->from_lane);
         et_json_uint(&j, fl->to_lane);
