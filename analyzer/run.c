@@ -328,21 +328,50 @@ static void exec_command(struct launcher *l, int report_fd, int seized_fd)
     _exit(err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE);
 }
 
+/* Whether pid is alive (not a zombie) and still our child. */
+static bool live_child(pid_t self, long pid)
+{
+    struct et_proc_stat st;
+    return et_proc_stat_read((int)pid, &st) == 0 && st.ppid == (uint32_t)self && st.state != 'Z';
+}
+
 /* Our children that are still alive: after the command's exit, these are
- * the descendants it left behind (reparented to us, the subreaper). */
+ * the descendants it left behind (reparented to us, the subreaper).  The
+ * kernel lists each thread's children in /proc/self/task/TID/children,
+ * which costs what we have, not what the machine runs; without that file
+ * (CONFIG_PROC_CHILDREN off), every process in /proc is looked at. */
 static int list_children(pid_t self, int32_t *out, int max)
 {
+    int n = 0;
+    DIR *tasks = opendir("/proc/self/task");
+    bool listed = false;
+    struct dirent *e;
+    while (tasks && (e = readdir(tasks)) != NULL && n < max) {
+        long tid;
+        if (et_parse_long(e->d_name, 1, INT32_MAX, &tid) < 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/task/%ld/children", tid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        listed = true;
+        long pid;
+        while (n < max && fscanf(f, "%ld", &pid) == 1)
+            if (pid > 0 && pid <= INT32_MAX && live_child(self, pid))
+                out[n++] = (int32_t)pid;
+        fclose(f);
+    }
+    if (tasks)
+        closedir(tasks);
+    if (listed)
+        return n;
     DIR *d = opendir("/proc");
     if (!d)
         return 0;
-    int n = 0;
-    struct dirent *e;
     while ((e = readdir(d)) != NULL && n < max) {
         long pid;
-        if (et_parse_long(e->d_name, 1, INT32_MAX, &pid) < 0)
-            continue;
-        struct et_proc_stat st;
-        if (et_proc_stat_read((int)pid, &st) == 0 && st.ppid == (uint32_t)self && st.state != 'Z')
+        if (et_parse_long(e->d_name, 1, INT32_MAX, &pid) == 0 && live_child(self, pid))
             out[n++] = (int32_t)pid;
     }
     closedir(d);
