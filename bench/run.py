@@ -105,9 +105,13 @@ def variants(build, scratch, strace_ok, seccomp_ok):
         return lambda argv: (argv, {"LD_PRELOAD": shim, "EXECTRACE_FILE": trace,
                                     "EXECTRACE_STACK_DEPTH": str(depth)})
 
+    # What a user pays: `exectrace run` with its defaults (8-frame stacks, a
+    # 64 MiB trace, the summary line), the launcher included.
+    et = os.path.join(build, "exectrace")
     v = [("untraced", lambda argv: (argv, {})),
          ("exectrace", exectrace(0)),
-         ("exectrace+stacks", exectrace(8))]
+         ("exectrace+stacks", exectrace(8)),
+         ("exectrace run", lambda argv: ([et, "run", "-q", "-o", trace, "--"] + argv, {}))]
     if strace_ok:
         v.append(("strace -f", lambda argv: (["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + STRACE_CALLS]
                                              + argv, {})))
@@ -281,7 +285,12 @@ def measure_workloads(args, scratch, phases):
                 if w.prepare:
                     subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
                 traced = name.startswith("exectrace")
-                before = new_trace(build, trace) if traced else (0, 0)
+                if name == "exectrace run":
+                    # It makes its own trace, replacing the last one as a
+                    # user's next run would.
+                    before = (0, 0)
+                else:
+                    before = new_trace(build, trace) if traced else (0, 0)
                 took, err, ru = timed(argv, env, scratch, w.pin)
                 times[name].append(took)
                 usage[name].append(ru)
@@ -740,7 +749,10 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
     add("- `exectrace` is the shim preloaded into the workload (`LD_PRELOAD=build/libexectrace.so "
         "EXECTRACE_FILE=FILE`) with `EXECTRACE_STACK_DEPTH=0` (no call sites), writing to a 1 GiB trace that "
         "`exectrace run` made just before, untimed; `exectrace+stacks` the same with the default depth of 8 "
-        "frames. That is what a traced program pays; what `exectrace run` adds once per run is under Launcher.")
+        "frames. That is what a traced program pays. `exectrace run` is what a user pays: `exectrace run -q -o FILE "
+        "-- COMMAND` with its defaults (8-frame stacks, a 64 MiB trace, the summary it reads back), the launcher "
+        "included, replacing the previous run's trace as a user's next run would; what it adds once per run is "
+        "also under Launcher.")
     add(f"- `strace` variants: `strace -f -qq -o /dev/null -e trace=CALLS` (with `--seccomp-bpf` for the last), "
         f"CALLS being the calls exectrace records: `{STRACE_CALLS}`.")
     add("- Overhead is the median over the untraced median, minus one. *Per event* is (traced median - untraced "
