@@ -199,37 +199,23 @@ static int lay_out(struct page *pg)
             pg->stub_ends[tl->flows[i].from_lane]++;
             pg->stub_ends[tl->flows[i].to_lane]++;
         }
-    /* A colour per pipe, by first appearance: inodes in the order holds
-     * begin, numbered with a small open-addressed table. */
-    size_t cap = 16;
-    while (cap < nh * 2)
-        cap *= 2;
-    uint64_t *keys = calloc(cap, sizeof(*keys));
-    uint32_t *vals = calloc(cap, sizeof(*vals));
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        free(row_free);
-        free(rows);
-        return -ENOMEM;
+    /* A colour per pipe, numbered by first appearance (holds come in time
+     * order); the map is keyed by (0, inode). */
+    struct et_procmap pipes;
+    et_procmap_init(&pipes);
+    int ret = 0;
+    for (size_t i = 0; i < tl->nholds && !ret; i++) {
+        int inserted;
+        long colour = et_procmap_get_or_put(&pipes, 0, tl->holds[i].inode, (uint32_t)pipes.count, &inserted);
+        if (colour < 0)
+            ret = -ENOMEM;
+        else
+            pg->hold_colour[i] = (uint32_t)colour;
     }
-    uint32_t next = 0;
-    for (size_t i = 0; i < tl->nholds; i++) {
-        uint64_t key = tl->holds[i].inode + 1; /* 0 marks an empty slot */
-        size_t at = (size_t)(key * 0x9e3779b97f4a7c15ull) & (cap - 1);
-        while (keys[at] && keys[at] != key)
-            at = (at + 1) & (cap - 1);
-        if (!keys[at]) {
-            keys[at] = key;
-            vals[at] = next++;
-        }
-        pg->hold_colour[i] = vals[at];
-    }
-    free(keys);
-    free(vals);
+    et_procmap_free(&pipes);
     free(row_free);
     free(rows);
-    return 0;
+    return ret;
 }
 
 /* ---- the head: style, title, the findings' counts ------------------------------------ */
