@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +244,34 @@ static void the_demo_in_a_browser(void **state)
         skip(); /* no chromium or python3-websocket: ./make.sh installs them */
 }
 
+/* A hang (the pipe-deadlock example: a parent in wait4 on a child blocked
+ * writing to a full pipe): the wait never returns before exectrace kills
+ * the tree, and the page must show it blocked to its end. */
+static void a_wait_that_never_returned(void **state)
+{
+    (void)state;
+    static const char *const options[] = {"--hang-after", "1", "--kill-after-report", NULL};
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, options, NULL, (const char *const[]){EXECTRACE_BUILD_DIR "/examples/pipe-deadlock/pipe_deadlock", NULL}), 0);
+    char page[PATH_MAX + 16];
+    snprintf(page, sizeof(page), "%s.html", r.trace_path);
+    timeline_to(r.trace_path, page);
+    char *html = read_whole_file(page);
+    assert_non_null(html);
+    /* A wait band reaching the last tenth of the plot (1000 units wide). */
+    bool found = false;
+    for (const char *p = html; (p = strstr(p, "<rect class=\"wait\" x=\"")) != NULL; p++) {
+        double x = strtod(p + strlen("<rect class=\"wait\" x=\""), NULL);
+        const char *w = strstr(p, "width=\"");
+        if (w && x + strtod(w + 7, NULL) > 900)
+            found = true;
+    }
+    assert_true(found);
+    assert_non_null(strstr(html, "still blocked when the process ended"));
+    free(html);
+    traced_run_free(&r);
+}
+
 /* A damaged trace still gives its page, and says so; output that cannot be
  * written and a missing trace are errors, not crashes. */
 static void bad_input_and_output(void **state)
@@ -315,6 +345,7 @@ int main(void)
         cmocka_unit_test(a_kill_after_reap),
         cmocka_unit_test(a_reused_pid),
         cmocka_unit_test(the_demo_in_a_browser),
+        cmocka_unit_test(a_wait_that_never_returned),
         cmocka_unit_test(bad_input_and_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
