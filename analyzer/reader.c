@@ -325,6 +325,35 @@ int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
     return 0;
 }
 
+int et_trace_tally(struct et_trace *t, et_record_fn fn, void *ctx, uint64_t *records)
+{
+    *records = 0;
+    if (!t->hdr || t->hdr->version_minor < 4)
+        return -1;
+    /* Walked records are not counted again, nor their problems reported:
+     * this is not a pass. */
+    bool counted = t->counted;
+    t->counted = true;
+    uint32_t next = 0;
+    struct et_run_cursor c;
+    int ret = 0;
+    while (ret == 0 && et_trace_next_run(t, &next, &c)) {
+        const struct et_run_header *run = (const void *)(c.p - sizeof(*run));
+        uint32_t word = __atomic_load_n(&run->records, __ATOMIC_ACQUIRE);
+        *records += ET_RUN_RECORDS(word);
+        const struct et_record *first = (const void *)c.p;
+        bool whole = (word & ET_RUN_FOREIGN) || !committed_at(c.p, c.end) || is_padding(first->size, first->commit, c.p, c.end);
+        const struct et_record *r;
+        while (ret == 0 && (r = et_run_next(t, &c)) != NULL) {
+            ret = fn(r, (uint64_t)((const uint8_t *)r - t->data), ctx);
+            if (!whole)
+                break;
+        }
+    }
+    t->counted = counted;
+    return ret;
+}
+
 struct scan_ctx {
     struct et_trace *t;
     et_record_fn fn;

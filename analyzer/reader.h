@@ -64,6 +64,15 @@ int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cu
  * incomplete records and problems in t as it goes. */
 const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c);
 
+/* What a trace holds without reading every record (1.4 and later): the
+ * records its runs counted as they were written, into *records, and fn for
+ * the first record of each run and for every record of the runs that hold
+ * more than one process's (ET_RUN_FOREIGN) or whose first record is not
+ * complete, so that fn sees every process that wrote.  Counts nothing in t.
+ * Returns -1 for a trace written before the runs counted (read it all),
+ * else 0 or what fn returned. */
+int et_trace_tally(struct et_trace *t, et_record_fn fn, void *ctx, uint64_t *records);
+
 /* A pass over every record: between these, et_run_next counts records and
  * problems, unless an earlier pass finished counting them.  A pass that
  * stops early leaves the counts to the next one. */

@@ -463,11 +463,13 @@ static int exit_status_of(int status)
     return ET_EXIT_RUN_FAILED;
 }
 
-/* What the trace holds, from one walk over the record headers in the
- * launcher's own mapping (no sorting, no copy): the records, and the
- * processes that wrote them. */
+/* What the trace holds: the records, and the processes that wrote them.
+ * The runs counted their records as they were written, so this reads one
+ * page per run, not the trace: the summary costs the same after a million
+ * events as after ten. */
 struct trace_counts {
     struct et_trace t;
+    uint64_t records;
     struct et_procmap processes;
     uint32_t last_pid; /* a process's records come in runs: skip the lookup */
     uint64_t last_start;
@@ -498,7 +500,10 @@ static void count_trace(struct launcher *l, struct trace_counts *c)
     c->launcher_start = l->self.start_time;
     if (et_trace_from_buffer(&c->t, l->map, l->writer.size) < 0)
         return;
-    et_trace_scan(&c->t, count_process, c);
+    if (et_trace_tally(&c->t, count_process, c, &c->records) < 0) {
+        et_trace_scan(&c->t, count_process, c); /* not a trace of this version */
+        c->records = c->t.records;
+    }
 }
 
 static void print_summary(struct launcher *l, const struct trace_counts *c)
@@ -511,7 +516,7 @@ static void print_summary(struct launcher *l, const struct trace_counts *c)
     uint64_t dropped = c->t.hdr->records_dropped;
     if (!l->opt.quiet)
         fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
-                l->opt.trace_path, processes, processes == 1 ? "" : "es", c->t.records, dropped,
+                l->opt.trace_path, processes, processes == 1 ? "" : "es", c->records, dropped,
                 dropped ? " (the trace file was full: use a larger --size)" : "");
     struct et_tracer_stats rec = {0};
     if (l->tracer)
@@ -533,7 +538,7 @@ static void finish_header(struct launcher *l, const struct trace_counts *c)
 {
     if (!c->t.hdr)
         return;
-    l->writer.hdr->records_written = c->t.records;
+    l->writer.hdr->records_written = c->records;
     __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
 }
 

@@ -157,12 +157,13 @@ static struct et_run_header *claim_run(struct et_writer *w, uint32_t size)
      * `exectrace snapshot` appends to, where a stale count would misalign
      * every record. */
     run->used = 0;
+    run->records = 0;
     /* The tag goes last: a reader that sees it sees a usable run. */
     __atomic_store_n(&run->tag, ET_RUN_TAG(got), __ATOMIC_RELEASE);
     return run;
 }
 
-static struct et_record *reserve_in(struct et_run_header *run, uint32_t size)
+static struct et_record *reserve_in(struct et_run_header *run, uint32_t size, bool foreign)
 {
     uint32_t cap = run_capacity(ET_RUN_TAG_CHUNKS(run->tag));
     /* A full run is not added to again, so `used` can never wrap around
@@ -182,6 +183,11 @@ static struct et_record *reserve_in(struct et_run_header *run, uint32_t size)
         }
         return NULL;
     }
+    /* On the cache line the add above just took: no contention, and no
+     * reader has to walk the records to count them. */
+    __atomic_fetch_add(&run->records, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(foreign, 0) && !(__atomic_load_n(&run->records, __ATOMIC_RELAXED) & ET_RUN_FOREIGN))
+        __atomic_fetch_or(&run->records, ET_RUN_FOREIGN, __ATOMIC_RELAXED);
     struct et_record *r = (struct et_record *)((uint8_t *)(run + 1) + off);
     /* Stored at once so that a reader can step over the record even if the
      * writer is killed before it commits. */
@@ -202,10 +208,11 @@ struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t
 
     /* A signal handler may run between any two steps and append too, even
      * fill the run just installed: so try again, a bounded number of times. */
+    bool foreign = id->pid != w->owner_pid;
     struct et_record *r = NULL;
     for (int attempt = 0; attempt < 4 && !r; attempt++) {
         struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
-        if (run && (r = reserve_in(run, size)) != NULL)
+        if (run && (r = reserve_in(run, size, foreign)) != NULL)
             break;
         struct et_run_header *fresh = claim_run(w, size);
         if (!fresh)
@@ -213,7 +220,7 @@ struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t
         /* If another thread installed a run meanwhile, this record still goes
          * into ours (it has room); the rest of ours stays unused. */
         __atomic_compare_exchange_n(&w->run, &run, fresh, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
-        r = reserve_in(fresh, size);
+        r = reserve_in(fresh, size, foreign);
     }
     if (!r) {
         count_drop(w, size);

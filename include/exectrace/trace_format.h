@@ -37,8 +37,9 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 3 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
-                              1.3: the ptrace recorder (ET_RF_RECORDER, recorder records) */
+#define ET_VERSION_MINOR 4 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
+                              1.3: the ptrace recorder (ET_RF_RECORDER, recorder records);
+                              1.4: each run counts its records (et_run_header.records) */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -114,9 +115,18 @@ _Static_assert(offsetof(struct et_file_header, snapshots) == 208, "layout");
 struct et_run_header {
     uint32_t tag;       /* ET_RUN_TAG(number of chunks) */
     uint32_t used;      /* bytes reserved after this header; may exceed the run */
-    uint32_t owner_pid; /* the process that claimed it (informational) */
-    uint32_t reserved;
+    uint32_t owner_pid; /* the process that claimed it */
+    /* 1.4: the records reserved in this run (ET_RUN_RECORDS), counted when
+     * the space is taken, so one whose writer was killed before committing
+     * it counts too; and ET_RUN_FOREIGN once a record about a process other
+     * than owner_pid went in (a vfork child borrowing its parent's run, the
+     * recorder writing for its tracees).  A run without that bit holds the
+     * records of the one process its first record names: what a tally of
+     * the trace needs, without reading every record.  0 before 1.4. */
+    uint32_t records;
 };
+#define ET_RUN_FOREIGN 0x80000000u
+#define ET_RUN_RECORDS(word) ((word) & ~ET_RUN_FOREIGN)
 _Static_assert(sizeof(struct et_run_header) == 16, "run header size");
 
 /* Record types.  Numbers are stable. */

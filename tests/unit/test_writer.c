@@ -159,6 +159,36 @@ static void read_back(const char *path, struct seen *s, struct et_trace *t)
     assert_int_equal(et_trace_scan(t, seen_record, s), 0);
 }
 
+/* The runs' own counts (et_trace_tally) against a read of every record:
+ * the same number of records, and every writing pid among those it shows. */
+struct pids_seen {
+    uint32_t pid[16];
+    unsigned n;
+};
+
+static int note_pid(const struct et_record *r, uint64_t offset, void *ctx)
+{
+    (void)offset;
+    struct pids_seen *p = ctx;
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->pid[i] == r->pid)
+            return 0;
+    if (p->n < 16)
+        p->pid[p->n++] = r->pid;
+    return 0;
+}
+
+static void assert_tally_agrees(struct et_trace *t, unsigned writers)
+{
+    struct pids_seen tallied = {0}, scanned = {0};
+    assert_int_equal(et_trace_scan(t, note_pid, &scanned), 0);
+    uint64_t records = 0;
+    assert_int_equal(et_trace_tally(t, note_pid, &tallied, &records), 0);
+    assert_int_equal(records, t->records);
+    assert_int_equal(scanned.n, writers);
+    assert_int_equal(tallied.n, writers);
+}
+
 /* ---- concurrency ------------------------------------------------------------ */
 
 #define THREADS 8
@@ -208,6 +238,7 @@ static void threads_appending_at_once_lose_and_duplicate_nothing(void **state)
     assert_int_equal(t.incomplete, 0);
     assert_int_equal(t.records, (uint64_t)THREADS * PER_THREAD);
     assert_each_seen_once(&s);
+    assert_tally_agrees(&t, 1);
     assert_int_equal(t.hdr->records_dropped, 0);
     assert_int_equal(t.hdr->bytes_dropped, 0);
     et_trace_close(&t);
@@ -261,9 +292,64 @@ static void processes_sharing_the_file_lose_and_duplicate_nothing(void **state)
     assert_int_equal(t.incomplete, 0);
     assert_int_equal(t.records, (uint64_t)(CHILDREN + 1) * PER_CHILD);
     assert_each_seen_once(&s);
+    assert_tally_agrees(&t, CHILDREN + 1);
     assert_int_equal(t.hdr->records_dropped, 0);
     et_trace_close(&t);
     free(s.count);
+    tfile_close(&f);
+}
+
+/* A vfork child writes about itself into its parent's run, as the
+ * recorder writes about its tracees into the launcher's: the run says so,
+ * and a tally reads such runs whole, finding the writers that are not
+ * first in any run. */
+static void records_about_another_process_mark_their_run(void **state)
+{
+    (void)state;
+    struct tfile f;
+    tfile_open(&f, ET_DEFAULT_FILE_SIZE);
+    struct et_identity self = {(uint32_t)getpid(), my_tid(), 7};
+    struct et_identity other = {(uint32_t)getpid() + 100000, 1, 9};
+    for (int i = 0; i < 3; i++) {
+        const struct et_identity *id = i == 1 ? &other : &self;
+        struct et_record *r = et_record_reserve(&f.w, ET_REC_SIGNAL, sizeof(struct et_signal), id, 1, 0);
+        assert_non_null(r);
+        memset(et_record_body(r), 0, sizeof(struct et_signal));
+        et_commit(r);
+    }
+    const struct et_run_header *run = (const void *)((const uint8_t *)f.map + ET_HEADER_SIZE);
+    assert_int_equal(ET_RUN_RECORDS(run->records), 3);
+    assert_true(run->records & ET_RUN_FOREIGN);
+
+    struct et_trace t;
+    assert_int_equal(et_trace_open(&t, f.path), 0);
+    assert_int_equal(et_trace_scan(&t, NULL, NULL), 0);
+    assert_tally_agrees(&t, 2);
+    et_trace_close(&t);
+    tfile_close(&f);
+}
+
+/* A run of one process's records is not marked, and a tally reads only its
+ * first record. */
+static void own_records_leave_their_run_unmarked(void **state)
+{
+    (void)state;
+    struct tfile f;
+    tfile_open(&f, ET_DEFAULT_FILE_SIZE);
+    for (int32_t seq = 0; seq < 5; seq++)
+        assert_true(append_tagged(&f.w, 0, seq));
+    const struct et_run_header *run = (const void *)((const uint8_t *)f.map + ET_HEADER_SIZE);
+    assert_int_equal(run->records, 5);
+    struct et_trace t;
+    assert_int_equal(et_trace_open(&t, f.path), 0);
+    struct seen s;
+    seen_init(&s, 1, 5);
+    uint64_t records = 0;
+    assert_int_equal(et_trace_tally(&t, seen_record, &s, &records), 0);
+    assert_int_equal(records, 5);
+    assert_int_equal(s.count[0] + s.count[1] + s.count[2] + s.count[3] + s.count[4], 1);
+    free(s.count);
+    et_trace_close(&t);
     tfile_close(&f);
 }
 
@@ -304,6 +390,7 @@ static void full_file_counts_every_dropped_record_exactly(void **state)
     assert_int_equal(t.problems, 0);
     assert_int_equal(t.records, (uint64_t)ok);
     assert_each_seen_once(&s);
+    assert_tally_agrees(&t, 1);
     et_trace_close(&t);
     free(s.count);
     tfile_close(&f);
@@ -1049,6 +1136,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_appending_at_once_lose_and_duplicate_nothing),
         cmocka_unit_test(processes_sharing_the_file_lose_and_duplicate_nothing),
+        cmocka_unit_test(records_about_another_process_mark_their_run),
+        cmocka_unit_test(own_records_leave_their_run_unmarked),
         cmocka_unit_test(full_file_counts_every_dropped_record_exactly),
         cmocka_unit_test(full_file_refuses_however_many_retries),
         cmocka_unit_test(torn_record_is_counted_incomplete_and_the_run_still_read),
