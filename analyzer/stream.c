@@ -35,9 +35,22 @@ struct pending {
 
 struct et_stream {
     struct et_trace *t;
-    struct cursor *cursors; /* a min-heap on head timestamp */
-    size_t ncursors;
-    size_t cursors_cap;
+    /* The runs being merged, in slots: a tournament over them picks the
+     * earliest head.  Taking a record plays the matches on one path from
+     * its slot to the root again, a comparison a level, where a heap
+     * compared twice a level and moved its five-word cursors. */
+    struct cursor *slots; /* slots[i].head NULL: empty */
+    /* Each slot's head, as the matches compare it: its time, then its
+     * address (UINT64_MAX and UINTPTR_MAX when empty), packed apart from
+     * the cursors so that a path's matches read a few cache lines. */
+    uint64_t *key_ts;
+    uintptr_t *key_at;
+    uint32_t *won;   /* won[n]: the slot that won below node n; the leaves at nslots + i */
+    uint32_t winner; /* won[1] */
+    uint32_t *free_slots;  /* a stack */
+    size_t nfree;
+    size_t nslots;         /* a power of two, or 0 */
+    size_t ncursors;       /* slots holding a run */
     /* The next run in the file, not merged yet. */
     uint32_t next_chunk;
     struct cursor staged;
@@ -76,39 +89,78 @@ static int before(uint64_t ts_a, const struct et_record *a, uint64_t ts_b, const
     return a < b;
 }
 
-#define CURSOR_BEFORE(x, y) before((x).head_ts, (x).head, (y).head_ts, (y).head)
 #define PENDING_BEFORE(x, y) before((x).ts, (x).r, (y).ts, (y).r)
 
-/* Both sifts carry the moving cursor along and write it once, where it
- * stops: a cursor is five words, and this runs for every record. */
-static void cursor_sift_down(struct et_stream *s, size_t i)
+static void play(struct et_stream *s, size_t node)
 {
-    struct cursor moving = s->cursors[i];
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = l;
-        if (l >= s->ncursors)
-            break;
-        if (r < s->ncursors && CURSOR_BEFORE(s->cursors[r], s->cursors[l]))
-            m = r;
-        if (!CURSOR_BEFORE(s->cursors[m], moving))
-            break;
-        s->cursors[i] = s->cursors[m];
-        i = m;
-    }
-    s->cursors[i] = moving;
+    uint32_t a = s->won[2 * node], b = s->won[2 * node + 1];
+    bool b_first = s->key_ts[b] != s->key_ts[a] ? s->key_ts[b] < s->key_ts[a] : s->key_at[b] < s->key_at[a];
+    s->won[node] = b_first ? b : a;
 }
 
-static void cursor_sift_up(struct et_stream *s, size_t i)
+static void set_key(struct et_stream *s, uint32_t i)
 {
-    struct cursor moving = s->cursors[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!CURSOR_BEFORE(moving, s->cursors[parent]))
-            break;
-        s->cursors[i] = s->cursors[parent];
-        i = parent;
+    const struct cursor *c = &s->slots[i];
+    s->key_ts[i] = c->head ? c->head_ts : UINT64_MAX;
+    s->key_at[i] = c->head ? (uintptr_t)c->head : UINTPTR_MAX;
+}
+
+/* Slot i's head changed: the matches on its way to the root are played
+ * again. */
+static void replay(struct et_stream *s, uint32_t i)
+{
+    set_key(s, i);
+    for (size_t node = (s->nslots + i) / 2; node >= 1; node /= 2)
+        play(s, node);
+    s->winner = s->won[1];
+}
+
+/* Every match played from the leaves up. */
+static void rebuild(struct et_stream *s)
+{
+    for (size_t i = 0; i < s->nslots; i++) {
+        set_key(s, (uint32_t)i);
+        s->won[s->nslots + i] = (uint32_t)i;
     }
-    s->cursors[i] = moving;
+    for (size_t node = s->nslots - 1; node >= 1; node--)
+        play(s, node);
+    s->winner = s->won[1];
+}
+
+/* A free slot, the tournament doubled when there is none. */
+static int take_slot(struct et_stream *s, uint32_t *slot)
+{
+    if (s->nfree == 0) {
+        size_t old = s->nslots, cap = old ? old * 2 : 64;
+        struct cursor *v = realloc(s->slots, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        s->slots = v;
+        uint32_t *w = realloc(s->won, 2 * cap * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        s->won = w;
+        uint64_t *ts = realloc(s->key_ts, cap * sizeof(*ts));
+        if (!ts)
+            return -ENOMEM;
+        s->key_ts = ts;
+        uintptr_t *at = realloc(s->key_at, cap * sizeof(*at));
+        if (!at)
+            return -ENOMEM;
+        s->key_at = at;
+        uint32_t *f = realloc(s->free_slots, cap * sizeof(*f));
+        if (!f)
+            return -ENOMEM;
+        s->free_slots = f;
+        for (size_t i = old; i < cap; i++)
+            s->slots[i].head = NULL;
+        for (size_t i = cap; i > old; i--)
+            s->free_slots[s->nfree++] = (uint32_t)(i - 1);
+        s->nslots = cap;
+        rebuild(s);
+    }
+    *slot = s->free_slots[--s->nfree];
+    return 0;
 }
 
 /* Reads ahead to the next run that has a record. */
@@ -140,16 +192,12 @@ static int join_staged_run(struct et_stream *s)
     }
     s->joined[s->jtail++] = (struct joined_run){s->staged.run.p, false};
     s->staged.joined = s->joined_total++;
-    if (s->ncursors == s->cursors_cap) {
-        size_t cap = s->cursors_cap ? s->cursors_cap * 2 : 64;
-        struct cursor *v = realloc(s->cursors, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        s->cursors = v;
-        s->cursors_cap = cap;
-    }
-    s->cursors[s->ncursors] = s->staged;
-    cursor_sift_up(s, s->ncursors++);
+    uint32_t slot;
+    if (take_slot(s, &slot) < 0)
+        return -ENOMEM;
+    s->slots[slot] = s->staged;
+    s->ncursors++;
+    replay(s, slot);
     stage_next_run(s);
     return 0;
 }
@@ -158,8 +206,8 @@ static int join_staged_run(struct et_stream *s)
 static int join_runs(struct et_stream *s)
 {
     while (s->have_staged &&
-           (s->ncursors == 0 || s->staged.head_ts <= s->cursors[0].head_ts + RUN_JOIN_SLACK_NS ||
-            s->staged.head_ts < s->cursors[0].head_ts))
+           (s->ncursors == 0 || s->staged.head_ts <= s->slots[s->winner].head_ts + RUN_JOIN_SLACK_NS ||
+            s->staged.head_ts < s->slots[s->winner].head_ts))
         if (join_staged_run(s) < 0)
             return -ENOMEM;
     return 0;
@@ -239,20 +287,22 @@ static int pull_one(struct et_stream *s)
 {
     if (join_runs(s) < 0)
         return -ENOMEM;
-    struct cursor *top = &s->cursors[0];
+    uint32_t slot = s->winner;
+    struct cursor *top = &s->slots[slot];
     struct pending p = {top->head, offset_of(s, top->head), top->head_ts};
     size_t i = s->nwindow++;
     for (; i > 0 && PENDING_BEFORE(p, WINDOW_AT(s, i - 1)); i--)
         WINDOW_AT(s, i) = WINDOW_AT(s, i - 1);
     WINDOW_AT(s, i) = p;
     top->head = et_run_next(s->t, &top->run);
-    if (top->head)
+    if (top->head) {
         top->head_ts = top->head->ts_ns;
-    else {
+    } else {
         run_done(s, top);
-        s->cursors[0] = s->cursors[--s->ncursors];
+        s->free_slots[s->nfree++] = slot;
+        s->ncursors--;
     }
-    cursor_sift_down(s, 0);
+    replay(s, slot);
     return 0;
 }
 
@@ -280,7 +330,11 @@ void et_stream_close(struct et_stream *s)
 {
     if (!s)
         return;
-    free(s->cursors);
+    free(s->slots);
+    free(s->won);
+    free(s->key_ts);
+    free(s->key_at);
+    free(s->free_slots);
     free(s->joined);
     free(s->window);
     free(s);

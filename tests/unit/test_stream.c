@@ -406,6 +406,31 @@ static void equal_times_come_back_in_file_order(void **state)
     tfile_close(&f);
 }
 
+/* A run that joins late takes the place a finished run left in the merge:
+ * its ties with runs claimed before it still come after theirs.  Run 2
+ * joins only once the merge is within a second of its first record, by
+ * when run 0 is done. */
+static void equal_times_keep_file_order_when_a_late_run_takes_a_finished_runs_place(void **state)
+{
+    (void)state;
+    struct tfile f;
+    tfile_open(&f, 1u << 20, 3);
+    const uint64_t later = 5000000000ull;
+    append(&f, 0, 0, 100);
+    append(&f, 1, 0, 200);
+    append(&f, 2, 0, later);
+    append(&f, 1, 1, later);
+    static const size_t windows[] = {1, ET_STREAM_DEFAULT_WINDOW};
+    for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+        unsigned n = drain(&f, windows[w], GOT, MAX_RECORDS);
+        assert_exactly(&f, GOT, n, NULL, 0);
+        assert_time_then_file_order(GOT, n);
+        assert_int_equal(run_of(GOT[2].r), 1);
+        assert_int_equal(run_of(GOT[3].r), 2);
+    }
+    tfile_close(&f);
+}
+
 /* Reordering a late record must not reorder the ties around it. */
 static void equal_times_keep_file_order_after_a_late_record(void **state)
 {
@@ -504,6 +529,7 @@ int main(void)
         cmocka_unit_test(one_writer_spread_over_several_runs_stays_in_order),
         cmocka_unit_test(equal_times_come_back_in_file_order),
         cmocka_unit_test(equal_times_keep_file_order_after_a_late_record),
+        cmocka_unit_test(equal_times_keep_file_order_when_a_late_run_takes_a_finished_runs_place),
         cmocka_unit_test(empty_trace_yields_nothing),
         cmocka_unit_test(unreadable_trace_yields_nothing),
         cmocka_unit_test(damaged_runs_still_yield_the_intact_records),
