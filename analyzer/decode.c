@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "output.h"
 
 /* ---- building fields ----------------------------------------------------- */
 
@@ -47,16 +48,34 @@ __attribute__((format(printf, 2, 3))) static const char *make(struct et_decoded 
     return at;
 }
 
+/* A copy of s kept in the arena: without the formatting of make(). */
+static const char *keep(struct et_decoded *d, const char *s)
+{
+    size_t room = sizeof(d->arena) - d->used;
+    size_t len = strlen(s);
+    if (room == 0)
+        return "";
+    if (len >= room)
+        len = room - 1;
+    char *at = d->arena + d->used;
+    memcpy(at, s, len);
+    at[len] = 0;
+    d->used += len + 1;
+    return at;
+}
+
 static const char *flags(struct et_decoded *d, uint64_t value, const struct et_flag_name *names)
 {
+    if (value == 0)
+        return "0";
     char buf[512];
-    return make(d, "%s", et_flags_string(value, names, buf, sizeof(buf)));
+    return keep(d, et_flags_string(value, names, buf, sizeof(buf)));
 }
 
 static const char *signal_name(struct et_decoded *d, int sig)
 {
     char buf[32];
-    return sig ? make(d, "%s", et_signal_name(sig, buf, sizeof(buf))) : "0";
+    return sig ? keep(d, et_signal_name(sig, buf, sizeof(buf))) : "0";
 }
 
 static void f_int(struct et_decoded *d, const char *key, int64_t v, enum et_text_place text)
@@ -437,6 +456,32 @@ static void decode_wait_return(const struct et_record *r, const struct et_decode
     wait_result(r, d);
 }
 
+static size_t put_int(char *p, int64_t v)
+{
+    if (v >= 0)
+        return et_decimal(p, (uint64_t)v);
+    *p = '-';
+    return 1 + et_decimal(p + 1, 0 - (uint64_t)v);
+}
+
+/* "[3 r, 4 w] pipe:[1234]", without make()'s formatting: one per pipe call. */
+static const char *pipe_pair(struct et_decoded *d, const struct et_pipe *b)
+{
+    char text[80]; /* the longest is 59 bytes */
+    size_t n = 0;
+    text[n++] = '[';
+    n += put_int(text + n, b->read_fd);
+    memcpy(text + n, " r, ", 4);
+    n += 4;
+    n += put_int(text + n, b->write_fd);
+    memcpy(text + n, " w] pipe:[", 10);
+    n += 10;
+    n += et_decimal(text + n, b->inode);
+    text[n++] = ']';
+    text[n] = 0;
+    return keep(d, text);
+}
+
 static void decode_pipe(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)
 {
     (void)links;
@@ -447,8 +492,7 @@ static void decode_pipe(const struct et_record *r, const struct et_decode_links 
     f_int(d, "read_fd", b->read_fd, ET_TEXT_NONE);
     f_int(d, "write_fd", b->write_fd, ET_TEXT_NONE);
     f_uint(d, "inode", b->inode, ET_TEXT_NONE);
-    f_text(d, b->result == 0 ? make(d, "[%d r, %d w] pipe:[%" PRIu64 "]", b->read_fd, b->write_fd, b->inode) : "...",
-           ET_TEXT_ARG);
+    f_text(d, b->result == 0 ? pipe_pair(d, b) : "...", ET_TEXT_ARG);
     f_name(d, "flags", flags(d, (unsigned)b->flags, et_open_flag_names),
            b->kind == ET_PIPE_PIPE2 ? ET_TEXT_ARG : ET_TEXT_NONE);
     f_result(d, b->result, r->err);

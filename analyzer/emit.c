@@ -9,118 +9,157 @@
 
 /* ---- text --------------------------------------------------------------------- */
 
-static void text_pipe_end(FILE *out, const struct et_pipe_end *e)
+/* The text line is built in memory and written at once: `events` prints
+ * millions of them, and stdio's formatting was most of its time. */
+
+static void text_pipe_end(struct et_buf *out, const struct et_pipe_end *e)
 {
     const char *end = (e->flags & ET_PIPE_READ) && (e->flags & ET_PIPE_WRITE) ? "rw"
                       : (e->flags & ET_PIPE_READ)                             ? "r"
                                                                               : "w";
-    fprintf(out, "%d %s:[%" PRIu64 "] %s%s", e->fd, (e->flags & ET_PIPE_FIFO) ? "fifo" : "pipe", e->inode, end,
-            (e->flags & ET_PIPE_CLOEXEC) ? " cloexec" : "");
+    et_buf_i64(out, e->fd);
+    et_buf_str(out, (e->flags & ET_PIPE_FIFO) ? " fifo:[" : " pipe:[");
+    et_buf_u64(out, e->inode);
+    et_buf_str(out, "] ");
+    et_buf_str(out, end);
+    if (e->flags & ET_PIPE_CLOEXEC)
+        et_buf_str(out, " cloexec");
 }
 
-static void text_argv(FILE *out, const struct et_field *f)
+static void text_argv(struct et_buf *out, const struct et_field *f)
 {
     struct et_tail tail = f->v.argv.tail;
     unsigned shown = 0;
-    fputc('[', out);
+    et_buf_char(out, '[');
     for (; shown < f->v.argv.count; shown++) {
         const char *s;
         uint16_t len;
         if (!et_tail_str(&tail, &s, &len))
             break;
         if (shown)
-            fputs(", ", out);
-        et_print_quoted(out, s, len);
+            et_buf_str(out, ", ");
+        et_buf_quoted(out, s, len);
     }
-    if (f->v.argv.truncated)
-        fprintf(out, "%s... %u in all", shown ? ", " : "", f->v.argv.argc);
-    fputc(']', out);
+    if (f->v.argv.truncated) {
+        et_buf_str(out, shown ? ", ... " : "... ");
+        et_buf_u64(out, f->v.argv.argc);
+        et_buf_str(out, " in all");
+    }
+    et_buf_char(out, ']');
+}
+
+static void text_hex(struct et_buf *out, uint64_t v)
+{
+    et_buf_str(out, "0x");
+    et_buf_hex(out, v);
 }
 
 /* "1234 S read(3, 0x7ffc, 0x1000) wchan "pipe_read"" */
-static void text_thread(FILE *out, const struct et_snapshot_thread *t, const char *wchan, size_t wlen)
+static void text_thread(struct et_buf *out, const struct et_snapshot_thread *t, const char *wchan, size_t wlen)
 {
     const char *name = et_syscall_name(t->syscall);
-    fprintf(out, "%d %c ", t->tid, t->state >= 'A' && t->state <= 'z' ? (char)t->state : '?');
-    if (t->syscall == ET_SYSCALL_RUNNING)
-        fputs("not in a system call", out);
-    else if (t->syscall == ET_SYSCALL_UNKNOWN)
-        fputs("system call unknown", out);
-    else if (name && et_syscall_first_arg_is_int(t->syscall))
-        fprintf(out, "%s(%d, 0x%" PRIx64 ", 0x%" PRIx64 ")", name, (int32_t)t->args[0], t->args[1], t->args[2]);
-    else if (name)
-        fprintf(out, "%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")", name, t->args[0], t->args[1], t->args[2]);
-    else
-        fprintf(out, "syscall %d", t->syscall);
+    et_buf_i64(out, t->tid);
+    et_buf_char(out, ' ');
+    et_buf_char(out, t->state >= 'A' && t->state <= 'z' ? (char)t->state : '?');
+    et_buf_char(out, ' ');
+    if (t->syscall == ET_SYSCALL_RUNNING) {
+        et_buf_str(out, "not in a system call");
+    } else if (t->syscall == ET_SYSCALL_UNKNOWN) {
+        et_buf_str(out, "system call unknown");
+    } else if (name) {
+        et_buf_str(out, name);
+        et_buf_char(out, '(');
+        if (et_syscall_first_arg_is_int(t->syscall))
+            et_buf_i64(out, (int32_t)t->args[0]);
+        else
+            text_hex(out, t->args[0]);
+        et_buf_str(out, ", ");
+        text_hex(out, t->args[1]);
+        et_buf_str(out, ", ");
+        text_hex(out, t->args[2]);
+        et_buf_char(out, ')');
+    } else {
+        et_buf_str(out, "syscall ");
+        et_buf_i64(out, t->syscall);
+    }
     if (wlen) {
-        fputs(" wchan ", out);
-        et_print_quoted(out, wchan, wlen);
+        et_buf_str(out, " wchan ");
+        et_buf_quoted(out, wchan, wlen);
     }
 }
 
-static void text_value(FILE *out, const struct et_field *f)
+static void text_value(struct et_buf *out, const struct et_field *f)
 {
     char buf[256];
     switch (f->type) {
     case ET_V_INT:
-        fprintf(out, "%" PRId64, f->v.i);
+        et_buf_i64(out, f->v.i);
         break;
     case ET_V_UINT:
-        fprintf(out, "%" PRIu64, f->v.u);
+        et_buf_u64(out, f->v.u);
         break;
     case ET_V_HEX:
-        fprintf(out, "0x%" PRIx64, f->v.u);
+        text_hex(out, f->v.u);
         break;
     case ET_V_NAME:
-        fwrite(f->v.s.s, 1, f->v.s.len, out);
+        et_buf_mem(out, f->v.s.s, f->v.s.len);
         break;
     case ET_V_STR:
-        et_print_quoted(out, f->v.s.s, f->v.s.len);
+        et_buf_quoted(out, f->v.s.s, f->v.s.len);
         break;
     case ET_V_BOOL:
-        fputs(f->v.i ? "true" : "false", out);
+        et_buf_str(out, f->v.i ? "true" : "false");
         break;
     case ET_V_ERRNO:
-        fprintf(out, "%s (%s)", et_errno_name((int)f->v.i, buf, sizeof(buf)), strerror((int)f->v.i));
+        et_buf_str(out, et_errno_name((int)f->v.i, buf, sizeof(buf)));
+        et_buf_str(out, " (");
+        et_buf_str(out, strerror((int)f->v.i));
+        et_buf_char(out, ')');
         break;
     case ET_V_STATUS:
-        fputs(et_wait_status_string((int)f->v.i, buf, sizeof(buf)), out);
+        et_buf_str(out, et_wait_status_string((int)f->v.i, buf, sizeof(buf)));
         break;
     case ET_V_FD:
         if (f->fd_pipe)
             text_pipe_end(out, f->fd_pipe);
         else
-            fprintf(out, "%" PRId64, f->v.i);
+            et_buf_i64(out, f->v.i);
         break;
     case ET_V_PIPE:
         if (f->v.pipe)
             text_pipe_end(out, f->v.pipe);
         else
-            fputs("none", out);
+            et_buf_str(out, "none");
         break;
     case ET_V_PIPES: {
         const struct et_pipe_end *v = f->v.list.v;
-        fputc('[', out);
+        et_buf_char(out, '[');
         for (unsigned i = 0; i < f->v.list.n; i++) {
             if (i)
-                fputs(", ", out);
+                et_buf_str(out, ", ");
             text_pipe_end(out, &v[i]);
         }
-        fputc(']', out);
+        et_buf_char(out, ']');
         break;
     }
     case ET_V_PIDS: {
         const int32_t *v = f->v.list.v;
-        fputc('[', out);
-        for (unsigned i = 0; i < f->v.list.n; i++)
-            fprintf(out, "%s%d", i ? ", " : "", v[i]);
-        fputc(']', out);
+        et_buf_char(out, '[');
+        for (unsigned i = 0; i < f->v.list.n; i++) {
+            if (i)
+                et_buf_str(out, ", ");
+            et_buf_i64(out, v[i]);
+        }
+        et_buf_char(out, ']');
         break;
     }
     case ET_V_HEXBYTES: {
+        static const char hex[] = "0123456789abcdef";
         const uint8_t *v = f->v.list.v;
-        for (unsigned i = 0; i < f->v.list.n; i++)
-            fprintf(out, "%02x", v[i]);
+        for (unsigned i = 0; i < f->v.list.n; i++) {
+            et_buf_char(out, hex[v[i] >> 4]);
+            et_buf_char(out, hex[v[i] & 0xf]);
+        }
         break;
     }
     case ET_V_ARGV:
@@ -128,63 +167,65 @@ static void text_value(FILE *out, const struct et_field *f)
         break;
     case ET_V_THREADS: {
         struct et_tail wchans = f->v.threads.wchans;
-        fputc('[', out);
+        et_buf_char(out, '[');
         for (unsigned i = 0; i < f->v.threads.n; i++) {
             const char *w = "";
             uint16_t wlen = 0;
             if (!et_tail_str(&wchans, &w, &wlen))
                 wlen = 0;
             if (i)
-                fputs(", ", out);
+                et_buf_str(out, ", ");
             text_thread(out, &f->v.threads.v[i], w, wlen);
         }
-        fputc(']', out);
+        et_buf_char(out, ']');
         break;
     }
     case ET_V_NAMES: {
         bool first = true;
         for (const struct et_flag_name *n = f->names; n && n->name; n++)
             if (f->v.u & n->value) {
-                fprintf(out, "%s%s", first ? "" : ", ", n->name);
+                if (!first)
+                    et_buf_str(out, ", ");
+                et_buf_str(out, n->name);
                 first = false;
             }
         break;
     }
     default:
-        fputc('?', out);
+        et_buf_char(out, '?');
         break;
     }
 }
 
-static void text_labelled(FILE *out, const struct et_field *f)
+static void text_labelled(struct et_buf *out, const struct et_field *f)
 {
     if (f->label)
-        fputs(f->label, out);
+        et_buf_str(out, f->label);
     text_value(out, f);
     if (f->suffix)
-        fputs(f->suffix, out);
+        et_buf_str(out, f->suffix);
 }
 
-void et_emit_text_body(FILE *out, const struct et_decoded *d)
+static void text_body(struct et_buf *out, const struct et_decoded *d)
 {
-    fputs(d->head, out);
+    et_buf_str(out, d->head);
     if (d->call)
-        fputc('(', out);
+        et_buf_char(out, '(');
     bool first = true;
     for (unsigned i = 0; i < d->n; i++) {
         if (d->f[i].text != ET_TEXT_ARG)
             continue;
-        fputs(first ? (d->call ? "" : " ") : (d->call ? ", " : " "), out);
+        et_buf_str(out, first ? (d->call ? "" : " ") : (d->call ? ", " : " "));
         text_labelled(out, &d->f[i]);
         first = false;
     }
     if (d->call)
-        fputc(')', out);
+        et_buf_char(out, ')');
     first = true;
     for (unsigned i = 0; i < d->n; i++) {
         if (d->f[i].text != ET_TEXT_RESULT)
             continue;
-        fputs(first ? " = " : " ", out);
+        et_buf_str(out, first ? " = " : " ");
         text_labelled(out, &d->f[i]);
         first = false;
     }
@@ -192,21 +233,32 @@ void et_emit_text_body(FILE *out, const struct et_decoded *d)
         if (d->f[i].text != ET_TEXT_AFTER)
             continue;
         if (!d->f[i].label)
-            fputc(' ', out);
+            et_buf_char(out, ' ');
         text_labelled(out, &d->f[i]);
     }
     for (unsigned i = 0; i < d->n; i++) {
         if (d->f[i].text != ET_TEXT_KEY)
             continue;
-        fprintf(out, " %s=", d->f[i].label ? d->f[i].label : d->f[i].key);
+        et_buf_char(out, ' ');
+        et_buf_str(out, d->f[i].label ? d->f[i].label : d->f[i].key);
+        et_buf_char(out, '=');
         text_value(out, &d->f[i]);
     }
     for (unsigned i = 0; i < d->n; i++) {
         if (d->f[i].text != ET_TEXT_NOTE)
             continue;
-        fputc(' ', out);
+        et_buf_char(out, ' ');
         text_labelled(out, &d->f[i]);
     }
+}
+
+void et_emit_text_body(FILE *out, const struct et_decoded *d)
+{
+    struct et_buf b = {0};
+    text_body(&b, d);
+    if (!et_buf_write(&b, out))
+        fputs("(out of memory)", out);
+    et_buf_free(&b);
 }
 
 /* With --stacks: the call site under the line, a frame a line. */
@@ -231,22 +283,34 @@ static void text_stack(FILE *out, struct et_symbols *symbols, const struct et_re
         fputs("        ... (deeper frames not kept: EXECTRACE_STACK_DEPTH)\n", out);
 }
 
-void et_emit_text_line(FILE *out, uint64_t anchor_ns, const struct et_decoded *d, struct et_symbols *symbols)
+void et_emit_text_line_buf(struct et_buf *out, uint64_t anchor_ns, const struct et_decoded *d)
 {
     const struct et_record *r = d->r;
     char when[ET_SECONDS_LEN];
-    fputs(et_format_when(when, anchor_ns, r->ts_ns), out);
-    if (r->tid && r->tid != r->pid)
-        fprintf(out, " [%u/%u] ", r->pid, r->tid);
-    else
-        fprintf(out, " [%u] ", r->pid);
-    et_emit_text_body(out, d);
+    et_buf_str(out, et_format_when(when, anchor_ns, r->ts_ns));
+    et_buf_str(out, " [");
+    et_buf_u64(out, r->pid);
+    if (r->tid && r->tid != r->pid) {
+        et_buf_char(out, '/');
+        et_buf_u64(out, r->tid);
+    }
+    et_buf_str(out, "] ");
+    text_body(out, d);
     /* The process did not write it: the launcher saw the call stop. */
     if (r->flags & ET_RF_RECORDER)
-        fputs("  (ptrace)", out);
-    fputc('\n', out);
+        et_buf_str(out, "  (ptrace)");
+    et_buf_char(out, '\n');
+}
+
+void et_emit_text_line(FILE *out, uint64_t anchor_ns, const struct et_decoded *d, struct et_symbols *symbols)
+{
+    struct et_buf b = {0};
+    et_emit_text_line_buf(&b, anchor_ns, d);
+    if (!et_buf_write(&b, out))
+        fputs("(out of memory)\n", out);
+    et_buf_free(&b);
     if (symbols)
-        text_stack(out, symbols, r);
+        text_stack(out, symbols, d->r);
 }
 
 /* ---- JSON --------------------------------------------------------------------- */

@@ -236,6 +236,9 @@ size_t et_events_count_processes(const struct et_trace *t, const struct et_event
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* Lines go out in pieces of about this size. */
+#define LINES_FLUSH_BYTES (64u << 10)
+
 const char et_usage_events[] =
     "usage: exectrace events [--pid PID] [--json] [--stacks] FILE\n"
           "Prints every event of a trace, merged across processes in time order.\n"
@@ -298,6 +301,8 @@ int et_cmd_events(int argc, char **argv)
     struct et_json j;
     et_json_init(&j, stdout);
     struct et_decoded d;
+    struct et_buf lines = {0};
+    bool out_of_memory = false;
     /* One record of lookahead: a wait whose return comes next is one line. */
     const struct et_record *r = et_stream_next(s, NULL), *next;
     for (; r; r = next) {
@@ -324,12 +329,23 @@ int et_cmd_events(int argc, char **argv)
         if (json) {
             et_emit_json_event(&j, anchor, &d, symbols);
             fputc('\n', stdout);
-        } else {
+        } else if (symbols) {
             et_emit_text_line(stdout, anchor, &d, symbols);
+        } else {
+            et_emit_text_line_buf(&lines, anchor, &d);
+            if (lines.len >= LINES_FLUSH_BYTES)
+                out_of_memory |= !et_buf_write(&lines, stdout);
         }
+    }
+    out_of_memory |= !et_buf_write(&lines, stdout);
+    et_buf_free(&lines);
+    int written = et_finish_output(stdout, "events");
+    if (out_of_memory) {
+        fprintf(stderr, "exectrace events: out of memory: some lines were not printed whole\n");
+        written = ET_EXIT_OUTPUT_FAILED;
     }
     et_stream_close(s);
     et_exec_outcomes_free(outcomes);
     et_symbols_free(symbols);
-    return et_finish_trace_command(path, &t, et_finish_output(stdout, "events"));
+    return et_finish_trace_command(path, &t, written);
 }

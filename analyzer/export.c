@@ -297,34 +297,8 @@ static int write_chrome_json(FILE *out, const struct et_timeline *tl, const char
 
 /* ---- Perfetto protobuf ----------------------------------------------------------- */
 
-/* A growable buffer of protobuf bytes. */
-struct pb {
-    uint8_t *v;
-    size_t n, cap;
-    bool failed;
-};
-
-static void pb_bytes(struct pb *b, const void *p, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n)
-            cap *= 2;
-        uint8_t *v = realloc(b->v, cap);
-        if (!v) {
-            b->failed = true;
-            return;
-        }
-        b->v = v;
-        b->cap = cap;
-    }
-    memcpy(b->v + b->n, p, n);
-    b->n += n;
-}
-
-static void pb_raw_varint(struct pb *b, uint64_t v)
+/* Protobuf bytes are built in the analyzer's growable buffer (output.h). */
+static void pb_raw_varint(struct et_buf *b, uint64_t v)
 {
     uint8_t buf[10];
     size_t n = 0;
@@ -332,49 +306,49 @@ static void pb_raw_varint(struct pb *b, uint64_t v)
         buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
         v >>= 7;
     } while (v);
-    pb_bytes(b, buf, n);
+    et_buf_mem(b, buf, n);
 }
 
 enum { PB_VARINT = 0, PB_I64 = 1, PB_LEN = 2 };
 
-static void pb_tag(struct pb *b, unsigned field, unsigned wire)
+static void pb_tag(struct et_buf *b, unsigned field, unsigned wire)
 {
     pb_raw_varint(b, (uint64_t)field << 3 | wire);
 }
 
-static void pb_varint(struct pb *b, unsigned field, uint64_t v)
+static void pb_varint(struct et_buf *b, unsigned field, uint64_t v)
 {
     pb_tag(b, field, PB_VARINT);
     pb_raw_varint(b, v);
 }
 
-static void pb_fixed64(struct pb *b, unsigned field, uint64_t v)
+static void pb_fixed64(struct et_buf *b, unsigned field, uint64_t v)
 {
     uint8_t buf[8];
     for (int i = 0; i < 8; i++)
         buf[i] = (uint8_t)(v >> (8 * i));
     pb_tag(b, field, PB_I64);
-    pb_bytes(b, buf, 8);
+    et_buf_mem(b, buf, 8);
 }
 
-static void pb_len(struct pb *b, unsigned field, const void *p, size_t n)
+static void pb_len(struct et_buf *b, unsigned field, const void *p, size_t n)
 {
     pb_tag(b, field, PB_LEN);
     pb_raw_varint(b, n);
-    pb_bytes(b, p, n);
+    et_buf_mem(b, p, n);
 }
 
-static void pb_string(struct pb *b, unsigned field, const char *s)
+static void pb_string(struct et_buf *b, unsigned field, const char *s)
 {
     pb_len(b, field, s, strlen(s));
 }
 
-static void pb_message(struct pb *b, unsigned field, struct pb *sub)
+static void pb_message(struct et_buf *b, unsigned field, struct et_buf *sub)
 {
     if (sub->failed)
         b->failed = true;
-    pb_len(b, field, sub->v, sub->n);
-    sub->n = 0;
+    pb_len(b, field, sub->p, sub->len);
+    sub->len = 0;
 }
 
 /* The field numbers used, from Perfetto's protos (perfetto/trace/...). */
@@ -416,7 +390,7 @@ enum { UUID_FINDINGS = 1, UUID_ALIVE = 2, UUID_ZOMBIES = 3 };
 #define UUID_HOLD(i) (0x200000000ull + (i))
 #define UUID_FINDING(i) (0x300000000ull + (i))
 
-static void pb_track(struct pb *out, struct pb *pkt, struct pb *desc, uint64_t uuid, uint64_t parent, const char *name,
+static void pb_track(struct et_buf *out, struct et_buf *pkt, struct et_buf *desc, uint64_t uuid, uint64_t parent, const char *name,
                      const char *description, int32_t rank, bool counter, const char *unit)
 {
     pb_varint(desc, TRACK_UUID, uuid);
@@ -426,10 +400,10 @@ static void pb_track(struct pb *out, struct pb *pkt, struct pb *desc, uint64_t u
     if (description)
         pb_string(desc, TRACK_DESCRIPTION, description);
     if (counter) {
-        struct pb c = {0};
+        struct et_buf c = {0};
         pb_string(&c, COUNTER_UNIT_NAME, unit);
         pb_message(desc, TRACK_COUNTER, &c);
-        free(c.v);
+        et_buf_free(&c);
     } else {
         pb_varint(desc, TRACK_CHILD_ORDERING, ORDERING_EXPLICIT);
         pb_varint(desc, TRACK_SIBLING_MERGE, MERGE_NONE);
@@ -512,7 +486,7 @@ static int slice(struct pb_events *e, uint64_t track, uint64_t from, uint64_t to
 
 static int write_perfetto(FILE *out, const struct et_timeline *tl)
 {
-    struct pb trace = {0}, pkt = {0}, sub = {0}, ev = {0}, ann = {0};
+    struct et_buf trace = {0}, pkt = {0}, sub = {0}, ev = {0}, ann = {0};
     /* Tracks: findings and counters on top, then the process tree. */
     pb_track(&trace, &pkt, &sub, UUID_FINDINGS, 0, "findings", "what exectrace report found", 0, false, NULL);
     pb_track(&trace, &pkt, &sub, UUID_ALIVE, 0, "processes alive", NULL, 1, true, "processes");
@@ -638,14 +612,14 @@ static int write_perfetto(FILE *out, const struct et_timeline *tl)
     if (!ret && trace.failed)
         ret = -ENOMEM;
     if (!ret)
-        fwrite(trace.v, 1, trace.n, out);
+        fwrite(trace.p, 1, trace.len, out);
     free(e.v);
     free(pipe_names);
-    free(trace.v);
-    free(pkt.v);
-    free(sub.v);
-    free(ev.v);
-    free(ann.v);
+    et_buf_free(&trace);
+    et_buf_free(&pkt);
+    et_buf_free(&sub);
+    et_buf_free(&ev);
+    et_buf_free(&ann);
     return ret;
 }
 

@@ -10,6 +10,49 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+/* Text built in memory, for output written line after line (`events`):
+ * appending costs what the bytes cost, not what stdio's formatting does.
+ * Start from {0}.  A buffer that could not grow stops taking text and says
+ * so when it is written. */
+struct et_buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+void et_buf_grow(struct et_buf *b, size_t more);
+static inline void et_buf_mem(struct et_buf *b, const void *s, size_t n)
+{
+    if (b->cap - b->len < n) {
+        et_buf_grow(b, n);
+        if (b->failed)
+            return;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+static inline void et_buf_str(struct et_buf *b, const char *s)
+{
+    et_buf_mem(b, s, strlen(s));
+}
+static inline void et_buf_char(struct et_buf *b, char c)
+{
+    et_buf_mem(b, &c, 1);
+}
+/* v in decimal at dst, without a NUL; returns its length, at most
+ * ET_DECIMAL_MAX. */
+#define ET_DECIMAL_MAX 20
+size_t et_decimal(char *dst, uint64_t v);
+void et_buf_u64(struct et_buf *b, uint64_t v);
+void et_buf_i64(struct et_buf *b, int64_t v);
+void et_buf_hex(struct et_buf *b, uint64_t v); /* lower case, no 0x */
+/* et_print_quoted's text. */
+void et_buf_quoted(struct et_buf *b, const char *s, size_t len);
+/* Writes the text out and empties the buffer: false when text was lost
+ * because the buffer could not grow. */
+bool et_buf_write(struct et_buf *b, FILE *f);
+void et_buf_free(struct et_buf *b);
 
 /* "..." with C escapes for control bytes and invalid UTF-8. */
 void et_print_quoted(FILE *f, const char *s, size_t len);
