@@ -39,7 +39,10 @@ static pid_t fork_like(uint16_t kind, pid_t (*real)(void))
         et_fork_child_begin(ET_ORIGIN_FORK, ts);
     else
         record_fork(kind, ts, pid, saved, 0);
-    errno = saved;
+    /* Only if it changed: in the child, the store would copy the page it
+     * is on, a fault the program would not have taken. */
+    if (errno != saved)
+        errno = saved;
     return pid;
 }
 

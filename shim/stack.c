@@ -234,8 +234,10 @@ static void unlock_capture(void)
 void et_stack_after_fork(void)
 {
     /* Another thread of the parent may have been capturing: it is not in
-     * this process.  Written only then: a store would copy the page. */
-    if (__atomic_load_n(&capture_lock, __ATOMIC_RELAXED))
+     * this process.  Written only then: a store would copy the page.  Not
+     * even read without stacks: the page may be one the parent never
+     * touched, and reading it would cost the child a fault. */
+    if (stack_depth != 0 && __atomic_load_n(&capture_lock, __ATOMIC_RELAXED))
         __atomic_store_n(&capture_lock, 0, __ATOMIC_RELAXED);
 }
 
