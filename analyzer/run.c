@@ -81,6 +81,10 @@ struct launcher {
      * an abstract datagram socket, -1 without the recorder. */
     int seize_fd;
     char seize_name[64];
+    /* The previous trace at our path, held open so that it is freed once
+     * the command runs, on another CPU than the command's start; -1 for
+     * none. */
+    int replaced_fd;
 };
 
 const char et_usage_run[] =
@@ -175,7 +179,8 @@ static int create_trace(struct launcher *l)
     l->self.start_time = st.start_time;
 
     const char *what = "create";
-    int ret = et_trace_create(l->trace_path, l->opt.size, l->self.pid, l->self.start_time, true, &what);
+    int ret = et_trace_create(l->trace_path, l->opt.size, l->self.pid, l->self.start_time, true, &l->replaced_fd,
+                              &what);
     if (ret < 0) {
         fprintf(stderr, "exectrace: cannot create trace file %s: %s: %s\n", l->opt.trace_path, what, strerror(-ret));
         return -1;
@@ -855,10 +860,21 @@ static bool command_needs_recorder(const struct launcher *l)
 
 static int run_launcher(struct launcher *lp, int argc, char **argv);
 
+/* Once the command has exec'd (its copy of the fd closed with the exec),
+ * ours is the last: closing it frees the replaced trace here, in the
+ * launcher, while the command runs. */
+static void release_replaced_trace(struct launcher *l)
+{
+    if (l->replaced_fd >= 0)
+        close(l->replaced_fd);
+    l->replaced_fd = -1;
+}
+
 int et_cmd_run(int argc, char **argv)
 {
     struct launcher l;
     memset(&l, 0, sizeof(l));
+    l.replaced_fd = -1;
     int status = run_launcher(&l, argc, argv);
     et_tracer_free(l.tracer);
     return status;
@@ -986,6 +1002,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
                 exec_err = 0;
             close(report_fd);
             report_fd = -1;
+            release_replaced_trace(lp);
             if (!pfd[0].revents)
                 continue;
         }
@@ -1022,6 +1039,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
             exec_err = 0;
         close(report_fd);
     }
+    release_replaced_trace(lp);
     int32_t left[MAX_LEFT_RUNNING];
     int nleft = list_children(lp->self.pid, left, MAX_LEFT_RUNNING);
     record_recorder_unneeded(lp);

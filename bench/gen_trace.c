@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     uint64_t size = ET_HEADER_SIZE + events * 128 + (uint64_t)procs * 16 * ET_CHUNK_SIZE;
     size = (size + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
     const char *what;
-    int ret = et_trace_create(path, size, ROOT_PID, 1, true, &what);
+    int ret = et_trace_create(path, size, ROOT_PID, 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "gen_trace: %s: %s: %s\n", path, what, strerror(-ret));
         return 1;

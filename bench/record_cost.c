@@ -48,7 +48,7 @@ static int open_trace(struct trace *t, const char *dir, const char *name, uint64
     /* Runs grow to 64 chunks; leave room for every run's unused tail. */
     t->size = ET_HEADER_SIZE + (records * 80 / ET_CHUNK_SIZE + 256) * ET_CHUNK_SIZE;
     const char *what;
-    int ret = et_trace_create(t->path, t->size, (uint32_t)getpid(), 1, true, &what);
+    int ret = et_trace_create(t->path, t->size, (uint32_t)getpid(), 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "record_cost: %s: %s: %s\n", t->path, what, strerror(-ret));
         return -1;

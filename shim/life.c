@@ -249,7 +249,7 @@ static int attach_trace_file(void)
     if (fd == -ENOENT) {
         /* Preloaded by hand: the first process creates the file. */
         const char *what;
-        int ret = et_trace_create(abs, ET_DEFAULT_FILE_SIZE, 0, 0, false, &what);
+        int ret = et_trace_create(abs, ET_DEFAULT_FILE_SIZE, 0, 0, false, NULL, &what);
         if (ret < 0 && ret != -EEXIST)
             return ret;
         fd = et_openat(AT_FDCWD, abs, open_flags, 0);

@@ -401,10 +401,12 @@ static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t la
 }
 
 int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time,
-                    bool replace, const char **what)
+                    bool replace, int *replaced_fd, const char **what)
 {
     char tmp[4096 + 32];
     int ret;
+    if (replaced_fd)
+        *replaced_fd = -1;
 
     if (size < ET_MIN_FILE_SIZE || size > ET_MAX_FILE_SIZE) {
         *what = "size out of range";
@@ -442,11 +444,21 @@ int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint
                 *what = "refusing to replace (not a regular file of yours)";
                 goto fail;
             }
-            if (unlink(path) < 0 && errno != ENOENT) {
+            /* Held open, the replaced file is freed (its blocks, its pages
+             * in the cache: milliseconds for a full trace) when the caller
+             * closes it, not here. */
+            int old = replaced_fd ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) : -1;
+            if (rename(tmp, path) < 0) {
                 ret = -errno;
                 *what = "replace";
+                if (old >= 0)
+                    close(old);
                 goto fail;
             }
+            if (replaced_fd)
+                *replaced_fd = old;
+            close(fd);
+            return 0;
         }
     }
     if (link(tmp, path) < 0) {

@@ -74,10 +74,12 @@ void et_clock_new_image(void);
  * `replace` is set, an existing regular file of the caller's is replaced;
  * otherwise an existing file is left alone and -EEXIST returned (another
  * process won the race to create it).  The file appears complete or not at
- * all.  Returns 0 or -errno; on failure `what` names the step that failed.
+ * all.  With replaced_fd, the file replaced stays open there (-1 if none)
+ * for the caller to close when freeing it costs least.  Returns 0 or
+ * -errno; on failure `what` names the step that failed.
  */
 int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time,
-                    bool replace, const char **what);
+                    bool replace, int *replaced_fd, const char **what);
 
 /* Encoding of the variable-length tails (see trace_format.h).  Each function
  * returns the number of bytes it writes; with dst == NULL it only measures, so

@@ -54,7 +54,7 @@ struct synth *synth_new(uint32_t launcher_pid, uint64_t launcher_start)
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof(s->path), "%s/made.trace", s->dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(s->path, SYNTH_SIZE, launcher_pid, launcher_start, false, &what), 0);
+    assert_int_equal(et_trace_create(s->path, SYNTH_SIZE, launcher_pid, launcher_start, false, NULL, &what), 0);
     int fd = open(s->path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;

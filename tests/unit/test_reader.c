@@ -47,7 +47,7 @@ static uint8_t *fresh_trace(size_t *len)
     char path[64];
     snprintf(path, sizeof(path), "%s/t.trace", dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 77, 0, false, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 77, 0, false, NULL, &what), 0);
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     uint8_t *buf = aligned_alloc(4096, ET_MIN_FILE_SIZE);

@@ -610,7 +610,7 @@ static int sim_setup(void **state)
     assert_non_null(mkdtemp(S.dir));
     snprintf(S.path, sizeof(S.path), "%s/t.trace", S.dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(S.path, 1u << 20, 1, 0, false, &what), 0);
+    assert_int_equal(et_trace_create(S.path, 1u << 20, 1, 0, false, NULL, &what), 0);
     int fd = open(S.path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;

@@ -57,7 +57,7 @@ static void tfile_open(struct tfile *f, uint64_t size, unsigned nwriters)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/t.trace", f->dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(f->path, size, 1, 0, false, &what), 0);
+    assert_int_equal(et_trace_create(f->path, size, 1, 0, false, NULL, &what), 0);
     int fd = open(f->path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;

@@ -43,7 +43,7 @@ static void tfile_open(struct tfile *f, uint64_t size)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/t.trace", f->dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(f->path, size, (uint32_t)getpid(), 0, false, &what), 0);
+    assert_int_equal(et_trace_create(f->path, size, (uint32_t)getpid(), 0, false, NULL, &what), 0);
     int fd = open(f->path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;
@@ -783,7 +783,7 @@ static void created_file_is_private_reserved_and_has_a_valid_header(void **state
     const uint64_t size = ET_MIN_FILE_SIZE + 100 * ET_CHUNK_SIZE + 500;
     const char *what = NULL;
     mode_t old = umask(0);
-    int ret = et_trace_create(path, size, 4242, 987654321, false, &what);
+    int ret = et_trace_create(path, size, 4242, 987654321, false, NULL, &what);
     umask(old);
     assert_int_equal(ret, 0);
 
@@ -867,20 +867,51 @@ static void create_leaves_an_existing_file_alone_unless_replacing(void **state)
     const char *path = in_dir(&d, "t.trace");
     write_file(path, "someone else's data\n");
     const char *what = NULL;
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 1, 0, false, &what), -EEXIST);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
     assert_non_null(what);
     assert_file_is(path, "someone else's data\n");
     assert_int_equal(dir_entries(&d), 1);
 
     struct stat before, after;
     assert_int_equal(stat(path, &before), 0);
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 2, 0, true, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 2, 0, true, NULL, &what), 0);
     assert_int_equal(stat(path, &after), 0);
     assert_int_equal(after.st_size, ET_MIN_FILE_SIZE);
     assert_true(after.st_ino != before.st_ino);
     struct et_file_header h;
     read_header(path, &h);
     assert_memory_equal(h.magic, ET_MAGIC, ET_MAGIC_LEN);
+    assert_int_equal(h.launcher_pid, 2);
+    assert_int_equal(dir_entries(&d), 1);
+    tdir_remove(&d);
+}
+
+/* The launcher frees the trace it replaces while the command runs: it gets
+ * the old file, already unlinked, to close when it chooses. */
+static void replacing_can_hand_over_the_replaced_file(void **state)
+{
+    (void)state;
+    struct tdir d;
+    tdir_make(&d);
+    const char *path = in_dir(&d, "t.trace");
+    const char *what = NULL;
+    int old = 7;
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 1, 0, true, &old, &what), 0);
+    assert_int_equal(old, -1); /* nothing was there */
+
+    write_file(path, "the previous run\n");
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 2, 0, true, &old, &what), 0);
+    assert_true(old >= 0);
+    struct stat st;
+    assert_int_equal(fstat(old, &st), 0);
+    assert_int_equal(st.st_nlink, 0);
+    char text[64] = {0};
+    assert_int_equal(pread(old, text, sizeof(text) - 1, 0), (ssize_t)strlen("the previous run\n"));
+    assert_string_equal(text, "the previous run\n");
+    assert_true(fcntl(old, F_GETFD) & FD_CLOEXEC);
+    close(old);
+    struct et_file_header h;
+    read_header(path, &h);
     assert_int_equal(h.launcher_pid, 2);
     assert_int_equal(dir_entries(&d), 1);
     tdir_remove(&d);
@@ -897,11 +928,11 @@ static void create_never_follows_a_symlink(void **state)
     assert_int_equal(symlink(target, link_path), 0);
     const char *what = NULL;
 
-    assert_int_equal(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, false, &what), -EEXIST);
+    assert_int_equal(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
     assert_file_is(target, "precious\n");
     /* Replacing is for regular files: a symlink is refused, not followed and
      * not removed. */
-    assert_true(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, true, &what) < 0);
+    assert_true(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, true, NULL, &what) < 0);
     assert_file_is(target, "precious\n");
     struct stat st;
     assert_int_equal(lstat(link_path, &st), 0);
@@ -912,9 +943,9 @@ static void create_never_follows_a_symlink(void **state)
     const char *dangling = in_dir(&d, "dangling.trace");
     const char *nowhere = in_dir(&d, "created-through-link");
     assert_int_equal(symlink(nowhere, dangling), 0);
-    assert_int_equal(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, false, &what), -EEXIST);
+    assert_int_equal(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
     assert_int_equal(lstat(nowhere, &st), -1);
-    assert_true(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, true, &what) < 0);
+    assert_true(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, true, NULL, &what) < 0);
     assert_int_equal(lstat(nowhere, &st), -1);
     assert_int_equal(dir_entries(&d), 3);
     tdir_remove(&d);
@@ -926,8 +957,8 @@ static void create_rejects_sizes_out_of_range(void **state)
     struct tdir d;
     tdir_make(&d);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(in_dir(&d, "a"), ET_MIN_FILE_SIZE - 1, 1, 0, false, &what), -EINVAL);
-    assert_int_equal(et_trace_create(in_dir(&d, "b"), ET_MAX_FILE_SIZE + 1, 1, 0, false, &what), -EINVAL);
+    assert_int_equal(et_trace_create(in_dir(&d, "a"), ET_MIN_FILE_SIZE - 1, 1, 0, false, NULL, &what), -EINVAL);
+    assert_int_equal(et_trace_create(in_dir(&d, "b"), ET_MAX_FILE_SIZE + 1, 1, 0, false, NULL, &what), -EINVAL);
     assert_int_equal(dir_entries(&d), 0);
     tdir_remove(&d);
 }
@@ -1150,6 +1181,7 @@ int main(void)
         cmocka_unit_test(created_file_can_be_attached_by_a_writer),
         cmocka_unit_test(writer_refuses_a_header_it_would_misread),
         cmocka_unit_test(create_leaves_an_existing_file_alone_unless_replacing),
+        cmocka_unit_test(replacing_can_hand_over_the_replaced_file),
         cmocka_unit_test(create_never_follows_a_symlink),
         cmocka_unit_test(create_rejects_sizes_out_of_range),
         cmocka_unit_test(argv_with_too_many_strings_is_cut_at_the_string_limit),
