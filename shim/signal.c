@@ -14,8 +14,10 @@
 #include "real.h"
 #include "stack.h"
 
-static struct et_record *record_signal(uint16_t kind, uint64_t ts, int target, int target_tid, int sig, int result,
-                                       int err, int pidfd)
+/* Inlined: one frame fewer for every stack taken under a signal call. */
+static inline __attribute__((always_inline)) struct et_record *record_signal(uint16_t kind, uint64_t ts, int target,
+                                                                             int target_tid, int sig, int result,
+                                                                             int err, int pidfd)
 {
     struct et_record *r = et_begin_stacked(ET_REC_SIGNAL, sizeof(struct et_signal), ts, result < 0 ? err : 0);
     if (!r)
