@@ -412,9 +412,7 @@ unsigned et_stack_skip_reason(void)
     return 0;
 }
 
-/* Inlined into its two callers: every frame between the hook and
- * libunwind is one more for it to walk (about 8 ns each) and to skip. */
-static inline __attribute__((always_inline)) void unwind_into(struct et_stack *s, uint64_t *pc)
+__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
 {
     unw_backtrace_fn backtrace_fn = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
     s->frames = 0;
@@ -450,11 +448,6 @@ static inline __attribute__((always_inline)) void unwind_into(struct et_stack *s
         record_new_modules();
 }
 
-__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
-{
-    unwind_into(s, pc);
-}
-
 static struct et_record *begin_with_stack(uint16_t type, uint32_t body_size, uint64_t ts_ns, int err,
                                           const struct et_stack *stack)
 {
@@ -469,7 +462,11 @@ static __attribute__((noinline)) struct et_record *begin_unwound(uint16_t type, 
 {
     uint64_t pc[ET_MAX_STACK_FRAMES];
     struct et_stack stack;
-    unwind_into(&stack, pc);
+    /* Through the one function every stack is taken in (the exec hook's
+     * too), not an inlined copy: the address libunwind returns to in it is
+     * then one a fork child finds in the cache it inherited, when it
+     * records its exec; an address new to the child costs it about 8 us. */
+    et_stack_unwind(&stack, pc);
     return begin_with_stack(type, body_size, ts_ns, err, &stack);
 }
 
