@@ -248,17 +248,12 @@ static int call_real(const struct exec_call *c, char *const envp[])
     return -1;
 }
 
-static __attribute__((noinline)) void write_exec_unwound(const struct et_identity *id, uint64_t ts, uint16_t rflags,
-                                                        struct et_exec_info *info)
-{
-    uint64_t pc[ET_MAX_STACK_FRAMES];
-    struct et_stack stack;
-    et_stack_unwind(&stack, pc);
-    info->stack = &stack;
-    et_write_exec(&et_proc.writer, id, ts, rflags, info);
-}
-
-static int do_exec(const struct exec_call *c)
+/* Inlined into each exec function, and its record's stack taken through
+ * et_begin_stacked() as every other record's is: a fork child records its
+ * exec with its stack, and each frame there whose address its parent never
+ * unwound costs the child a libunwind lookup (about 8 us here); these are
+ * then only the exec function's and the program's. */
+static inline __attribute__((always_inline)) int do_exec(const struct exec_call *c)
 {
     if (!et_active())
         return call_real(c, c->envp);
@@ -282,10 +277,16 @@ static int do_exec(const struct exec_call *c)
     struct et_stack none = {0, (uint16_t)skip, NULL};
     struct et_exec_info info = {c->kind, fix.flags, c->fd, c->at_flags, c->path, c->argv,
                                 skip == ET_STACK_OFF ? NULL : &none};
-    if (skip == 0)
-        write_exec_unwound(&id, ts, rflags, &info);
-    else
+    if (skip == 0) {
+        struct et_record *r = et_begin_stacked(ET_REC_EXEC, et_exec_body_size(&info), ts, 0);
+        if (r) {
+            r->flags |= rflags;
+            et_exec_fill(r, &info);
+            et_commit(r);
+        }
+    } else {
         et_write_exec(&et_proc.writer, &id, ts, rflags, &info);
+    }
     et_recorder_before_exec(&target);
     int ret = call_real(c, fix.envp);
     int saved = errno;

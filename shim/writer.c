@@ -309,21 +309,20 @@ void et_write_start(struct et_writer *w, const struct et_identity *id, uint64_t 
     et_commit(r);
 }
 
-void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
-                   const struct et_exec_info *info)
+uint32_t et_exec_body_size(const struct et_exec_info *info)
+{
+    bool truncated = false;
+    struct et_argv_summary args;
+    return (uint32_t)sizeof(struct et_exec) + et_put_str(NULL, info->path, ET_MAX_PATH_BYTES, &truncated) +
+           et_put_argv(NULL, info->argv, &args);
+}
+
+void et_exec_fill(struct et_record *r, const struct et_exec_info *info)
 {
     bool path_truncated = false;
     struct et_argv_summary args;
-    uint32_t path_bytes = et_put_str(NULL, info->path, ET_MAX_PATH_BYTES, &path_truncated);
-    uint32_t argv_bytes = et_put_argv(NULL, info->argv, &args);
-    uint32_t body_bytes = (uint32_t)sizeof(struct et_exec) + path_bytes + argv_bytes;
-    struct et_record *r =
-        et_record_reserve(w, ET_REC_EXEC, body_bytes + et_stack_extra(body_bytes, info->stack), id, ts_ns, 0);
-    if (!r)
-        return;
-    r->flags = record_flags;
-    if (info->stack)
-        et_stack_put(r, info->stack);
+    et_put_argv(NULL, info->argv, &args);
+    et_put_str(NULL, info->path, ET_MAX_PATH_BYTES, &path_truncated);
     struct et_exec *b = et_record_body(r);
     b->kind = info->kind;
     b->flags = info->env_flags | (path_truncated ? ET_EXEC_PATH_TRUNCATED : 0) |
@@ -337,6 +336,20 @@ void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t t
     uint8_t *tail = (uint8_t *)(b + 1);
     tail += et_put_str(tail, info->path, ET_MAX_PATH_BYTES, &path_truncated);
     et_put_argv(tail, info->argv, &args);
+}
+
+void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
+                   const struct et_exec_info *info)
+{
+    uint32_t body_bytes = et_exec_body_size(info);
+    struct et_record *r =
+        et_record_reserve(w, ET_REC_EXEC, body_bytes + et_stack_extra(body_bytes, info->stack), id, ts_ns, 0);
+    if (!r)
+        return;
+    r->flags = record_flags;
+    if (info->stack)
+        et_stack_put(r, info->stack);
+    et_exec_fill(r, info);
     et_commit(r);
 }
 

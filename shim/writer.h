@@ -138,6 +138,10 @@ struct et_exec_info {
 };
 void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t ts_ns, uint16_t record_flags,
                    const struct et_exec_info *info);
+/* The same in two steps, for a record reserved elsewhere with room for a
+ * stack after it: the body's size (its stack not counted), then the body. */
+uint32_t et_exec_body_size(const struct et_exec_info *info);
+void et_exec_fill(struct et_record *r, const struct et_exec_info *info);
 void et_write_exec_failed(struct et_writer *w, const struct et_identity *id, uint16_t record_flags, uint16_t kind,
                           int result, int err);
 

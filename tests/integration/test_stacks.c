@@ -188,6 +188,13 @@ static void a_fork_child_resolves_through_its_parents_objects(void **state)
     assert_int_equal(count_records(&s.r, ET_REC_MODULE, child, NULL, NULL), 0);
     struct et_frame f = frame_of(&s, kill_with(&s, child, SIGURG), 0);
     expect_site(&f, PROG_SOURCE, "child_kill", "start_child");
+    /* Its exec's call site, then the line that called the function. */
+    const struct et_record *exec = find_record(&s.r, ET_REC_EXEC, child, NULL, NULL);
+    assert_non_null(exec);
+    f = frame_of(&s, exec, 0);
+    expect_site(&f, PROG_SOURCE, "child_exec", "start_child");
+    f = frame_of(&s, exec, 1);
+    expect_site(&f, PROG_SOURCE, "call_start_child", "main");
     free_sites(&s);
 }
 

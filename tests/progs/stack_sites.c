@@ -49,6 +49,9 @@ __attribute__((noinline)) static pid_t start_child(void)
     pid_t pid = fork(); /* SITE fork */
     if (pid == 0) {
         kill(getpid(), SIGURG); /* SITE child_kill */
+        /* An exec that fails is recorded like one that works, and the
+         * child goes on. */
+        execl("/nonexistent/exectrace-stack-site", "x", (char *)NULL); /* SITE child_exec */
         _exit(0);
     }
     return pid;
