@@ -22,6 +22,12 @@ $(BUILD)/bench/record_cost: bench/record_cost.c shim/writer.c shim/*.h include/e
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/record_cost.c shim/writer.c
 
+# The run summary's cost, through the analyzer's reader.
+$(BUILD)/bench/summary_cost: bench/summary_cost.c analyzer/reader.c analyzer/procmap.c analyzer/*.h include/exectrace/*.h
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -Iinclude -Ianalyzer -o $@ bench/summary_cost.c analyzer/reader.c analyzer/procmap.c
+
 # The shim built to time the steps of each new image's start
 # (bench/image_steps.c); never installed.
 STEPS_OBJ := $(SHIM_OBJ:$(BUILD)/%=$(BUILD)/bench/steps/%) $(BUILD)/bench/steps/bench/image_steps.o
@@ -51,7 +57,8 @@ $(BUILD)/bench/go_spawn: bench/progs/go_spawn.go
 	$(Q)$(GO_ENV) $(GO) build -o $@ $<
 endif
 
-bench-build: all $(BENCH_PROGS) $(BENCH_GO) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/libempty_preload.so \
+bench-build: all $(BENCH_PROGS) $(BENCH_GO) $(BUILD)/bench/gen_trace $(BUILD)/bench/record_cost $(BUILD)/bench/summary_cost \
+             $(BUILD)/bench/libempty_preload.so \
              $(BUILD)/bench/libexectrace-steps.so
 
 bench: bench-build
