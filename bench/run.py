@@ -334,17 +334,14 @@ def measure_launcher(args, scratch):
     def fresh():
         if os.path.exists(trace):
             os.unlink(trace)
-        os.sync()  # no write-back of the last run's trace during the next
 
     def full():
         fresh()
         subprocess.run([et, "run", "-q", "-o", trace, "--"] + loop, stdout=subprocess.DEVNULL, check=True)
-        os.sync()
 
     def made():
         fresh()
         subprocess.run([et, "run", "-q", "-o", trace, "--", "true"], stdout=subprocess.DEVNULL, check=True)
-        os.sync()
 
     run = [et, "run", "-q", "-o", trace, "--"]
     vs = [("true", ["true"], {}, fresh, False),
