@@ -464,8 +464,8 @@ static __attribute__((noinline)) struct et_record *begin_unwound(uint16_t type, 
     struct et_stack stack;
     /* Through the one function every stack is taken in (the exec hook's
      * too), not an inlined copy: the address libunwind returns to in it is
-     * then one a fork child finds in the cache it inherited, when it
-     * records its exec; an address new to the child costs it about 8 us. */
+     * then one a fork child finds in the cache it inherited when it records
+     * its exec, rather than one more lookup (and page fault) there. */
     et_stack_unwind(&stack, pc);
     return begin_with_stack(type, body_size, ts_ns, err, &stack);
 }
