@@ -45,12 +45,10 @@ struct et_stream {
      * the cursors so that a path's matches read a few cache lines. */
     uint64_t *key_ts;
     uintptr_t *key_at;
-    uint32_t *won;   /* won[n]: the slot that won below node n; the leaves at nslots + i */
-    uint32_t winner; /* won[1] */
-    uint32_t *free_slots;  /* a stack */
+    uint32_t *won; /* won[n]: the slot that won below node n, won[1] the winner; the leaves at nslots + i */
+    uint32_t *free_slots; /* a stack */
     size_t nfree;
-    size_t nslots;         /* a power of two, or 0 */
-    size_t ncursors;       /* slots holding a run */
+    size_t nslots; /* a power of two, or 0 */
     /* The next run in the file, not merged yet. */
     uint32_t next_chunk;
     struct cursor staged;
@@ -112,7 +110,6 @@ static void replay(struct et_stream *s, uint32_t i)
     set_key(s, i);
     for (size_t node = (s->nslots + i) / 2; node >= 1; node /= 2)
         play(s, node);
-    s->winner = s->won[1];
 }
 
 /* Every match played from the leaves up. */
@@ -124,7 +121,12 @@ static void rebuild(struct et_stream *s)
     }
     for (size_t node = s->nslots - 1; node >= 1; node--)
         play(s, node);
-    s->winner = s->won[1];
+}
+
+/* The runs being merged. */
+static size_t merging(const struct et_stream *s)
+{
+    return s->nslots - s->nfree;
 }
 
 /* A free slot, the tournament doubled when there is none. */
@@ -196,7 +198,6 @@ static int join_staged_run(struct et_stream *s)
     if (take_slot(s, &slot) < 0)
         return -ENOMEM;
     s->slots[slot] = s->staged;
-    s->ncursors++;
     replay(s, slot);
     stage_next_run(s);
     return 0;
@@ -206,8 +207,8 @@ static int join_staged_run(struct et_stream *s)
 static int join_runs(struct et_stream *s)
 {
     while (s->have_staged &&
-           (s->ncursors == 0 || s->staged.head_ts <= s->slots[s->winner].head_ts + RUN_JOIN_SLACK_NS ||
-            s->staged.head_ts < s->slots[s->winner].head_ts))
+           (merging(s) == 0 || s->staged.head_ts <= s->slots[s->won[1]].head_ts + RUN_JOIN_SLACK_NS ||
+            s->staged.head_ts < s->slots[s->won[1]].head_ts))
         if (join_staged_run(s) < 0)
             return -ENOMEM;
     return 0;
@@ -287,7 +288,7 @@ static int pull_one(struct et_stream *s)
 {
     if (join_runs(s) < 0)
         return -ENOMEM;
-    uint32_t slot = s->winner;
+    uint32_t slot = s->won[1];
     struct cursor *top = &s->slots[slot];
     struct pending p = {top->head, offset_of(s, top->head), top->head_ts};
     size_t i = s->nwindow++;
@@ -300,7 +301,6 @@ static int pull_one(struct et_stream *s)
     } else {
         run_done(s, top);
         s->free_slots[s->nfree++] = slot;
-        s->ncursors--;
     }
     replay(s, slot);
     return 0;
@@ -308,7 +308,7 @@ static int pull_one(struct et_stream *s)
 
 const struct et_record *et_stream_next(struct et_stream *s, uint64_t *offset)
 {
-    while (s->nwindow < s->window_cap && (s->ncursors > 0 || s->have_staged))
+    while (s->nwindow < s->window_cap && (merging(s) > 0 || s->have_staged))
         if (pull_one(s) < 0) {
             s->failed = true;
             break; /* out of memory: what was merged so far */
