@@ -341,8 +341,11 @@ int et_trace_tally(struct et_trace *t, et_record_fn fn, void *ctx, uint64_t *rec
         const struct et_run_header *run = (const void *)(c.p - sizeof(*run));
         uint32_t word = __atomic_load_n(&run->records, __ATOMIC_ACQUIRE);
         *records += ET_RUN_RECORDS(word);
+        /* Only the first record of a run of one process's records names a
+         * writer the others do not: unless it is padding, or unfinished. */
         const struct et_record *first = (const void *)c.p;
-        bool whole = (word & ET_RUN_FOREIGN) || !committed_at(c.p, c.end) || is_padding(first->size, first->commit, c.p, c.end);
+        bool whole = (word & ET_RUN_FOREIGN) || !committed_at(c.p, c.end) ||
+                     is_padding(first->size, first->commit, c.p, c.end);
         const struct et_record *r;
         while (ret == 0 && (r = et_run_next(t, &c)) != NULL) {
             ret = fn(r, (uint64_t)((const uint8_t *)r - t->data), ctx);

@@ -480,8 +480,8 @@ static int exit_status_of(int status)
 
 /* What the trace holds: the records, and the processes that wrote them.
  * The runs counted their records as they were written, so this reads one
- * page per run, not the trace: the summary costs the same after a million
- * events as after ten. */
+ * page per run (of up to 64 KiB), not every record: 0.7 ms for 600,000
+ * records where reading them took 10 (bench/summary_cost). */
 struct trace_counts {
     struct et_trace t;
     uint64_t records;

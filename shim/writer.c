@@ -185,8 +185,8 @@ static struct et_record *reserve_in(struct et_run_header *run, uint32_t size, bo
     }
     /* On the cache line the add above just took: no contention, and no
      * reader has to walk the records to count them. */
-    __atomic_fetch_add(&run->records, 1, __ATOMIC_RELAXED);
-    if (__builtin_expect(foreign, 0) && !(__atomic_load_n(&run->records, __ATOMIC_RELAXED) & ET_RUN_FOREIGN))
+    uint32_t counted = __atomic_add_fetch(&run->records, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(foreign, 0) && !(counted & ET_RUN_FOREIGN))
         __atomic_fetch_or(&run->records, ET_RUN_FOREIGN, __ATOMIC_RELAXED);
     struct et_record *r = (struct et_record *)((uint8_t *)(run + 1) + off);
     /* Stored at once so that a reader can step over the record even if the
