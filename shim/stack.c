@@ -4,8 +4,10 @@
  * map of loaded objects that lets the analyzer resolve those addresses after
  * the process is gone.
  *
- * libunwind is loaded with dlopen(RTLD_LOCAL) by the constructor rather than
- * linked: linked, its exported backtrace() and _Unwind_Backtrace would take
+ * Stacks are walked by the shim's own unwinder (unwind.c) from the objects'
+ * .eh_frame; libunwind takes over a stack that walker cannot describe (a
+ * signal frame, an expression, code without unwind tables).  libunwind is
+ * loaded with dlopen(RTLD_LOCAL) rather than linked: linked, its exported backtrace() and _Unwind_Backtrace would take
  * the place of glibc's and libgcc's in every traced program, and a program
  * that brings LLVM's libunwind (same unw_* names, another ABI) would call
  * ours.  Local, nobody but the shim sees it, and EXECTRACE_STACK_DEPTH=0
@@ -26,6 +28,7 @@
 #include "record.h"
 #include "stack.h"
 #include "sys.h"
+#include "unwind.h"
 
 /* libunwind's local-only API, by its exported names (libunwind.h maps
  * unw_set_caching_policy and unw_local_addr_space to these on x86_64). */
@@ -49,6 +52,7 @@ static struct text_range own_text[2];
  * (something dlopen'ed since) triggers a new look at the loaded objects. */
 #define KNOWN_MODULES_MAX 512
 static struct text_range known_modules[KNOWN_MODULES_MAX];
+static const uint8_t *known_eh_frame_hdr[KNOWN_MODULES_MAX];
 static uint32_t known_module_count;
 static int module_scan_busy;
 
@@ -119,7 +123,12 @@ static uint16_t build_id_of(const struct dl_phdr_info *info, const uint8_t **id)
     return 0;
 }
 
-static void record_module(const struct dl_phdr_info *info, uintptr_t start, uintptr_t end, bool main_object)
+/* The program's path, from the start record's reading of /proc/self/exe,
+ * for the first scan of the objects. */
+static const char *known_exe;
+
+static void record_module(const struct dl_phdr_info *info, uintptr_t start, uintptr_t end, bool main_object,
+                          uint64_t ts)
 {
     const uint8_t *build_id = NULL;
     uint16_t build_id_len = build_id_of(info, &build_id);
@@ -128,16 +137,20 @@ static void record_module(const struct dl_phdr_info *info, uintptr_t start, uint
     const char *path = info->dlpi_name;
     if (main_object) {
         flags |= ET_MODULE_MAIN;
-        long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        exe[n > 0 ? n : 0] = 0;
-        path = exe;
+        if (known_exe) {
+            path = known_exe;
+        } else {
+            long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+            exe[n > 0 ? n : 0] = 0;
+            path = exe;
+        }
     } else if (strncmp(path, "linux-vdso.so", 13) == 0 || strncmp(path, "linux-gate.so", 13) == 0) {
         flags |= ET_MODULE_VDSO;
     }
     bool truncated;
     uint32_t path_bytes = et_put_str(NULL, path, ET_MAX_PATH_BYTES, &truncated);
     struct et_record *r =
-        et_begin(ET_REC_MODULE, (uint32_t)sizeof(struct et_module) + build_id_len + path_bytes, et_now_ns(), 0);
+        et_begin(ET_REC_MODULE, (uint32_t)sizeof(struct et_module) + build_id_len + path_bytes, ts, 0);
     if (!r)
         return;
     struct et_module *b = et_record_body(r);
@@ -163,15 +176,24 @@ static bool module_known(uintptr_t pc)
     return false;
 }
 
+/* One scan of the loaded objects: its records share one timestamp. */
+struct module_scan {
+    bool first; /* dl_iterate_phdr reports the program first */
+    uint64_t ts;
+};
+
 static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p)
 {
     (void)size;
-    bool *first = p;
-    bool main_object = *first;
-    *first = false;
+    struct module_scan *scan = p;
+    bool main_object = scan->first;
+    scan->first = false;
     uintptr_t start = UINTPTR_MAX, end = 0;
+    const uint8_t *eh_frame_hdr = NULL;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            eh_frame_hdr = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
         if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
@@ -182,11 +204,12 @@ static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p
     }
     if (end == 0 || module_known(start))
         return 0;
-    record_module(info, start, end, main_object);
+    record_module(info, start, end, main_object, scan->ts);
     uint32_t n = known_module_count;
     if (n < KNOWN_MODULES_MAX) {
         known_modules[n].start = start;
         known_modules[n].end = end;
+        known_eh_frame_hdr[n] = eh_frame_hdr;
         __atomic_store_n(&known_module_count, n + 1, __ATOMIC_RELEASE);
     }
     return 0;
@@ -199,9 +222,24 @@ static void record_new_modules(void)
 {
     if (__atomic_exchange_n(&module_scan_busy, 1, __ATOMIC_ACQUIRE))
         return;
-    bool first = true; /* dl_iterate_phdr reports the program first */
-    dl_iterate_phdr(record_new_modules_cb, &first);
+    struct module_scan scan = {true, et_now_ns()};
+    dl_iterate_phdr(record_new_modules_cb, &scan);
     __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The unwind table for an address: of a recorded object, or of one loaded
+ * since (recorded then). */
+static const uint8_t *unwind_table_of(uintptr_t pc)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t n = __atomic_load_n(&known_module_count, __ATOMIC_ACQUIRE);
+        for (uint32_t i = 0; i < n; i++)
+            if (in_range(&known_modules[i], pc))
+                return known_eh_frame_hdr[i];
+        if (pass == 0)
+            record_new_modules();
+    }
+    return NULL;
 }
 
 static int *unwinder_pipe_slot;
@@ -308,7 +346,7 @@ void et_stack_note_handler(void)
         load_unwinder();
 }
 
-void et_stack_init(void)
+void et_stack_init(const char *exe)
 {
     const char *depth = getenv(ET_ENV_STACK_DEPTH);
     if (depth && *depth) {
@@ -332,7 +370,9 @@ void et_stack_init(void)
     if (stack_depth == 0)
         return;
     own_text[0] = text_of((const void *)&et_stack_init);
+    known_exe = exe;
     record_new_modules();
+    known_exe = NULL; /* a frame of the constructor's */
     __atomic_store_n(&stack_initialized, true, __ATOMIC_RELEASE);
     /* Another library's constructor installed a handler before ours ran. */
     if (__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE))
@@ -401,37 +441,36 @@ unsigned et_stack_skip_reason(void)
         return ET_STACK_SKIP_CLONE;
     if (et_thread.in_stack_capture)
         return ET_STACK_SKIP_NESTED;
-    int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
-    if (state == UNWINDER_NOT_LOADED && __atomic_load_n(&stack_initialized, __ATOMIC_ACQUIRE) &&
-        !__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE)) {
-        load_unwinder();
-        state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
-    }
-    if (state != UNWINDER_READY)
-        return state == UNWINDER_FAILED ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
+    if (!__atomic_load_n(&stack_initialized, __ATOMIC_ACQUIRE))
+        return ET_STACK_SKIP_EARLY;
     return 0;
 }
 
-__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
+/* The stack by libunwind, for one the shim's walker gave up on. */
+static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc)
 {
-    unw_backtrace_fn backtrace_fn = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
     s->frames = 0;
     s->flags = 0;
-    s->pc = pc;
+    int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+    if (state == UNWINDER_NOT_LOADED && !__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE)) {
+        load_unwinder();
+        state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+    }
+    if (state != UNWINDER_READY) {
+        s->flags = state == UNWINDER_FAILED ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
+        return;
+    }
+    unw_backtrace_fn backtrace_fn = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
     /* Room for the shim's and libunwind's own frames above the caller. */
     enum { OWN_FRAMES_MAX = 8 };
     void *frames[ET_MAX_STACK_FRAMES + OWN_FRAMES_MAX];
     int want = (int)stack_depth + OWN_FRAMES_MAX;
-    /* libunwind's address checks leave errno behind (EAGAIN from its
-     * socket): the caller's errno is the program's. */
-    int saved = errno;
     et_thread.in_stack_capture = 1;
     lock_capture();
     int n = backtrace_fn(frames, want);
     close_unwinder_pipe();
     unlock_capture();
     et_thread.in_stack_capture = 0;
-    errno = saved;
     int first = 0;
     while (first < n && (in_range(&own_text[0], (uintptr_t)frames[first]) ||
                          in_range(&own_text[1], (uintptr_t)frames[first])))
@@ -446,6 +485,33 @@ __attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
         s->flags |= ET_STACK_TRUNCATED;
     if (unknown)
         record_new_modules();
+}
+
+/* Keeps a frame pointer: the walk starts from this function's own frame. */
+__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
+{
+    s->frames = 0;
+    s->flags = 0;
+    s->pc = pc;
+    /* libunwind's address checks leave errno behind (EAGAIN from its
+     * socket), and recording a newly loaded object makes system calls: the
+     * caller's errno is the program's. */
+    int saved = errno;
+    struct et_unwind_regs regs = ET_UNWIND_REGS_HERE();
+    int step = ET_UNWIND_STEPPED;
+    while (step == ET_UNWIND_STEPPED && in_range(&own_text[0], regs.pc))
+        step = et_unwind_step(&regs, unwind_table_of);
+    while (step == ET_UNWIND_STEPPED && s->frames < stack_depth) {
+        pc[s->frames++] = regs.pc;
+        step = et_unwind_step(&regs, unwind_table_of);
+    }
+    /* With the frames asked for taken, a frame above them that the walker
+     * cannot step past still exists: the stack is deeper. */
+    if (s->frames == stack_depth && step != ET_UNWIND_END)
+        s->flags |= ET_STACK_TRUNCATED;
+    else if (step == ET_UNWIND_GIVE_UP)
+        unwind_with_libunwind(s, pc);
+    errno = saved;
 }
 
 static struct et_record *begin_with_stack(uint16_t type, uint32_t body_size, uint64_t ts_ns, int err,

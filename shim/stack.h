@@ -10,8 +10,9 @@
 #include "writer.h"
 
 /* Reads EXECTRACE_STACK_DEPTH and records the loaded objects.  From the
- * constructor, once the process records. */
-void et_stack_init(void);
+ * constructor, once the process records; `exe` is the program's path when
+ * the start record has read it already, else NULL. */
+void et_stack_init(const char *exe);
 
 /* The program installs a signal handler (any signal): from now on the
  * unwinder may not be loaded lazily, since a hook may run in the handler;

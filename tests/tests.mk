@@ -126,3 +126,10 @@ install-check: all
 	@echo "install: the installed exectrace found its shim and traced"
 
 .PHONY: tests check check-run install-check transparency transparency-fast
+
+# The shim's stack walker, tested apart: built from its source, without the
+# sanitizers (the shim never runs with them, and the walk reads other frames).
+$(BUILD)/tests/unit/test_unwind: tests/unit/test_unwind.c shim/unwind.c shim/unwind.h | $(BUILD)/tests/unit
+	$(call say,CC,$<)
+	$(Q)$(CC) $(filter-out $(SAN_FLAGS),$(TEST_CFLAGS)) $(CFLAGS) -Ishim -o $@ tests/unit/test_unwind.c shim/unwind.c \
+	    $(CMOCKA_LIBS)

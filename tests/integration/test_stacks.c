@@ -266,7 +266,9 @@ static void the_unwinder_is_loaded_only_when_needed(void **state)
                                 (const char *const[]){prog, "--loaded", NULL}),
                      0);
     assert_int_equal(r.status, 0);
-    assert_string_equal(r.out, "at start: not loaded\nafter a handler: loaded\n");
+    /* The shim's own walker takes an ordinary stack; libunwind is there
+     * for the signal frames a handler's hooks may have to cross. */
+    assert_string_equal(r.out, "at start: not loaded\nafter a stack: not loaded\nafter a handler: loaded\n");
     traced_run_free(&r);
 }
 

@@ -4,8 +4,9 @@
  *
  *   stack_sites DLOPEN_LIBRARY
  *   stack_sites --fds      prints the fds it holds (below 4096), and exits
- *   stack_sites --loaded   prints whether libunwind is mapped, installs a
- *                          signal handler, and prints it again
+ *   stack_sites --loaded   prints whether libunwind is mapped, at start,
+ *                          after a call that records its stack, and after
+ *                          installing a signal handler
  *
  * Prints the fd that its first open() got (3 when the shim keeps out of
  * the way), then makes the calls: in main, in a function it calls, in a
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--loaded") == 0) {
         printf("at start: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
+        kill(getpid(), 0);
+        printf("after a stack: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
         signal(SIGUSR1, on_usr1);
         printf("after a handler: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
         return 0;
