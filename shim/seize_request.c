@@ -105,11 +105,35 @@ done:
     et_close(s);
 }
 
-/* The program last found to load the shim, by identity (device, inode,
- * change time and size folded into one word, read and written whole): a
- * loop that runs the same program pays one stat for it.  A chmod or a new
- * file changes the identity.  Only "it loads the shim" is remembered. */
+/* Programs found to load the shim, by identity (device, inode, change
+ * time and size folded into one word, read and written whole): a loop that
+ * runs the same program pays one stat for it.  A chmod or a new file
+ * changes the identity.  Only "it loads the shim" is remembered: here for
+ * this image, and in the trace's header for every process of the trace,
+ * since the exec is mostly a fork child's, whose memory goes with it. */
 static uint64_t last_dynamic;
+
+static uint64_t *shared_dynamic_slot(uint64_t identity)
+{
+    struct et_file_header *h = et_proc.writer.hdr;
+    return h ? &h->dynamic_images[identity % ET_DYNAMIC_IMAGE_SLOTS] : NULL;
+}
+
+static bool known_dynamic(uint64_t identity)
+{
+    if (identity == __atomic_load_n(&last_dynamic, __ATOMIC_RELAXED))
+        return true;
+    uint64_t *slot = shared_dynamic_slot(identity);
+    return slot && __atomic_load_n(slot, __ATOMIC_RELAXED) == identity;
+}
+
+static void remember_dynamic(uint64_t identity)
+{
+    __atomic_store_n(&last_dynamic, identity, __ATOMIC_RELAXED);
+    uint64_t *slot = shared_dynamic_slot(identity);
+    if (slot)
+        __atomic_store_n(slot, identity, __ATOMIC_RELAXED);
+}
 
 static uint64_t file_identity(const struct stat *st)
 {
@@ -134,7 +158,7 @@ void et_recorder_before_exec(const struct et_exec_target *target)
         int flags = target->at_flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
         if (et_fstatat(target->dirfd, target->path, &st, flags) == 0 && S_ISREG(st.st_mode)) {
             identity = file_identity(&st);
-            if (identity == __atomic_load_n(&last_dynamic, __ATOMIC_RELAXED))
+            if (known_dynamic(identity))
                 return;
         }
     }
@@ -147,7 +171,7 @@ void et_recorder_before_exec(const struct et_exec_target *target)
     int at_flags = file == target->path ? target->at_flags : 0;
     enum et_image_kind kind = file ? et_image_kind_at(dirfd, file, at_flags, m->kind) : ET_IMAGE_NONE;
     if (kind == ET_IMAGE_DYNAMIC && identity)
-        __atomic_store_n(&last_dynamic, identity, __ATOMIC_RELAXED);
+        remember_dynamic(identity);
     /* Set-id programs are followed by neither recorder. */
     if ((kind == ET_IMAGE_OWN_CALLS || kind == ET_IMAGE_UNREADABLE) &&
         !et_file_runs_secure(dirfd, file, at_flags, m->name))

@@ -37,9 +37,10 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 4 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
+#define ET_VERSION_MINOR 5 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
                               1.3: the ptrace recorder (ET_RF_RECORDER, recorder records);
-                              1.4: each run counts its records (et_run_header.records) */
+                              1.4: each run counts its records (et_run_header.records);
+                              1.5: the exec hooks' shared cache (dynamic_images) */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -64,6 +65,8 @@
 
 /* Header flags. */
 #define ET_FILE_FINISHED 0x1u /* the launcher wrote records_written at the end */
+
+#define ET_DYNAMIC_IMAGE_SLOTS 16u
 
 struct et_file_header {
     uint8_t magic[ET_MAGIC_LEN];
@@ -96,7 +99,16 @@ struct et_file_header {
     /* Snapshots taken so far (1.1): each takes the next number. */
     uint32_t snapshots;
     uint32_t reserved4;
-    uint8_t reserved3[ET_HEADER_SIZE - 216];
+    uint8_t reserved5[256 - 216];
+    /* 1.5: program files found to load the shim, each by the identity the
+     * exec hooks give a file (device, inode, change time and size hashed
+     * into one word; 0 is an empty slot).  Shared by every process that
+     * writes the trace: a fork child about to exec a program that others
+     * have exec'd already need not read the file to learn that the ptrace
+     * recorder has nothing to follow there.  A cache for the shim; readers
+     * ignore it. */
+    uint64_t dynamic_images[ET_DYNAMIC_IMAGE_SLOTS];
+    uint8_t reserved3[ET_HEADER_SIZE - 256 - 8 * ET_DYNAMIC_IMAGE_SLOTS];
 };
 
 _Static_assert(sizeof(struct et_file_header) == ET_HEADER_SIZE, "header size");
@@ -111,6 +123,7 @@ _Static_assert(offsetof(struct et_file_header, next_chunk) == 128, "layout");
 _Static_assert(offsetof(struct et_file_header, records_dropped) == 192, "layout");
 _Static_assert(offsetof(struct et_file_header, bytes_dropped) == 200, "layout");
 _Static_assert(offsetof(struct et_file_header, snapshots) == 208, "layout");
+_Static_assert(offsetof(struct et_file_header, dynamic_images) == 256, "layout");
 
 struct et_run_header {
     uint32_t tag;       /* ET_RUN_TAG(number of chunks) */

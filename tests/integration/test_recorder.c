@@ -28,6 +28,7 @@
 #define CLONE_PIDFD 0x1000
 #endif
 
+#include "files.h"
 #include "findings.h"
 #include "rules.h"
 #include "harness.h"
@@ -762,6 +763,46 @@ static void a_program_rewritten_in_place_is_judged_again(void **state)
     rmdir(dir);
 }
 
+/* Before each exec the shim reads the program's first page, to learn
+ * whether the recorder must follow it.  Fork children running one program
+ * share what the first of them learnt (a cache in the trace's header),
+ * since each child's own memory goes with its exec: strace sees the file
+ * opened once for three runs.  bash, since it forks (dash's vfork children
+ * write their parent's memory, which remembers it anyway). */
+static void children_running_one_program_read_it_once(void **state)
+{
+    (void)state;
+    if (system("command -v strace >/dev/null 2>&1") != 0) {
+        print_message("strace is not installed (./make.sh installs it)\n");
+        skip();
+    }
+    char dir[] = "/tmp/exectrace-rec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char prog[PATH_MAX], log[PATH_MAX], script[3 * PATH_MAX + 64];
+    snprintf(prog, sizeof(prog), "%s/prog", dir);
+    snprintf(log, sizeof(log), "%s/strace.log", dir);
+    assert_int_equal(symlink("/bin/true", prog), 0);
+    snprintf(script, sizeof(script), "%s; %s; %s; true", prog, prog, prog);
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", NULL},
+           (const char *const[]){"strace", "-f", "-qq", "-e", "trace=openat", "-o", log, "bash", "-c", script, NULL});
+    assert_int_equal(r.status, 0);
+    traced_run_free(&r);
+    char *text = read_whole_file(log);
+    assert_non_null(text);
+    char opened[PATH_MAX + 16];
+    snprintf(opened, sizeof(opened), "\"%s\"", prog);
+    int opens = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+        opens += strstr(line, "openat(") && strstr(line, opened);
+    if (opens != 1)
+        fail_msg("%s opened %d times by three children", prog, opens);
+    free(text);
+    unlink(log);
+    unlink(prog);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +825,7 @@ int main(void)
         cmocka_unit_test(only_programs_that_make_their_own_calls_are_traced),
         cmocka_unit_test(static_programs_started_by_dynamic_ones_are_recorded),
         cmocka_unit_test(a_program_rewritten_in_place_is_judged_again),
+        cmocka_unit_test(children_running_one_program_read_it_once),
         cmocka_unit_test(works_for_an_unprivileged_user),
     };
     return cmocka_run_group_tests_name("recorder", tests, NULL, NULL);
