@@ -32,6 +32,7 @@ static pid_t fork_like(uint16_t kind, pid_t (*real)(void))
     }
     if (!et_active())
         return real();
+    et_stack_before_fork();
     uint64_t ts = et_now_ns();
     pid_t pid = real();
     int saved = errno;
@@ -100,6 +101,8 @@ ET_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
         et_proc.made_clone_vm_child = true;
     }
     int pid;
+    if (!(flags & CLONE_VM))
+        et_stack_before_fork();
     if (flags & CLONE_VM)
         pid = real(fn, stack, flags, arg, parent_tid, tls, child_tid);
     else

@@ -276,22 +276,20 @@ static int attach_trace_file(void)
     return ret;
 }
 
-static bool attach_and_start(char **argv, char *exe);
+static bool attach_and_start(char **argv);
 
 /* Attaches to the trace; true when this process records.  Leaves errno as
  * it found it: the program may be in the middle of a call (lazy init), or
- * about to enter main, where errno must be 0.  The program's path goes
- * into `exe` (ET_MAX_PATH_BYTES), empty when it was not read. */
-static bool init_process(char **argv, char *exe)
+ * about to enter main, where errno must be 0. */
+static bool init_process(char **argv)
 {
     int saved = errno;
-    exe[0] = 0;
-    bool ret = attach_and_start(argv, exe);
+    bool ret = attach_and_start(argv);
     errno = saved;
     return ret;
 }
 
-static bool attach_and_start(char **argv, char *exe)
+static bool attach_and_start(char **argv)
 {
     int expected = ET_STATE_UNINIT;
     if (!__atomic_compare_exchange_n(&et_proc.state, &expected, ET_STATE_INITIALIZING, false, __ATOMIC_ACQ_REL,
@@ -332,7 +330,8 @@ static bool attach_and_start(char **argv, char *exe)
 
     if (image_is_go())
         flags |= ET_START_GO;
-    long n = et_readlink("/proc/self/exe", exe, ET_MAX_PATH_BYTES - 1);
+    char exe[ET_MAX_PATH_BYTES];
+    long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = 0;
     et_image_step(ET_STEP_NAMES);
     __atomic_store_n(&et_proc.state, ET_STATE_ACTIVE, __ATOMIC_RELEASE);
@@ -365,8 +364,7 @@ bool et_init_lazily(void)
         }
     }
     argv[argc] = NULL;
-    char exe[ET_MAX_PATH_BYTES];
-    return init_process(argv, exe);
+    return init_process(argv);
 }
 
 /* glibc passes argc, argv and envp to constructors. */
@@ -374,15 +372,13 @@ __attribute__((constructor)) static void exectrace_constructor(int argc, char **
 {
     (void)argc;
     (void)envp;
-    char exe[ET_MAX_PATH_BYTES];
-    exe[0] = 0;
     if (__atomic_load_n(&et_proc.state, __ATOMIC_ACQUIRE) == ET_STATE_UNINIT)
-        init_process(argv, exe);
+        init_process(argv);
     /* Here, even when a hook ran first: loading the unwinder needs dlopen,
      * which is not for the middle of another library's constructor. */
     if (__atomic_load_n(&et_proc.state, __ATOMIC_ACQUIRE) == ET_STATE_ACTIVE) {
         int saved = errno;
-        et_stack_init(exe[0] ? exe : NULL);
+        et_stack_init();
         errno = saved;
     }
 }

@@ -123,10 +123,6 @@ static uint16_t build_id_of(const struct dl_phdr_info *info, const uint8_t **id)
     return 0;
 }
 
-/* The program's path, from the start record's reading of /proc/self/exe,
- * for the first scan of the objects. */
-static const char *known_exe;
-
 static void record_module(const struct dl_phdr_info *info, uintptr_t start, uintptr_t end, bool main_object,
                           uint64_t ts)
 {
@@ -137,13 +133,9 @@ static void record_module(const struct dl_phdr_info *info, uintptr_t start, uint
     const char *path = info->dlpi_name;
     if (main_object) {
         flags |= ET_MODULE_MAIN;
-        if (known_exe) {
-            path = known_exe;
-        } else {
-            long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-            exe[n > 0 ? n : 0] = 0;
-            path = exe;
-        }
+        long n = et_readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        exe[n > 0 ? n : 0] = 0;
+        path = exe;
     } else if (strncmp(path, "linux-vdso.so", 13) == 0 || strncmp(path, "linux-gate.so", 13) == 0) {
         flags |= ET_MODULE_VDSO;
     }
@@ -176,7 +168,8 @@ static bool module_known(uintptr_t pc)
     return false;
 }
 
-/* One scan of the loaded objects: its records share one timestamp. */
+/* One scan of the loaded objects: its records carry the time of the record
+ * whose stack found them unknown, and come just before it. */
 struct module_scan {
     bool first; /* dl_iterate_phdr reports the program first */
     uint64_t ts;
@@ -218,18 +211,18 @@ static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p
 /* Records every loaded object not recorded yet.  One thread at a time; a
  * thread that finds another at it goes on without waiting (that one is
  * recording the same objects). */
-static void record_new_modules(void)
+static void record_new_modules(uint64_t ts)
 {
     if (__atomic_exchange_n(&module_scan_busy, 1, __ATOMIC_ACQUIRE))
         return;
-    struct module_scan scan = {true, et_now_ns()};
+    struct module_scan scan = {true, ts};
     dl_iterate_phdr(record_new_modules_cb, &scan);
     __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
 }
 
 /* The unwind table for an address: of a recorded object, or of one loaded
- * since (recorded then). */
-static const uint8_t *unwind_table_of(uintptr_t pc)
+ * since (recorded then, at the time `ts_ns` points to). */
+static const uint8_t *unwind_table_of(uintptr_t pc, void *ts_ns)
 {
     for (int pass = 0; pass < 2; pass++) {
         uint32_t n = __atomic_load_n(&known_module_count, __ATOMIC_ACQUIRE);
@@ -237,7 +230,7 @@ static const uint8_t *unwind_table_of(uintptr_t pc)
             if (in_range(&known_modules[i], pc))
                 return known_eh_frame_hdr[i];
         if (pass == 0)
-            record_new_modules();
+            record_new_modules(*(const uint64_t *)ts_ns);
     }
     return NULL;
 }
@@ -267,6 +260,19 @@ static void lock_capture(void)
 static void unlock_capture(void)
 {
     __atomic_store_n(&capture_lock, 0, __ATOMIC_RELEASE);
+}
+
+void et_stack_before_fork(void)
+{
+    /* The fork's own stack, often a process's first, is taken after the
+     * child exists: the objects are recorded here, once, so that children
+     * inherit them known rather than each recording them again. */
+    if (stack_depth != 0 && __atomic_load_n(&known_module_count, __ATOMIC_ACQUIRE) == 0 &&
+        et_stack_skip_reason() == 0) {
+        int saved = errno;
+        record_new_modules(et_now_ns());
+        errno = saved;
+    }
 }
 
 void et_stack_after_fork(void)
@@ -346,7 +352,7 @@ void et_stack_note_handler(void)
         load_unwinder();
 }
 
-void et_stack_init(const char *exe)
+void et_stack_init(void)
 {
     const char *depth = getenv(ET_ENV_STACK_DEPTH);
     if (depth && *depth) {
@@ -370,9 +376,9 @@ void et_stack_init(const char *exe)
     if (stack_depth == 0)
         return;
     own_text[0] = text_of((const void *)&et_stack_init);
-    known_exe = exe;
-    record_new_modules();
-    known_exe = NULL; /* a frame of the constructor's */
+    /* The loaded objects are recorded at the first stack taken (the walker
+     * finds none known): most images a build or a shell starts record none,
+     * and a scan of the objects costs one 5 us. */
     __atomic_store_n(&stack_initialized, true, __ATOMIC_RELEASE);
     /* Another library's constructor installed a handler before ours ran. */
     if (__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE))
@@ -447,7 +453,7 @@ unsigned et_stack_skip_reason(void)
 }
 
 /* The stack by libunwind, for one the shim's walker gave up on. */
-static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc)
+static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc, uint64_t ts_ns)
 {
     s->frames = 0;
     s->flags = 0;
@@ -484,11 +490,11 @@ static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc)
     if (n == want)
         s->flags |= ET_STACK_TRUNCATED;
     if (unknown)
-        record_new_modules();
+        record_new_modules(ts_ns);
 }
 
 /* Keeps a frame pointer: the walk starts from this function's own frame. */
-__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
+__attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc, uint64_t ts_ns)
 {
     s->frames = 0;
     s->flags = 0;
@@ -500,17 +506,17 @@ __attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc)
     struct et_unwind_regs regs = ET_UNWIND_REGS_HERE();
     int step = ET_UNWIND_STEPPED;
     while (step == ET_UNWIND_STEPPED && in_range(&own_text[0], regs.pc))
-        step = et_unwind_step(&regs, unwind_table_of);
+        step = et_unwind_step(&regs, unwind_table_of, &ts_ns);
     while (step == ET_UNWIND_STEPPED && s->frames < stack_depth) {
         pc[s->frames++] = regs.pc;
-        step = et_unwind_step(&regs, unwind_table_of);
+        step = et_unwind_step(&regs, unwind_table_of, &ts_ns);
     }
     /* With the frames asked for taken, a frame above them that the walker
      * cannot step past still exists: the stack is deeper. */
     if (s->frames == stack_depth && step != ET_UNWIND_END)
         s->flags |= ET_STACK_TRUNCATED;
     else if (step == ET_UNWIND_GIVE_UP)
-        unwind_with_libunwind(s, pc);
+        unwind_with_libunwind(s, pc, ts_ns);
     errno = saved;
 }
 
@@ -532,7 +538,7 @@ static __attribute__((noinline)) struct et_record *begin_unwound(uint16_t type, 
      * too), not an inlined copy: the address libunwind returns to in it is
      * then one a fork child finds in the cache it inherited when it records
      * its exec, rather than one more lookup (and page fault) there. */
-    et_stack_unwind(&stack, pc);
+    et_stack_unwind(&stack, pc, ts_ns);
     return begin_with_stack(type, body_size, ts_ns, err, &stack);
 }
 

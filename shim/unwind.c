@@ -446,12 +446,12 @@ static const uint8_t *find_fde(const uint8_t *hdr, uintptr_t target)
 }
 
 /* The packed rule for a return address, from the object's tables. */
-static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table)
+static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table, void *ctx)
 {
     /* The call is the instruction before the return address: a call that
      * does not return may be the last of its function. */
     uintptr_t target = pc - 1;
-    const uint8_t *hdr = table(pc);
+    const uint8_t *hdr = table(pc, ctx);
     const uint8_t *fde = hdr ? find_fde(hdr, target) : NULL;
     if (!fde)
         return KIND_UNKNOWN;
@@ -486,23 +486,23 @@ static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table)
 #define RULE_SLOTS_BITS 12
 static uint64_t rule_slots[1u << RULE_SLOTS_BITS];
 
-static uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table)
+static uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table, void *ctx)
 {
     uint64_t tag = (uint64_t)pc >> RULE_SLOTS_BITS;
     uint64_t *slot = &rule_slots[(pc ^ tag) & ((1u << RULE_SLOTS_BITS) - 1)];
     uint64_t word = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (word >> RULE_BITS == tag && (word & 3) != 0)
         return word & ((1u << RULE_BITS) - 1);
-    uint64_t rule = rule_from_tables(pc, table);
+    uint64_t rule = rule_from_tables(pc, table, ctx);
     /* Addresses above 2^48 (five-level page tables) do not fit the tag. */
     if (tag < (uint64_t)1 << (64 - RULE_BITS))
         __atomic_store_n(slot, tag << RULE_BITS | rule, __ATOMIC_RELAXED);
     return rule;
 }
 
-int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table)
+int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx)
 {
-    uint64_t rule = rule_for(regs->pc, table);
+    uint64_t rule = rule_for(regs->pc, table, ctx);
     if ((rule & 3) == KIND_OUTERMOST)
         return ET_UNWIND_END;
     if ((rule & 3) != KIND_FRAME)

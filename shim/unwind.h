@@ -17,8 +17,9 @@ struct et_unwind_regs {
     uintptr_t pc, sp, rbp;
 };
 
-/* The .eh_frame_hdr of the loaded object that contains pc, or NULL. */
-typedef const uint8_t *(*et_unwind_table_fn)(uintptr_t pc);
+/* The .eh_frame_hdr of the loaded object that contains pc, or NULL; `ctx`
+ * is what the caller of et_unwind_step() passed. */
+typedef const uint8_t *(*et_unwind_table_fn)(uintptr_t pc, void *ctx);
 
 enum et_unwind_step_result {
     ET_UNWIND_GIVE_UP = -1, /* a frame this walker does not describe */
@@ -35,6 +36,6 @@ enum et_unwind_step_result {
 
 /* One step from the frame regs describe to its caller's.  Lock-free and
  * async-signal-safe; reads only the stack and the objects' unwind tables. */
-int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table);
+int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx);
 
 #endif

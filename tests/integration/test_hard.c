@@ -377,6 +377,10 @@ static void check_threads_and_forks(int nforks, const char *burst)
             }
             continue;
         }
+        /* The loaded objects, recorded with the process's first stack by
+         * whichever thread took it. */
+        if (rec->type == ET_REC_MODULE)
+            continue;
         struct thread_tally *tt = NULL;
         for (int k = 0; k < FT_THREADS; k++)
             if (rec->tid == (uint32_t)th[k].tid)

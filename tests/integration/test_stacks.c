@@ -56,11 +56,12 @@ struct sites_run {
     struct et_symbols *symbols;
 };
 
-static void run_sites(struct sites_run *s, const char *prog_path, const char *const *env)
+/* stack_sites with `arg` (by default, the library it loads with dlopen). */
+static void run_sites_with(struct sites_run *s, const char *prog_path, const char *const *env, const char *arg)
 {
     char prog[PATH_MAX], dl[PATH_MAX];
     snprintf(prog, sizeof(prog), "%s", prog_path); /* test_prog's buffer is reused */
-    snprintf(dl, sizeof(dl), "%s", test_prog("libsites_dl.so"));
+    snprintf(dl, sizeof(dl), "%s", arg ? arg : test_prog("libsites_dl.so"));
     assert_int_equal(traced_run(&s->r, (const char *const[]){"-q", NULL}, env, (const char *const[]){prog, dl, NULL}),
                      0);
     if (s->r.status != 0)
@@ -70,6 +71,11 @@ static void run_sites(struct sites_run *s, const char *prog_path, const char *co
     s->pid = command_pid(&s->r);
     s->symbols = et_symbols_load(&s->r.trace);
     assert_non_null(s->symbols);
+}
+
+static void run_sites(struct sites_run *s, const char *prog_path, const char *const *env)
+{
+    run_sites_with(s, prog_path, env, NULL);
 }
 
 static void free_sites(struct sites_run *s)
@@ -198,6 +204,40 @@ static void a_fork_child_resolves_through_its_parents_objects(void **state)
     free_sites(&s);
 }
 
+/* The loaded objects are recorded with a process's first stack: in the
+ * parent before a fork when that is the fork's (the child inherits them
+ * and records none), and never by an image that takes no stack. */
+static void objects_are_recorded_once_and_only_where_a_stack_is_taken(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites_with(&s, test_prog("stack_sites"), NULL, "--fork-first");
+    const struct et_record *fork_rec = find_record(&s.r, ET_REC_FORK, s.pid, NULL, NULL);
+    assert_non_null(fork_rec);
+    int child = BODY(fork_rec, et_fork)->result;
+    assert_true(child > 0);
+    assert_int_equal(count_records(&s.r, ET_REC_MODULE, child, NULL, NULL), 0);
+    struct et_frame f = frame_of(&s, kill_with(&s, child, 0), 0);
+    expect_site(&f, PROG_SOURCE, "fork_first_child_kill", "main");
+    /* Its exec of /bin/true: the last (the launcher's child exec'd it). */
+    long exec_at = -1;
+    for (size_t i = 0; i < s.r.events.n; i++)
+        if (s.r.events.v[i].r->pid == (uint32_t)s.pid && s.r.events.v[i].r->type == ET_REC_EXEC)
+            exec_at = (long)i;
+    assert_true(exec_at > event_index(&s.r, fork_rec));
+    size_t modules = 0;
+    for (size_t i = 0; i < s.r.events.n; i++) {
+        const struct et_record *rec = s.r.events.v[i].r;
+        if (rec->pid != (uint32_t)s.pid || rec->type != ET_REC_MODULE)
+            continue;
+        modules++;
+        if ((long)i > exec_at)
+            fail_msg("/bin/true, which takes no stack, recorded its objects");
+    }
+    assert_true(modules > 0);
+    free_sites(&s);
+}
+
 static bool module_path_ends_with(const struct et_record *rec, const void *arg)
 {
     const struct et_module *b = et_body(rec);
@@ -233,8 +273,9 @@ static void a_library_loaded_with_dlopen_is_recorded_and_resolved(void **state)
 static void the_program_keeps_its_fd_numbers(void **state)
 {
     (void)state;
-    /* libunwind's own pipe exists only while a stack is taken: the
-     * program holds exactly the fds it holds with stacks off. */
+    /* Taking a stack leaves no fd behind (libunwind's own pipe, when it
+     * is used, exists only during its capture): the program holds exactly
+     * the fds it holds with stacks off. */
     char prog[PATH_MAX];
     snprintf(prog, sizeof(prog), "%s", test_prog("stack_sites"));
     struct traced_run off, on;
@@ -247,7 +288,7 @@ static void the_program_keeps_its_fd_numbers(void **state)
     assert_int_equal(traced_run(&on, (const char *const[]){"-q", NULL}, NULL, (const char *const[]){prog, "--fds", NULL}),
                      0);
     assert_int_equal(on.status, 0);
-    assert_true(count_records(&on, ET_REC_MODULE, -1, NULL, NULL) > 0); /* the unwinder was set up */
+    assert_true(count_records(&on, ET_REC_MODULE, -1, NULL, NULL) > 0); /* a stack was taken */
     assert_string_equal(on.out, off.out);
     traced_run_free(&off);
     traced_run_free(&on);
@@ -462,6 +503,7 @@ int main(void)
         cmocka_unit_test(a_call_from_a_signal_handler_unwinds_through_the_signal_frame),
         cmocka_unit_test(a_fork_child_resolves_through_its_parents_objects),
         cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
+        cmocka_unit_test(objects_are_recorded_once_and_only_where_a_stack_is_taken),
         cmocka_unit_test(the_program_keeps_its_fd_numbers),
         cmocka_unit_test(the_unwinder_is_loaded_only_when_needed),
         cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),

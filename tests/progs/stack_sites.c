@@ -3,7 +3,10 @@
  * SITE marker, and the test reads this file to learn the line it is on.
  *
  *   stack_sites DLOPEN_LIBRARY
- *   stack_sites --fds      prints the fds it holds (below 4096), and exits
+ *   stack_sites --fork-first  forks as its first call that takes a stack,
+ *                          then execs /bin/true, which takes none
+ *   stack_sites --fds      makes a call that takes a stack, prints the fds
+ *                          it holds (below 4096), and exits
  *   stack_sites --loaded   prints whether libunwind is mapped, at start,
  *                          after a call that records its stack, and after
  *                          installing a signal handler
@@ -72,7 +75,20 @@ int main(int argc, char **argv)
         printf("after a handler: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
         return 0;
     }
+    if (strcmp(argv[1], "--fork-first") == 0) {
+        /* The first call that takes a stack is a fork; the program it then
+         * runs takes none. */
+        pid_t pid = fork();
+        if (pid == 0) {
+            kill(getpid(), 0); /* SITE fork_first_child_kill */
+            _exit(0);
+        }
+        waitpid(pid, NULL, 0);
+        execl("/bin/true", "true", (char *)NULL);
+        return 1;
+    }
     if (strcmp(argv[1], "--fds") == 0) {
+        kill(getpid(), 0); /* a stack taken first, when stacks are on */
         for (int fd = 0; fd < 4096; fd++)
             if (fcntl(fd, F_GETFD) >= 0)
                 printf("%d ", fd);

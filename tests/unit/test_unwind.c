@@ -54,8 +54,9 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *p)
 
 static unsigned table_lookups;
 
-static const uint8_t *table_of(uintptr_t pc)
+static const uint8_t *table_of(uintptr_t pc, void *ctx)
 {
+    (void)ctx;
     table_lookups++;
     struct find f = {pc, NULL};
     dl_iterate_phdr(find_cb, &f);
@@ -83,7 +84,7 @@ __attribute__((noinline)) static void capture(struct walk *w)
     while (step == ET_UNWIND_STEPPED && w->frames < MAX_WALK) {
         w->regs[w->frames] = regs;
         w->pc[w->frames++] = regs.pc;
-        step = et_unwind_step(&regs, table_of);
+        step = et_unwind_step(&regs, table_of, NULL);
     }
     w->last_step = step;
     w->ref_frames = backtrace(w->ref, MAX_WALK + 1);
@@ -161,12 +162,12 @@ __attribute__((noinline)) static void steps_from_a_vla_frame(int n, struct wild_
     capture(&deep);
     struct et_unwind_regs frame = deep.regs[0];
     frame.rbp = frame.sp + (64u << 20);
-    out->far_above = et_unwind_step(&frame, table_of);
+    out->far_above = et_unwind_step(&frame, table_of, NULL);
     frame = deep.regs[0];
     frame.rbp = frame.sp - 4096;
-    out->below_sp = et_unwind_step(&frame, table_of);
+    out->below_sp = et_unwind_step(&frame, table_of, NULL);
     frame = deep.regs[0];
-    out->true_rbp = et_unwind_step(&frame, table_of);
+    out->true_rbp = et_unwind_step(&frame, table_of, NULL);
     out->stepped_to = frame.pc;
     __asm__ volatile("" ::"r"(buffer) : "memory");
 }
@@ -295,7 +296,7 @@ static void code_without_tables_or_a_wild_frame_gives_up(void **state)
     void *page = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(page != MAP_FAILED);
     struct et_unwind_regs regs = {(uintptr_t)page + 16, (uintptr_t)&regs, 0};
-    assert_int_equal(et_unwind_step(&regs, table_of), ET_UNWIND_GIVE_UP);
+    assert_int_equal(et_unwind_step(&regs, table_of, NULL), ET_UNWIND_GIVE_UP);
     munmap(page, 4096);
 
     /* A frame whose CFA is %rbp + 16, with %rbp far above the stack or
