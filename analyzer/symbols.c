@@ -519,6 +519,8 @@ const char *et_stack_missing_reason(const struct et_record *r)
         return "no stack: a signal handler interrupted another capture";
     if (trailer.flags & ET_STACK_NO_UNWINDER)
         return "no stack: libunwind (libunwind.so.8) could not be loaded";
+    if (trailer.flags & ET_STACK_PARTIAL)
+        return "no stack: its first frame needs libunwind, which a program with signal handlers does not load";
     return "no stack: the unwinder found no frame";
 }
 

@@ -63,7 +63,8 @@
     X(bsd_signal, sighandler_t, (int, sighandler_t))                                                           \
     X(sigaction, int, (int, const struct sigaction *, struct sigaction *))                                     \
     X(_exit, void, (int))                                                                                      \
-    X(_Exit, void, (int))
+    X(_Exit, void, (int))                                                                                      \
+    X(dlclose, int, (void *))
 
 #define ET_REAL_MEMBER(name, ret, params) ret(*name) params;
 struct et_real_functions {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "real.h"
 #include "record.h"
 #include "stack.h"
 #include "sys.h"
@@ -52,7 +53,6 @@ static struct text_range own_text[2];
  * (something dlopen'ed since) triggers a new look at the loaded objects. */
 #define KNOWN_MODULES_MAX 512
 static struct text_range known_modules[KNOWN_MODULES_MAX];
-static const uint8_t *known_eh_frame_hdr[KNOWN_MODULES_MAX];
 static uint32_t known_module_count;
 static int module_scan_busy;
 
@@ -182,11 +182,8 @@ static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p
     bool main_object = scan->first;
     scan->first = false;
     uintptr_t start = UINTPTR_MAX, end = 0;
-    const uint8_t *eh_frame_hdr = NULL;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_GNU_EH_FRAME)
-            eh_frame_hdr = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
         if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
@@ -202,7 +199,6 @@ static int record_new_modules_cb(struct dl_phdr_info *info, size_t size, void *p
     if (n < KNOWN_MODULES_MAX) {
         known_modules[n].start = start;
         known_modules[n].end = end;
-        known_eh_frame_hdr[n] = eh_frame_hdr;
         __atomic_store_n(&known_module_count, n + 1, __ATOMIC_RELEASE);
     }
     return 0;
@@ -220,19 +216,33 @@ static void record_new_modules(uint64_t ts)
     __atomic_store_n(&module_scan_busy, 0, __ATOMIC_RELEASE);
 }
 
-/* The unwind table for an address: of a recorded object, or of one loaded
- * since (recorded then, at the time `ts_ns` points to). */
+/* The unwind table of the object an address lies in, by glibc's lookup
+ * for unwinders (lock-free, and it knows what dlclose unloaded).  An
+ * object not recorded yet is recorded then, at the time `ts_ns` points to. */
 static const uint8_t *unwind_table_of(uintptr_t pc, void *ts_ns)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        uint32_t n = __atomic_load_n(&known_module_count, __ATOMIC_ACQUIRE);
-        for (uint32_t i = 0; i < n; i++)
-            if (in_range(&known_modules[i], pc))
-                return known_eh_frame_hdr[i];
-        if (pass == 0)
-            record_new_modules(*(const uint64_t *)ts_ns);
+    struct dl_find_object found;
+    if (_dl_find_object((void *)pc, &found) != 0)
+        return NULL;
+    if (!module_known(pc))
+        record_new_modules(*(const uint64_t *)ts_ns);
+    return found.dlfo_eh_frame;
+}
+
+/* An object unloaded: the walker's rules for its addresses would be wrong
+ * for whatever is loaded there next. */
+ET_EXPORT int dlclose(void *handle)
+{
+    int (*real)(void *) = ET_REAL(dlclose);
+    if (ET_UNLIKELY(!real)) {
+        errno = ENOSYS;
+        return -1;
     }
-    return NULL;
+    int ret = real(handle);
+    int saved = errno;
+    et_unwind_forget();
+    errno = saved;
+    return ret;
 }
 
 static int *unwinder_pipe_slot;
@@ -285,12 +295,14 @@ void et_stack_after_fork(void)
         __atomic_store_n(&capture_lock, 0, __ATOMIC_RELAXED);
 }
 
-/* Loading the unwinder takes dlopen, which is not for a signal handler (it
- * locks and allocates).  It is loaded when the first stack is wanted if the
- * program has never installed a signal handler (no hook can then be running
- * in one), or else when it installs its first, in the sigaction hook: a
- * process that records nothing, such as most of the short-lived programs a
- * build runs, never pays for it. */
+/* libunwind, for the stacks the shim's walker cannot describe.  Loading it
+ * takes dlopen, which is not for a signal handler (it locks and
+ * allocates): it is loaded when such a stack first comes, if the program
+ * has never installed a signal handler (no hook can then be running in
+ * one).  In a program that has, such a stack keeps the frames walked so
+ * far (ET_STACK_PARTIAL).  Loading it with every program that installs a
+ * handler (compilers, shells) cost each ~0.3 ms for stacks that almost
+ * never need it. */
 enum { UNWINDER_NOT_LOADED, UNWINDER_LOADING, UNWINDER_READY, UNWINDER_FAILED };
 static int unwinder_state;
 static bool stack_initialized;
@@ -348,8 +360,6 @@ void et_stack_note_handler(void)
     if (et_thread.vfork_depth != 0)
         return;
     __atomic_store_n(&handler_installed, true, __ATOMIC_RELEASE);
-    if (__atomic_load_n(&stack_initialized, __ATOMIC_ACQUIRE) && stack_depth != 0 && !et_proc.on_foreign_stack)
-        load_unwinder();
 }
 
 void et_stack_init(void)
@@ -380,9 +390,6 @@ void et_stack_init(void)
      * finds none known): most images a build or a shell starts record none,
      * and a scan of the objects costs one 5 us. */
     __atomic_store_n(&stack_initialized, true, __ATOMIC_RELEASE);
-    /* Another library's constructor installed a handler before ours ran. */
-    if (__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE))
-        load_unwinder();
 }
 
 bool et_stack_is_unwinder(const void *code)
@@ -452,20 +459,21 @@ unsigned et_stack_skip_reason(void)
     return 0;
 }
 
-/* The stack by libunwind, for one the shim's walker gave up on. */
+/* The stack by libunwind, for one the shim's walker gave up on after
+ * `s->frames` frames; those are kept when libunwind cannot be had here. */
 static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc, uint64_t ts_ns)
 {
-    s->frames = 0;
-    s->flags = 0;
     int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
     if (state == UNWINDER_NOT_LOADED && !__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE)) {
         load_unwinder();
         state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
     }
     if (state != UNWINDER_READY) {
-        s->flags = state == UNWINDER_FAILED ? ET_STACK_NO_UNWINDER : ET_STACK_SKIP_EARLY;
+        s->flags = ET_STACK_PARTIAL | (state == UNWINDER_FAILED ? ET_STACK_NO_UNWINDER : 0);
         return;
     }
+    s->frames = 0;
+    s->flags = 0;
     unw_backtrace_fn backtrace_fn = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
     /* Room for the shim's and libunwind's own frames above the caller. */
     enum { OWN_FRAMES_MAX = 8 };
@@ -504,13 +512,10 @@ __attribute__((noinline)) void et_stack_unwind(struct et_stack *s, uint64_t *pc,
      * caller's errno is the program's. */
     int saved = errno;
     struct et_unwind_regs regs = ET_UNWIND_REGS_HERE();
-    int step = ET_UNWIND_STEPPED;
-    while (step == ET_UNWIND_STEPPED && in_range(&own_text[0], regs.pc))
-        step = et_unwind_step(&regs, unwind_table_of, &ts_ns);
-    while (step == ET_UNWIND_STEPPED && s->frames < stack_depth) {
-        pc[s->frames++] = regs.pc;
-        step = et_unwind_step(&regs, unwind_table_of, &ts_ns);
-    }
+    unsigned stored;
+    int step = et_unwind_walk(&regs, own_text[0].start, own_text[0].end, pc, stack_depth, &stored, unwind_table_of,
+                              &ts_ns);
+    s->frames = (uint16_t)stored;
     /* With the frames asked for taken, a frame above them that the walker
      * cannot step past still exists: the stack is deeper. */
     if (s->frames == stack_depth && step != ET_UNWIND_END)

@@ -14,13 +14,16 @@
  *
  * Only the common x86-64 shapes: the canonical frame address (CFA) at %rsp
  * or %rbp plus an offset, the return address at CFA-8, %rbp saved at an
- * offset from the CFA or left alone.  Anything else (signal frames, CFA
+ * offset from the CFA or left alone; and the kernel's signal frame, whose
+ * saved registers lead back to the interrupted code.  Anything else (CFA
  * expressions, code without an FDE, 64-bit DWARF) makes the step give up
  * and the caller asks libunwind instead.
  */
+#define _GNU_SOURCE
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "unwind.h"
 
@@ -177,7 +180,8 @@ struct cie {
     uint64_t code_align;
     int64_t data_align;
     uint8_t fde_encoding;
-    bool augmented; /* 'z': FDEs carry their augmentation data's length */
+    bool augmented;    /* 'z': FDEs carry their augmentation data's length */
+    bool signal_frame; /* 'S': the kernel's signal frame, left by a handler */
     const uint8_t *program, *end;
 };
 
@@ -200,6 +204,7 @@ static bool parse_cie(const uint8_t *at, struct cie *c)
     if (r.bad || ra != DWARF_RA)
         return false;
     c->fde_encoding = PE_ABSPTR;
+    c->signal_frame = false;
     c->augmented = augmentation[0] == 'z';
     if (c->augmented) {
         uint64_t n = read_uleb(&r);
@@ -217,7 +222,10 @@ static bool parse_cie(const uint8_t *at, struct cie *c)
             case 'P':
                 read_encoded(&r, read_u8(&r), false);
                 break;
-            default: /* 'S', a signal frame, and anything unknown */
+            case 'S':
+                c->signal_frame = true;
+                break;
+            default:
                 return false;
             }
         }
@@ -388,6 +396,7 @@ enum {
     KIND_FRAME = 1,      /* the rule below */
     KIND_OUTERMOST = 2,  /* the return address is undefined: nothing called this */
     KIND_UNKNOWN = 3,    /* libunwind's business */
+    KIND_SIGNAL = 3 | 4, /* the return into the kernel's signal frame */
     CFA_RBP_BIT = 1 << 2, /* the CFA is %rbp + offset, else %rsp + offset */
     CFA_OFFSET_SHIFT = 3, /* 17 bits: the offset / 8 */
     RBP_SAVED_BIT = 1 << 20,
@@ -464,6 +473,8 @@ static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table, void *c
     struct cie c;
     if (!parse_cie(fde + 4 - cie_offset, &c))
         return KIND_UNKNOWN;
+    if (c.signal_frame)
+        return KIND_SIGNAL;
     struct reader r = {fde + 8, fde + 4 + length, false};
     uintptr_t begin = read_encoded(&r, c.fde_encoding, true);
     uintptr_t range = read_encoded(&r, c.fde_encoding & 0x0f, false);
@@ -486,7 +497,7 @@ static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table, void *c
 #define RULE_SLOTS_BITS 12
 static uint64_t rule_slots[1u << RULE_SLOTS_BITS];
 
-static uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table, void *ctx)
+static inline uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table, void *ctx)
 {
     uint64_t tag = (uint64_t)pc >> RULE_SLOTS_BITS;
     uint64_t *slot = &rule_slots[(pc ^ tag) & ((1u << RULE_SLOTS_BITS) - 1)];
@@ -500,11 +511,35 @@ static uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table, void *ctx)
     return rule;
 }
 
-int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx)
+/* glibc's x86-64 signal return: mov $__NR_rt_sigreturn, %rax; syscall. */
+static const uint8_t sigreturn_code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+
+/* From the return into the signal frame to the code the signal
+ * interrupted: the handler returned with %rsp at the frame's ucontext,
+ * which holds that code's registers (the kernel's rt_sigframe, an ABI). */
+static int step_out_of_signal_frame(struct et_unwind_regs *regs)
 {
-    uint64_t rule = rule_for(regs->pc, table, ctx);
+    if (memcmp((const void *)regs->pc, sigreturn_code, sizeof(sigreturn_code)) != 0 || regs->sp % 8 != 0)
+        return ET_UNWIND_GIVE_UP;
+    const ucontext_t *uc = (const ucontext_t *)regs->sp;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    regs->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    regs->rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    regs->pc = pc;
+    regs->interrupted = 1;
+    return pc == 0 ? ET_UNWIND_END : ET_UNWIND_STEPPED;
+}
+
+static inline int step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx)
+{
+    /* An interrupted instruction is looked up as itself, a return address
+     * as the call before it: as the return address one past it. */
+    uint64_t rule = rule_for(regs->pc + (regs->interrupted ? 1 : 0), table, ctx);
+    regs->interrupted = 0;
     if ((rule & 3) == KIND_OUTERMOST)
         return ET_UNWIND_END;
+    if ((rule & 7) == KIND_SIGNAL)
+        return step_out_of_signal_frame(regs);
     if ((rule & 3) != KIND_FRAME)
         return ET_UNWIND_GIVE_UP;
     uintptr_t base = rule & CFA_RBP_BIT ? regs->rbp : regs->sp;
@@ -525,4 +560,32 @@ int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *
     regs->sp = cfa;
     regs->rbp = rbp;
     return ra == 0 ? ET_UNWIND_END : ET_UNWIND_STEPPED;
+}
+
+int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx)
+{
+    return step(regs, table, ctx);
+}
+
+int et_unwind_walk(struct et_unwind_regs *regs, uintptr_t skip_start, uintptr_t skip_end, uint64_t *pcs,
+                   unsigned max, unsigned *stored, et_unwind_table_fn table, void *ctx)
+{
+    int result = ET_UNWIND_STEPPED;
+    unsigned n = 0;
+    while (result == ET_UNWIND_STEPPED && regs->pc >= skip_start && regs->pc < skip_end)
+        result = step(regs, table, ctx);
+    while (result == ET_UNWIND_STEPPED && n < max) {
+        pcs[n++] = regs->pc;
+        result = step(regs, table, ctx);
+    }
+    *stored = n;
+    return result;
+}
+
+void et_unwind_forget(void)
+{
+    /* Only the slots in use: the table's untouched pages stay untouched. */
+    for (size_t i = 0; i < sizeof(rule_slots) / sizeof(rule_slots[0]); i++)
+        if (__atomic_load_n(&rule_slots[i], __ATOMIC_RELAXED) != 0)
+            __atomic_store_n(&rule_slots[i], 0, __ATOMIC_RELAXED);
 }

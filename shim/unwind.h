@@ -4,7 +4,7 @@
  * kept in one small table that a fork child inherits and only reads.
  *
  * libunwind stays the fallback (stack.c) for whatever this one does not
- * describe: signal frames, CFA expressions, code without unwind tables.
+ * describe: CFA expressions, code without unwind tables.
  */
 #ifndef EXECTRACE_UNWIND_H
 #define EXECTRACE_UNWIND_H
@@ -15,6 +15,8 @@
  * the next step needs (the stack pointer after the return, and %rbp). */
 struct et_unwind_regs {
     uintptr_t pc, sp, rbp;
+    /* pc is an instruction a signal interrupted, not a return address */
+    int interrupted;
 };
 
 /* The .eh_frame_hdr of the loaded object that contains pc, or NULL; `ctx`
@@ -32,10 +34,22 @@ enum et_unwind_step_result {
 #define ET_UNWIND_REGS_HERE()                                                                                         \
     ((struct et_unwind_regs){(uintptr_t)__builtin_return_address(0),                                                 \
                              (uintptr_t)__builtin_frame_address(0) + 16,                                             \
-                             *(const uintptr_t *)__builtin_frame_address(0)})
+                             *(const uintptr_t *)__builtin_frame_address(0), 0})
 
 /* One step from the frame regs describe to its caller's.  Lock-free and
  * async-signal-safe; reads only the stack and the objects' unwind tables. */
 int et_unwind_step(struct et_unwind_regs *regs, et_unwind_table_fn table, void *ctx);
+
+/* Steps from regs past the frames whose return address lies in
+ * [skip_start, skip_end) (the caller's own), then stores the return
+ * addresses of up to `max` frames in pcs (their number in *stored).
+ * Returns the last step's result: ET_UNWIND_STEPPED when a frame remains
+ * beyond those stored (regs describes it). */
+int et_unwind_walk(struct et_unwind_regs *regs, uintptr_t skip_start, uintptr_t skip_end, uint64_t *pcs,
+                   unsigned max, unsigned *stored, et_unwind_table_fn table, void *ctx);
+
+/* Forgets every return address learnt: code was unloaded, and another
+ * object may come to its addresses. */
+void et_unwind_forget(void);
 
 #endif

@@ -40,7 +40,8 @@
 #define ET_VERSION_MINOR 5 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
                               1.3: the ptrace recorder (ET_RF_RECORDER, recorder records);
                               1.4: each run counts its records (et_run_header.records);
-                              1.5: the exec hooks' shared cache (dynamic_images) */
+                              1.5: the exec hooks' shared cache (dynamic_images),
+                                   partial stacks (ET_STACK_PARTIAL) */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -227,6 +228,9 @@ static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
 #define ET_STACK_SKIP_CLONE 0x8u    /* a clone() child, on a stack of unknown size */
 #define ET_STACK_SKIP_NESTED 0x10u  /* a signal handler interrupted a capture in this thread */
 #define ET_STACK_NO_UNWINDER 0x20u  /* libunwind could not be loaded */
+/* 1.5: the frames kept end where the shim's walker stopped: the next needs
+ * libunwind, not loaded in a program with signal handlers (or absent) */
+#define ET_STACK_PARTIAL 0x40u
 
 struct et_stack_trailer {
     uint16_t frames;

@@ -238,6 +238,46 @@ static void objects_are_recorded_once_and_only_where_a_stack_is_taken(void **sta
     free_sites(&s);
 }
 
+/* A frame without unwind information stops the shim's walker.  libunwind
+ * then takes the stack (by the frame pointer there), loaded for it; in a
+ * program that has installed a signal handler it may not be loaded (the
+ * hook could be running in the handler), and the stack keeps what was
+ * walked, saying why it ends there. */
+static void a_frame_without_unwind_tables_goes_to_libunwind_or_ends_the_stack(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites_with(&s, test_prog("stack_sites"), NULL, "--nocfi");
+    assert_string_equal(s.r.out, "libunwind loaded\n");
+    const struct et_record *rec = kill_with(&s, s.pid, SIGURG);
+    const uint64_t *pc;
+    struct et_stack_trailer trailer;
+    assert_true(et_record_stack(rec, &pc, &trailer));
+    assert_int_equal(trailer.flags & ET_STACK_PARTIAL, 0);
+    struct et_frame f = frame_of(&s, rec, 0);
+    assert_non_null(f.function);
+    assert_string_equal(f.function, "nocfi_kill");
+    bool main_found = false;
+    for (unsigned i = 1; i < trailer.frames && !main_found; i++) {
+        f = frame_of(&s, rec, i);
+        main_found = f.function && strcmp(f.function, "main") == 0;
+    }
+    if (!main_found)
+        fail_msg("libunwind did not walk past the frame without unwind information (%u frames)", trailer.frames);
+    free_sites(&s);
+
+    run_sites_with(&s, test_prog("stack_sites"), NULL, "--nocfi-handler");
+    assert_string_equal(s.r.out, "libunwind not loaded\n");
+    rec = kill_with(&s, s.pid, SIGURG);
+    assert_true(et_record_stack(rec, &pc, &trailer));
+    assert_int_equal(trailer.frames, 1);
+    assert_true(trailer.flags & ET_STACK_PARTIAL);
+    f = frame_of(&s, rec, 0);
+    assert_non_null(f.function);
+    assert_string_equal(f.function, "nocfi_kill");
+    free_sites(&s);
+}
+
 static bool module_path_ends_with(const struct et_record *rec, const void *arg)
 {
     const struct et_module *b = et_body(rec);
@@ -267,6 +307,13 @@ static void a_library_loaded_with_dlopen_is_recorded_and_resolved(void **state)
     assert_true(ends_with(f.module, "/libsites_dl.so"));
     f = frame_of(&s, rec, 1);
     expect_site(&f, PROG_SOURCE, "call_dl", "main");
+    /* dlclose goes through the shim (which forgets the library's frames)
+     * and the library loaded again is walked through as well. */
+    rec = kill_with(&s, s.pid, SIGCHLD);
+    f = frame_of(&s, rec, 0);
+    expect_site(&f, LIB_SOURCE, "lib_kill", "sites_lib_signal");
+    f = frame_of(&s, rec, 1);
+    expect_site(&f, PROG_SOURCE, "call_dl_again", "main");
     free_sites(&s);
 }
 
@@ -294,9 +341,8 @@ static void the_program_keeps_its_fd_numbers(void **state)
     traced_run_free(&on);
 }
 
-/* A process that records no stack never loads the unwinder; one that
- * installs a signal handler loads it then, so that no hook in the handler
- * has to. */
+/* libunwind is loaded neither for an ordinary stack nor because the
+ * program installs a signal handler. */
 static void the_unwinder_is_loaded_only_when_needed(void **state)
 {
     (void)state;
@@ -307,9 +353,10 @@ static void the_unwinder_is_loaded_only_when_needed(void **state)
                                 (const char *const[]){prog, "--loaded", NULL}),
                      0);
     assert_int_equal(r.status, 0);
-    /* The shim's own walker takes an ordinary stack; libunwind is there
-     * for the signal frames a handler's hooks may have to cross. */
-    assert_string_equal(r.out, "at start: not loaded\nafter a stack: not loaded\nafter a handler: loaded\n");
+    /* The shim's own walker takes an ordinary stack, and a handler's
+     * (a_call_from_a_signal_handler_unwinds_through_the_signal_frame):
+     * libunwind is only for frames that walker cannot describe. */
+    assert_string_equal(r.out, "at start: not loaded\nafter a stack: not loaded\nafter a handler: not loaded\n");
     traced_run_free(&r);
 }
 
@@ -335,7 +382,7 @@ static void stack_depth_bounds_the_frames_and_zero_turns_stacks_off(void **state
     free_sites(&s);
 
     run_sites(&s, test_prog("stack_sites"), (const char *const[]){"EXECTRACE_STACK_DEPTH=0", NULL});
-    assert_int_equal(count_records(&s.r, ET_REC_SIGNAL, s.pid, NULL, NULL), 4);
+    assert_int_equal(count_records(&s.r, ET_REC_SIGNAL, s.pid, NULL, NULL), 5);
     assert_int_equal(count_records(&s.r, ET_REC_SIGNAL, -1, has_stack, NULL), 0);
     assert_int_equal(count_records(&s.r, ET_REC_FORK, -1, has_stack, NULL), 0);
     assert_int_equal(count_records(&s.r, ET_REC_MODULE, -1, NULL, NULL), 0);
@@ -504,6 +551,7 @@ int main(void)
         cmocka_unit_test(a_fork_child_resolves_through_its_parents_objects),
         cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
         cmocka_unit_test(objects_are_recorded_once_and_only_where_a_stack_is_taken),
+        cmocka_unit_test(a_frame_without_unwind_tables_goes_to_libunwind_or_ends_the_stack),
         cmocka_unit_test(the_program_keeps_its_fd_numbers),
         cmocka_unit_test(the_unwinder_is_loaded_only_when_needed),
         cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),

@@ -3,6 +3,9 @@
  * SITE marker, and the test reads this file to learn the line it is on.
  *
  *   stack_sites DLOPEN_LIBRARY
+ *   stack_sites --nocfi[-handler]  kill through a function without unwind
+ *                          information (after installing a handler), then
+ *                          prints whether libunwind is mapped
  *   stack_sites --fork-first  forks as its first call that takes a stack,
  *                          then execs /bin/true, which takes none
  *   stack_sites --fds      makes a call that takes a stack, prints the fds
@@ -14,8 +17,9 @@
  * Prints the fd that its first open() got (3 when the shim keeps out of
  * the way), then makes the calls: in main, in a function it calls, in a
  * shared library, in a signal handler, in a fork child, and in a library
- * loaded with dlopen after the program started.  Signals sent are 0 or a
- * SIGUSR2 that is ignored, so nothing dies; each call's signal number tells
+ * loaded with dlopen after the program started, then unloaded and loaded
+ * again.  Signals sent are 0 or ones that change nothing (SIGUSR2 ignored,
+ * SIGCONT, SIGCHLD), so nothing dies; each call's signal number tells
  * the test which one it is.
  */
 #define _GNU_SOURCE
@@ -35,6 +39,20 @@ static void on_usr1(int sig)
     (void)sig;
     kill(getpid(), SIGWINCH); /* SITE handler_kill */
 }
+
+/* A function without unwind information, as hand-written assembly often
+ * is: it keeps a frame pointer, which is all libunwind has to go on. */
+int nocfi_kill(pid_t pid, int sig);
+__asm__(".text\n"
+        ".globl nocfi_kill\n"
+        ".type nocfi_kill, @function\n"
+        "nocfi_kill:\n"
+        "    push %rbp\n"
+        "    mov %rsp, %rbp\n"
+        "    call kill@PLT\n"
+        "    pop %rbp\n"
+        "    ret\n"
+        ".size nocfi_kill, .-nocfi_kill\n");
 
 static int libunwind_mapped(void)
 {
@@ -73,6 +91,15 @@ int main(int argc, char **argv)
         printf("after a stack: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
         signal(SIGUSR1, on_usr1);
         printf("after a handler: %s\n", libunwind_mapped() ? "loaded" : "not loaded");
+        return 0;
+    }
+    if (strcmp(argv[1], "--nocfi") == 0 || strcmp(argv[1], "--nocfi-handler") == 0) {
+        /* A stack through a frame the shim's walker cannot describe, with
+         * or without a signal handler installed first. */
+        if (strcmp(argv[1], "--nocfi-handler") == 0)
+            signal(SIGUSR1, on_usr1);
+        nocfi_kill(getpid(), SIGURG);
+        printf("libunwind %s\n", libunwind_mapped() ? "loaded" : "not loaded");
         return 0;
     }
     if (strcmp(argv[1], "--fork-first") == 0) {
@@ -124,5 +151,18 @@ int main(int argc, char **argv)
         return 1;
     }
     dl_signal(SIGCONT); /* SITE call_dl */
+    /* Unloaded and loaded again (most often at the same addresses): the
+     * walker forgets what it learnt of the library's code in between. */
+    if (dlclose(lib) != 0) {
+        fprintf(stderr, "stack_sites: dlclose: %s\n", dlerror());
+        return 1;
+    }
+    lib = dlopen(argv[1], RTLD_NOW);
+    dl_signal = lib ? (int (*)(int))dlsym(lib, "sites_lib_signal") : NULL;
+    if (!dl_signal) {
+        fprintf(stderr, "stack_sites: %s\n", dlerror());
+        return 1;
+    }
+    dl_signal(SIGCHLD); /* SITE call_dl_again */
     return 0;
 }

@@ -2,8 +2,8 @@
  * The shim's stack walker (shim/unwind.c) against glibc's backtrace()
  * (libgcc's unwinder, which describes every frame): the same return
  * addresses, frame for frame, through frames of every shape this file's
- * compiler makes, through libc, in a thread; it gives up rather than guess
- * at a signal frame or a frame it has no table for; and a fork child steps
+ * compiler makes, through libc, in a thread, through a signal frame; it
+ * gives up rather than guess at a frame it has no table for; and a fork child steps
  * through what its parent learnt without looking anything up again.
  */
 #define _GNU_SOURCE
@@ -72,6 +72,10 @@ struct walk {
     int last_step;
     void *ref[MAX_WALK + 1];
     int ref_frames;
+    /* The same walk by et_unwind_walk, whole and past its first frame. */
+    uint64_t walked[MAX_WALK], skipped[MAX_WALK];
+    unsigned walked_n, skipped_n;
+    int walked_result, skipped_result;
 };
 
 /* Walks from its caller's frame, then asks backtrace(), whose first frame
@@ -87,6 +91,11 @@ __attribute__((noinline)) static void capture(struct walk *w)
         step = et_unwind_step(&regs, table_of, NULL);
     }
     w->last_step = step;
+    struct et_unwind_regs again = w->regs[0];
+    w->walked_result = et_unwind_walk(&again, 0, 0, w->walked, MAX_WALK, &w->walked_n, table_of, NULL);
+    again = w->regs[0];
+    w->skipped_result =
+        et_unwind_walk(&again, w->pc[0], w->pc[0] + 1, w->skipped, MAX_WALK, &w->skipped_n, table_of, NULL);
     w->ref_frames = backtrace(w->ref, MAX_WALK + 1);
     __asm__ volatile("" ::: "memory");
 }
@@ -103,6 +112,16 @@ static void expect_reference(const struct walk *w, bool whole)
     if (whole) {
         assert_int_equal(w->last_step, ET_UNWIND_END);
         assert_int_equal(w->frames, w->ref_frames - 1);
+    }
+    /* et_unwind_walk takes the same frames, and skips what it is told to. */
+    assert_int_equal(w->walked_result, w->last_step);
+    assert_int_equal(w->walked_n, (unsigned)w->frames);
+    assert_int_equal(w->skipped_result, w->last_step);
+    assert_int_equal(w->skipped_n, (unsigned)w->frames - 1);
+    for (int i = 0; i < w->frames; i++) {
+        assert_int_equal(w->walked[i], w->pc[i]);
+        if (i > 0)
+            assert_int_equal(w->skipped[i - 1], w->pc[i]);
     }
 }
 
@@ -224,19 +243,32 @@ static void on_signal(int sig)
     capture(&in_handler);
 }
 
-static void a_signal_frame_is_left_to_libunwind(void **state)
+/* Through the handler, its return into the kernel's signal frame, then the
+ * code the signal interrupted, on the thread's stack or on an alternate
+ * one. */
+static void a_signal_frame_is_walked_through(void **state)
 {
     (void)state;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    in_handler.frames = 0;
     raise(SIGUSR1);
+    expect_reference(&in_handler, true);
+
+    static char alternate[64 * 1024];
+    stack_t ss = {.ss_sp = alternate, .ss_size = sizeof(alternate), .ss_flags = 0};
+    assert_int_equal(sigaltstack(&ss, NULL), 0);
+    sa.sa_flags = SA_ONSTACK;
+    assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    in_handler.frames = 0;
+    raise(SIGUSR1);
+    expect_reference(&in_handler, true);
+    assert_true(in_handler.regs[0].sp >= (uintptr_t)alternate &&
+                in_handler.regs[0].sp < (uintptr_t)alternate + sizeof(alternate));
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
     signal(SIGUSR1, SIG_DFL);
-    /* Up to the handler's return into the kernel's signal frame, then no
-     * guess at what lies past it. */
-    assert_int_equal(in_handler.last_step, ET_UNWIND_GIVE_UP);
-    expect_reference(&in_handler, false);
-    assert_true(in_handler.frames < in_handler.ref_frames - 1);
 }
 
 /* With `fork_first`, forks, and only the child goes on. */
@@ -289,6 +321,24 @@ static void a_fork_child_steps_through_what_its_parent_learnt(void **state)
     assert_int_equal(counts[1], 1);
 }
 
+static void forgetting_looks_every_address_up_again(void **state)
+{
+    (void)state;
+    static struct walk w;
+    unsigned lookups[3];
+    pid_t unused = 0;
+    /* One call site (a loop the compiler may not unroll), three walks:
+     * learning, known, forgotten (what dlclose does). */
+    for (volatile int round = 0; round < 3; round++) {
+        if (round == 2)
+            et_unwind_forget();
+        lookups[round] = lookups_for(&w, false, &unused);
+    }
+    expect_reference(&w, true);
+    assert_int_equal(lookups[1], 0);
+    assert_int_equal(lookups[2], (unsigned)w.frames);
+}
+
 static void code_without_tables_or_a_wild_frame_gives_up(void **state)
 {
     (void)state;
@@ -316,8 +366,9 @@ int main(void)
         cmocka_unit_test(frames_of_every_shape_match_the_reference),
         cmocka_unit_test(frames_through_libc_match_the_reference),
         cmocka_unit_test(a_thread_walks_to_its_first_frame),
-        cmocka_unit_test(a_signal_frame_is_left_to_libunwind),
+        cmocka_unit_test(a_signal_frame_is_walked_through),
         cmocka_unit_test(a_fork_child_steps_through_what_its_parent_learnt),
+        cmocka_unit_test(forgetting_looks_every_address_up_again),
         cmocka_unit_test(code_without_tables_or_a_wild_frame_gives_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
