@@ -6,8 +6,9 @@
  *
  * Stacks are walked by the shim's own unwinder (unwind.c) from the objects'
  * .eh_frame; libunwind takes over a stack that walker cannot describe (a
- * signal frame, an expression, code without unwind tables).  libunwind is
- * loaded with dlopen(RTLD_LOCAL) rather than linked: linked, its exported backtrace() and _Unwind_Backtrace would take
+ * CFA expression, code without unwind tables).  libunwind is loaded with
+ * dlopen(RTLD_LOCAL) rather than linked: linked, its exported backtrace()
+ * and _Unwind_Backtrace would take
  * the place of glibc's and libgcc's in every traced program, and a program
  * that brings LLVM's libunwind (same unw_* names, another ABI) would call
  * ours.  Local, nobody but the shim sees it, and EXECTRACE_STACK_DEPTH=0
@@ -387,8 +388,8 @@ void et_stack_init(void)
         return;
     own_text[0] = text_of((const void *)&et_stack_init);
     /* The loaded objects are recorded at the first stack taken (the walker
-     * finds none known): most images a build or a shell starts record none,
-     * and a scan of the objects costs one 5 us. */
+     * finds none known): most images a build or a shell starts take none,
+     * and a scan of the objects costs about 5 us. */
     __atomic_store_n(&stack_initialized, true, __ATOMIC_RELEASE);
 }
 

@@ -460,7 +460,7 @@ static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table, void *c
     /* The call is the instruction before the return address: a call that
      * does not return may be the last of its function. */
     uintptr_t target = pc - 1;
-    const uint8_t *hdr = table(pc, ctx);
+    const uint8_t *hdr = table(target, ctx);
     const uint8_t *fde = hdr ? find_fde(hdr, target) : NULL;
     if (!fde)
         return KIND_UNKNOWN;
