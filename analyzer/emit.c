@@ -280,8 +280,9 @@ static void text_stack(FILE *out, struct et_symbols *symbols, const struct et_re
         fputc('\n', out);
     }
     if (trailer.flags & ET_STACK_PARTIAL)
-        fputs(trailer.flags & ET_STACK_NO_UNWINDER
-                  ? "        ... (the next frame needs libunwind, which could not be loaded)\n"
+        fputs(trailer.flags & ET_STACK_NO_UNWINDER ? "        ... (the next frame needs libunwind, which could not be loaded)\n"
+              : trailer.flags & ET_STACK_SKIP_VFORK
+                  ? "        ... (the next frame needs libunwind, which a vfork child may not load)\n"
                   : "        ... (the next frame needs libunwind, which a program with signal handlers does not load)\n",
               out);
     else if (trailer.flags & ET_STACK_TRUNCATED)

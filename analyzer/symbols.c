@@ -509,6 +509,8 @@ const char *et_stack_missing_reason(const struct et_record *r)
         return "no stack recorded";
     if (trailer.frames)
         return NULL;
+    if ((trailer.flags & ET_STACK_SKIP_VFORK) && (trailer.flags & ET_STACK_PARTIAL))
+        return "no stack: its first frame needs libunwind, which a vfork child may not load";
     if (trailer.flags & ET_STACK_SKIP_VFORK)
         return "no stack: a vfork child, which runs on its parent's stack";
     if (trailer.flags & ET_STACK_SKIP_CLONE)

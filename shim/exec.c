@@ -271,9 +271,10 @@ static inline __attribute__((always_inline)) int do_exec(const struct exec_call 
     uint16_t rflags;
     et_self_checked(&id, &rflags);
     /* A clone(CLONE_VM) child runs on borrowed memory and another
-     * thread's TLS, like a vfork child: no unwinding there. */
+     * thread's TLS: no unwinding there.  A vfork child, which says what it
+     * is, walks its parent's stack. */
     unsigned skip = et_stack_skip_reason();
-    if (skip == 0 && id.pid != et_proc.pid)
+    if (skip == 0 && id.pid != et_proc.pid && et_thread.vfork_depth == 0)
         skip = ET_STACK_SKIP_CLONE;
     struct et_stack none = {0, (uint16_t)skip, NULL};
     struct et_exec_info info = {c->kind, fix.flags, c->fd, c->at_flags, c->path, c->argv,

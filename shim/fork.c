@@ -133,8 +133,12 @@ long et_vfork_return(uint64_t ts, uint64_t saved_depth, long result);
 struct vfork_token et_vfork_enter(void)
 {
     struct vfork_token t = {0, et_thread.vfork_depth};
-    if (et_active())
+    if (et_active()) {
+        /* The child's exec walks this stack, and records no objects. */
+        if (t.saved_depth == 0)
+            et_stack_before_fork();
         t.ts = et_now_ns();
+    }
     return t;
 }
 

@@ -225,7 +225,8 @@ static const uint8_t *unwind_table_of(uintptr_t pc, void *ts_ns)
     struct dl_find_object found;
     if (_dl_find_object((void *)pc, &found) != 0)
         return NULL;
-    if (!module_known(pc))
+    /* Not from a vfork child: its parent recorded them before the vfork. */
+    if (!module_known(pc) && et_thread.vfork_depth == 0)
         record_new_modules(*(const uint64_t *)ts_ns);
     return found.dlfo_eh_frame;
 }
@@ -445,13 +446,14 @@ unsigned et_stack_skip_reason(void)
 {
     if (stack_depth == 0)
         return ET_STACK_OFF;
-    if (et_thread.vfork_depth != 0)
-        return ET_STACK_SKIP_VFORK;
     if (et_proc.on_foreign_stack)
         return ET_STACK_SKIP_CLONE;
     /* A clone(CLONE_VM) child shares this thread's TLS with its parent:
-     * only the thread's own tid tells them apart. */
-    if (ET_UNLIKELY(et_proc.made_clone_vm_child) && (uint32_t)et_gettid() != et_thread.tid)
+     * only the thread's own tid tells them apart.  A vfork child does too,
+     * and says so (vfork_depth): it runs on its parent's stack, which the
+     * walk only reads. */
+    if (ET_UNLIKELY(et_proc.made_clone_vm_child) && et_thread.vfork_depth == 0 &&
+        (uint32_t)et_gettid() != et_thread.tid)
         return ET_STACK_SKIP_CLONE;
     if (et_thread.in_stack_capture)
         return ET_STACK_SKIP_NESTED;
@@ -464,6 +466,11 @@ unsigned et_stack_skip_reason(void)
  * `s->frames` frames; those are kept when libunwind cannot be had here. */
 static void unwind_with_libunwind(struct et_stack *s, uint64_t *pc, uint64_t ts_ns)
 {
+    /* Nothing is loaded in a vfork child: its memory is its parent's. */
+    if (et_thread.vfork_depth != 0) {
+        s->flags = ET_STACK_PARTIAL | ET_STACK_SKIP_VFORK;
+        return;
+    }
     int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
     if (state == UNWINDER_NOT_LOADED && !__atomic_load_n(&handler_installed, __ATOMIC_ACQUIRE)) {
         load_unwinder();

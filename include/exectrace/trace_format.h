@@ -223,7 +223,8 @@ static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
 #define ET_DEFAULT_STACK_DEPTH 8u
 
 #define ET_STACK_TRUNCATED 0x1u     /* the stack was deeper than the depth asked for */
-#define ET_STACK_SKIP_VFORK 0x2u    /* a vfork child: it runs on its parent's stack */
+#define ET_STACK_SKIP_VFORK 0x2u    /* a vfork child: it runs on its parent's stack (before 1.5; since, with
+                                       ET_STACK_PARTIAL: the walk stopped where it would need libunwind) */
 #define ET_STACK_SKIP_EARLY 0x4u    /* before the shim's constructor set up the unwinder */
 #define ET_STACK_SKIP_CLONE 0x8u    /* a clone() child, on a stack of unknown size */
 #define ET_STACK_SKIP_NESTED 0x10u  /* a signal handler interrupted a capture in this thread */

@@ -168,9 +168,11 @@ static void python_subprocess_vforks_sh_which_runs_the_pipeline(void **state)
     const struct et_record *exec = find_record(&r, ET_REC_EXEC, sh, NULL, NULL);
     assert_non_null(exec);
     assert_int_equal(exec->flags, ET_RF_VFORK_CHILD | ET_RF_STACK);
+    /* The exec's call site in _posixsubprocess, walked on the parent's
+     * stack from the vfork child. */
     assert_true(et_record_stack(exec, &pc, &trailer));
-    assert_int_equal(trailer.frames, 0);
-    assert_int_equal(trailer.flags, ET_STACK_SKIP_VFORK);
+    assert_true(trailer.frames > 0);
+    assert_int_equal(trailer.flags & ~ET_STACK_TRUNCATED, 0);
     assert_string_equal(exec_path(exec), "/bin/sh");
     assert_string_equal(exec_argv(exec, 0), "/bin/sh");
     assert_string_equal(exec_argv(exec, 1), "-c");

@@ -278,6 +278,29 @@ static void a_frame_without_unwind_tables_goes_to_libunwind_or_ends_the_stack(vo
     free_sites(&s);
 }
 
+/* A vfork child runs on its parent's stack: its exec's call site is
+ * walked there, without writing anything but the record (no objects
+ * recorded, nothing loaded). */
+static void a_vfork_child_names_its_exec_call_site(void **state)
+{
+    (void)state;
+    struct sites_run s;
+    run_sites(&s, test_prog("stack_sites"), NULL);
+    const struct et_record *exec = NULL;
+    for (size_t i = 0; i < s.r.events.n && !exec; i++) {
+        const struct et_record *rec = s.r.events.v[i].r;
+        if (rec->type == ET_REC_EXEC && (rec->flags & ET_RF_VFORK_CHILD))
+            exec = rec;
+    }
+    assert_non_null(exec);
+    struct et_frame f = frame_of(&s, exec, 0);
+    expect_site(&f, PROG_SOURCE, "vfork_exec", "start_vfork_child");
+    f = frame_of(&s, exec, 1);
+    expect_site(&f, PROG_SOURCE, "call_start_vfork_child", "main");
+    assert_int_equal(count_records(&s.r, ET_REC_MODULE, (int)exec->pid, NULL, NULL), 0);
+    free_sites(&s);
+}
+
 static bool module_path_ends_with(const struct et_record *rec, const void *arg)
 {
     const struct et_module *b = et_body(rec);
@@ -552,6 +575,7 @@ int main(void)
         cmocka_unit_test(a_library_loaded_with_dlopen_is_recorded_and_resolved),
         cmocka_unit_test(objects_are_recorded_once_and_only_where_a_stack_is_taken),
         cmocka_unit_test(a_frame_without_unwind_tables_goes_to_libunwind_or_ends_the_stack),
+        cmocka_unit_test(a_vfork_child_names_its_exec_call_site),
         cmocka_unit_test(the_program_keeps_its_fd_numbers),
         cmocka_unit_test(the_unwinder_is_loaded_only_when_needed),
         cmocka_unit_test(stack_depth_bounds_the_frames_and_zero_turns_stacks_off),

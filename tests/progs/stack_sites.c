@@ -66,6 +66,17 @@ static int libunwind_mapped(void)
     return found;
 }
 
+/* A vfork child's exec, which fails: the child goes on to _exit. */
+__attribute__((noinline)) static void start_vfork_child(void)
+{
+    pid_t pid = vfork();
+    if (pid == 0) {
+        execl("/nonexistent/exectrace-vfork-site", "x", (char *)NULL); /* SITE vfork_exec */
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+}
+
 __attribute__((noinline)) static pid_t start_child(void)
 {
     pid_t pid = fork(); /* SITE fork */
@@ -139,6 +150,7 @@ int main(int argc, char **argv)
 
     pid_t pid = start_child(); /* SITE call_start_child */
     waitpid(pid, NULL, 0); /* SITE waitpid */
+    start_vfork_child(); /* SITE call_start_vfork_child */
 
     void *lib = dlopen(argv[1], RTLD_NOW);
     if (!lib) {
