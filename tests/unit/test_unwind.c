@@ -339,13 +339,115 @@ static void forgetting_looks_every_address_up_again(void **state)
     assert_int_equal(lookups[2], (unsigned)w.frames);
 }
 
+/* A hand-made .eh_frame_hdr, CIE and FDE, for code at fake_code that is
+ * never run: the walker reads only the tables, and the stack. */
+static uint8_t fake_code[64];
+static _Alignas(8) uint8_t fake_tables[256];
+static const uint8_t *fake_hdr;
+
+static const uint8_t *fake_table_of(uintptr_t pc, void *ctx)
+{
+    (void)pc;
+    (void)ctx;
+    return fake_hdr;
+}
+
+static void put32(uint8_t *at, int32_t v)
+{
+    memcpy(at, &v, 4);
+}
+
+/* Builds the tables: a CIE with `augmentation`, an FDE covering
+ * fake_code[0, 32) whose rows are CFA = %rsp + 8, then %rsp + 16 from
+ * fake_code + 4; the header's form of table is `table_encoding`. */
+static void make_tables(const char *augmentation, uint8_t hdr_version, uint8_t table_encoding)
+{
+    memset(fake_tables, 0, sizeof(fake_tables));
+    uint8_t *cie = fake_tables;
+    uint8_t *p = cie + 8; /* length, id 0 */
+    *p++ = 1;             /* version */
+    size_t alen = strlen(augmentation) + 1;
+    memcpy(p, augmentation, alen);
+    p += alen;
+    *p++ = 1;    /* code alignment */
+    *p++ = 0x78; /* data alignment -8 */
+    *p++ = 16;   /* return address register */
+    *p++ = 1;    /* augmentation data: one byte */
+    *p++ = 0x1b; /* FDE pointers pc-relative, sdata4 */
+    *p++ = 0x0c; /* def_cfa r7 (rsp), 8 */
+    *p++ = 7;
+    *p++ = 8;
+    *p++ = 0x90; /* offset r16 (return address), 1 * -8 */
+    *p++ = 1;
+    while ((p - cie) % 8)
+        *p++ = 0; /* nop */
+    put32(cie, (int32_t)(p - cie - 4));
+    uint8_t *fde = p;
+    p = fde + 4;
+    put32(p, (int32_t)(p - cie)); /* back to the CIE */
+    p += 4;
+    put32(p, (int32_t)((intptr_t)fake_code - (intptr_t)p)); /* pc_begin, pc-relative */
+    p += 4;
+    put32(p, 32); /* pc_range */
+    p += 4;
+    *p++ = 0;    /* augmentation data: none */
+    *p++ = 0x44; /* advance_loc 4 */
+    *p++ = 0x0e; /* def_cfa_offset 16 */
+    *p++ = 16;
+    while ((p - fde) % 8)
+        *p++ = 0;
+    put32(fde, (int32_t)(p - fde - 4));
+    uint8_t *hdr = p + 8;
+    hdr[0] = hdr_version;
+    hdr[1] = 0x1b;
+    hdr[2] = 0x03;
+    hdr[3] = table_encoding;
+    put32(hdr + 4, (int32_t)(cie - (hdr + 4)));
+    put32(hdr + 8, 1);
+    put32(hdr + 12, (int32_t)(fake_code - hdr));
+    put32(hdr + 16, (int32_t)(fde - hdr));
+    fake_hdr = hdr;
+}
+
+static void hand_made_tables_are_read_and_odd_forms_refused(void **state)
+{
+    (void)state;
+    _Alignas(16) uintptr_t stack[8] = {0x1111, 0x2222, 0x3333, 0x4444};
+    /* After the advance: CFA = %rsp + 16, the return address below it. */
+    make_tables("zR", 1, 0x3b);
+    struct et_unwind_regs regs = {(uintptr_t)fake_code + 9, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_STEPPED);
+    assert_int_equal(regs.pc, 0x2222);
+    assert_int_equal(regs.sp, (uintptr_t)&stack[2]);
+    /* Before it: CFA = %rsp + 8. */
+    regs = (struct et_unwind_regs){(uintptr_t)fake_code + 2, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_STEPPED);
+    assert_int_equal(regs.pc, 0x1111);
+    /* Outside the FDE's range. */
+    regs = (struct et_unwind_regs){(uintptr_t)fake_code + 40, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_GIVE_UP);
+    /* Forms it does not read: another header version, another form of the
+     * header's table, an augmentation it does not know.  Each at its own
+     * address, since what a return address gave is remembered. */
+    make_tables("zR", 2, 0x3b);
+    regs = (struct et_unwind_regs){(uintptr_t)fake_code + 11, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_GIVE_UP);
+    make_tables("zR", 1, 0x03);
+    regs = (struct et_unwind_regs){(uintptr_t)fake_code + 12, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_GIVE_UP);
+    make_tables("zRQ", 1, 0x3b);
+    regs = (struct et_unwind_regs){(uintptr_t)fake_code + 13, (uintptr_t)stack, 0, 0};
+    assert_int_equal(et_unwind_step(&regs, fake_table_of, NULL), ET_UNWIND_GIVE_UP);
+    et_unwind_forget();
+}
+
 static void code_without_tables_or_a_wild_frame_gives_up(void **state)
 {
     (void)state;
     /* An address in no loaded object. */
     void *page = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(page != MAP_FAILED);
-    struct et_unwind_regs regs = {(uintptr_t)page + 16, (uintptr_t)&regs, 0};
+    struct et_unwind_regs regs = {(uintptr_t)page + 16, (uintptr_t)&regs, 0, 0};
     assert_int_equal(et_unwind_step(&regs, table_of, NULL), ET_UNWIND_GIVE_UP);
     munmap(page, 4096);
 
@@ -369,6 +471,7 @@ int main(void)
         cmocka_unit_test(a_signal_frame_is_walked_through),
         cmocka_unit_test(a_fork_child_steps_through_what_its_parent_learnt),
         cmocka_unit_test(forgetting_looks_every_address_up_again),
+        cmocka_unit_test(hand_made_tables_are_read_and_odd_forms_refused),
         cmocka_unit_test(code_without_tables_or_a_wild_frame_gives_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
