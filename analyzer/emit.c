@@ -279,13 +279,12 @@ static void text_stack(FILE *out, struct et_symbols *symbols, const struct et_re
         et_frame_print(out, &f);
         fputc('\n', out);
     }
-    if (trailer.flags & ET_STACK_PARTIAL)
-        fputs(trailer.flags & ET_STACK_NO_UNWINDER ? "        ... (the next frame needs libunwind, which could not be loaded)\n"
-              : trailer.flags & ET_STACK_SKIP_VFORK
-                  ? "        ... (the next frame needs libunwind, which a vfork child may not load)\n"
-                  : "        ... (the next frame needs libunwind, which a program with signal handlers does not load)\n",
-              out);
-    else if (trailer.flags & ET_STACK_TRUNCATED)
+    if (trailer.flags & ET_STACK_PARTIAL) {
+        const char *why = trailer.flags & ET_STACK_NO_UNWINDER ? "could not be loaded"
+                          : trailer.flags & ET_STACK_SKIP_VFORK ? "a vfork child may not load"
+                                                                : "a program with signal handlers does not load";
+        fprintf(out, "        ... (the next frame needs libunwind, which %s)\n", why);
+    } else if (trailer.flags & ET_STACK_TRUNCATED)
         fputs("        ... (deeper frames not kept: EXECTRACE_STACK_DEPTH)\n", out);
 }
 

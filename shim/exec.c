@@ -250,10 +250,9 @@ static int call_real(const struct exec_call *c, char *const envp[])
 
 /* Inlined into each exec function, and its record's stack taken through
  * et_begin_stacked() as every other record's is: a fork child records its
- * exec with its stack, and each frame there whose address its parent never
- * unwound is a libunwind lookup with signals blocked (two rt_sigprocmask
- * calls or more); these are then only the exec function's and the
- * program's. */
+ * exec with its stack, and each frame there whose return address its parent
+ * never walked is a lookup in the object's unwind tables (unwind.c); these
+ * are then only the exec function's and the program's. */
 static inline __attribute__((always_inline)) int do_exec(const struct exec_call *c)
 {
     if (!et_active())
