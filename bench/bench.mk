@@ -17,10 +17,11 @@ $(BUILD)/bench/gen_trace: bench/gen_trace.c shim/writer.c shim/*.h include/exect
 	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/gen_trace.c shim/writer.c
 
 # The cost of one record, taken apart, through the same writer.
-$(BUILD)/bench/record_cost: bench/record_cost.c shim/writer.c shim/*.h include/exectrace/*.h
+$(BUILD)/bench/record_cost: bench/record_cost.c shim/writer.c shim/unwind.c shim/*.h include/exectrace/*.h
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/record_cost.c shim/writer.c
+	$(Q)$(CC) $(BENCH_CFLAGS) -Wno-missing-field-initializers -Iinclude -Ishim -o $@ bench/record_cost.c shim/writer.c \
+	    shim/unwind.c
 
 # The run summary's cost, through the analyzer's reader.
 $(BUILD)/bench/summary_cost: bench/summary_cost.c analyzer/reader.c analyzer/procmap.c analyzer/*.h include/exectrace/*.h

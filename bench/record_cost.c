@@ -17,6 +17,14 @@
  *   record_bytes    the size of one record
  *   pipe_fstat_ns   fstat() of a pipe end: how the shim learns a new pipe's
  *                   inode, the name that ties its ends together
+ *   walk_ns         the shim's stack walker (unwind.c, its table of rules
+ *                   already filled) over a stack shaped like a hooked call's
+ *                   in bench/progs: three frames of its own skipped, then the
+ *                   program's main and the three frames that start it
+ *   walk_frames     the frames that walk stores
+ *   cold_stacked_record_ns  cold_record_ns for a record that also carries
+ *                   those frames, as a hooked call's record with a stack does
+ *   stacked_record_bytes    its size
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <link.h>
+
+#include "unwind.h"
 #include "writer.h"
 
 static double now_s(void)
@@ -77,23 +88,70 @@ static void close_trace(struct trace *t)
     unlink(t->path);
 }
 
-/* Writes `n` kill-sized records; with `clock`, each reads the clock as the
- * shim's hooks do.  Returns the seconds it took, or -1 when a record found
- * no room. */
-static double write_records(struct trace *t, uint64_t n, bool clock)
+/* Writes `n` kill-sized records, each with the `frames` return addresses
+ * in `pcs` as its stack when there are any; with `clock`, each reads the
+ * clock as the shim's hooks do.  Returns the seconds it took, or -1 when a
+ * record found no room. */
+static double write_records(struct trace *t, uint64_t n, bool clock, const uint64_t *pcs, unsigned frames)
 {
     struct et_identity id = {(uint32_t)getpid(), (uint32_t)getpid(), 1};
+    uint32_t stack_bytes = frames ? frames * 8 + (uint32_t)sizeof(struct et_stack_trailer) : 0;
     double start = now_s();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t ts = clock ? et_now_ns() : i;
-        struct et_record *r = et_record_reserve(&t->w, ET_REC_SIGNAL, sizeof(struct et_signal), &id, ts, 0);
+        struct et_record *r =
+            et_record_reserve(&t->w, ET_REC_SIGNAL, (uint32_t)sizeof(struct et_signal) + stack_bytes, &id, ts, 0);
         if (!r)
             return -1;
         struct et_signal *b = et_record_body(r);
         *b = (struct et_signal){.kind = ET_SIGNAL_KILL, .target = (int32_t)id.pid, .pidfd = -1, .pidfd_pid = -1};
+        if (frames) {
+            r->flags |= ET_RF_STACK;
+            uint8_t *tail = (uint8_t *)(b + 1);
+            memcpy(tail, pcs, frames * 8);
+            struct et_stack_trailer trailer = {(uint16_t)frames, 0, 0};
+            memcpy(tail + frames * 8, &trailer, sizeof(trailer));
+        }
         et_commit(r);
     }
     return now_s() - start;
+}
+
+/* The walker over a stack like the one a hook walks: its three frames of
+ * the shim's own (here these three functions, in their own section so that
+ * the walk skips them as the shim skips its text), then whatever called
+ * them.  The first keeps a frame pointer: the walk starts from its frame. */
+static const uint8_t *table_of(uintptr_t pc, void *ctx)
+{
+    (void)ctx;
+    struct dl_find_object found;
+    return _dl_find_object((void *)pc, &found) == 0 ? found.dlfo_eh_frame : NULL;
+}
+
+extern const char __start_record_cost_own[], __stop_record_cost_own[];
+#define OWN_FRAME __attribute__((noinline, section("record_cost_own")))
+
+OWN_FRAME __attribute__((optimize("no-omit-frame-pointer"))) static unsigned walk_here(uint64_t *pcs)
+{
+    struct et_unwind_regs regs = ET_UNWIND_REGS_HERE();
+    unsigned stored = 0;
+    et_unwind_walk(&regs, (uintptr_t)__start_record_cost_own, (uintptr_t)__stop_record_cost_own, pcs,
+                   ET_DEFAULT_STACK_DEPTH, &stored, table_of, NULL);
+    return stored;
+}
+
+OWN_FRAME static unsigned walk_below_one(uint64_t *pcs)
+{
+    unsigned n = walk_here(pcs);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: the frame stays */
+    return n;
+}
+
+OWN_FRAME static unsigned walk_below_two(uint64_t *pcs)
+{
+    unsigned n = walk_below_one(pcs);
+    __asm__ volatile("" ::: "memory");
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -124,16 +182,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "record_cost: MADV_POPULATE_WRITE: %s\n", strerror(errno));
         return 1;
     }
-    double warm_write_s = write_records(&warm, n, false);
-    double warm_record_s = write_records(&warm, n, true);
+    double warm_write_s = write_records(&warm, n, false, NULL, 0);
+    double warm_record_s = write_records(&warm, n, true, NULL, 0);
     close_trace(&warm);
 
     /* A new file: the records as the shim writes them. */
     struct trace cold;
     if (open_trace(&cold, argv[1], "record-cost-cold.trace", n) < 0)
         return 1;
-    double cold_s = write_records(&cold, n, true);
+    double cold_s = write_records(&cold, n, true, NULL, 0);
     close_trace(&cold);
+
+    /* The walk, from main as a hook's is from the program's call, its
+     * rules learnt in the first one. */
+    uint64_t pcs[ET_DEFAULT_STACK_DEPTH];
+    unsigned frames = walk_below_two(pcs);
+    start = now_s();
+    for (uint64_t i = 0; i < n; i++)
+        sink += walk_below_two(pcs);
+    double walk_s = now_s() - start;
+
+    /* Records carrying those frames, into a new file. */
+    struct trace stacked;
+    if (open_trace(&stacked, argv[1], "record-cost-stacked.trace", 2 * n) < 0)
+        return 1;
+    double stacked_s = write_records(&stacked, n, true, pcs, frames);
+    close_trace(&stacked);
 
     /* What the pipe hook adds to every pipe, as its own system call. */
     int fds[2];
@@ -152,7 +226,7 @@ int main(int argc, char **argv)
     close(fds[0]);
     close(fds[1]);
 
-    if (warm_write_s < 0 || warm_record_s < 0 || cold_s < 0) {
+    if (warm_write_s < 0 || warm_record_s < 0 || cold_s < 0 || stacked_s < 0) {
         fprintf(stderr, "record_cost: a trace file was too small\n");
         return 1;
     }
@@ -162,6 +236,12 @@ int main(int argc, char **argv)
     printf("cold_record_ns %.1f\n", cold_s / (double)n * 1e9);
     printf("record_bytes %u\n", et_align8((uint32_t)(sizeof(struct et_record) + sizeof(struct et_signal))));
     printf("pipe_fstat_ns %.1f\n", fstat_s / (double)fstats * 1e9);
+    printf("walk_ns %.1f\n", walk_s / (double)n * 1e9);
+    printf("walk_frames %u\n", frames);
+    printf("cold_stacked_record_ns %.1f\n", stacked_s / (double)n * 1e9);
+    printf("stacked_record_bytes %u\n",
+           et_align8((uint32_t)(sizeof(struct et_record) + sizeof(struct et_signal) + frames * 8 +
+                                sizeof(struct et_stack_trailer))));
     (void)sink;
     return 0;
 }
