@@ -29,7 +29,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 endif
 
 SHIM_C := shim/real.c shim/writer.c shim/procstat.c shim/image_kind.c shim/record.c shim/seize_request.c shim/life.c shim/pipe_table.c shim/fork.c \
-          shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/group.c shim/stack.c \
+          shim/exec.c shim/spawn.c shim/signal.c shim/wait.c shim/fd.c shim/pipe_io.c shim/group.c shim/stack.c \
           shim/unwind.c
 SHIM_S := shim/vfork_x86_64.S
 SHIM_OBJ := $(SHIM_C:%.c=$(BUILD)/%.o) $(SHIM_S:%.S=$(BUILD)/%.o)

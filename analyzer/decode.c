@@ -624,6 +624,50 @@ static void decode_sigchld_action(const struct et_record *r, const struct et_dec
     f_result(d, b->result, r->err);
 }
 
+/* read(3 pipe:[N] r) = 0 end-of-file */
+static void decode_pipe_eof(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)
+{
+    (void)links;
+    const struct et_pipe_eof *b = et_body(r);
+    const char *call = et_syscall_name(b->call);
+    d->head = call ? call : "read";
+    d->call = true;
+    f_name(d, "call", d->head, ET_TEXT_NONE);
+    f_fd(d, "fd", b->pipe.fd, &b->pipe, "pipe");
+    f_int(d, "result", 0, ET_TEXT_RESULT);
+    f_text(d, "end-of-file", ET_TEXT_NOTE);
+}
+
+/* poll([3 pipe:[N] r]) = 1 after 2.013 s, ready: 3 */
+static void decode_pipe_wait(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)
+{
+    (void)links;
+    const struct et_pipe_wait *b = et_body(r);
+    struct et_tail tail = et_tail_of(r);
+    const struct et_pipe_end *ends = et_tail_array(&tail, b->count, sizeof(*ends));
+    const char *call = et_syscall_name(b->call);
+    d->head = call ? call : "wait";
+    d->call = true;
+    f_name(d, "call", d->head, ET_TEXT_NONE);
+    f_pipes(d, "pipes", ends, b->count, ET_TEXT_ARG);
+    if (b->flags & ET_PIPE_WAIT_TRUNCATED)
+        f_text(d, "...", ET_TEXT_ARG);
+    f_bool(d, "truncated", b->flags & ET_PIPE_WAIT_TRUNCATED);
+    f_result(d, b->result, r->err);
+    f_uint(d, "began_ns", b->began_ns, ET_TEXT_NONE);
+    uint64_t waited = r->ts_ns > b->began_ns ? r->ts_ns - b->began_ns : 0;
+    f_uint(d, "waited_ns", waited, ET_TEXT_NONE);
+    char ready[96] = "";
+    size_t used = 0;
+    for (unsigned i = 0; ends && i < b->count && used + 16 < sizeof(ready); i++)
+        if (ends[i].flags & ET_PIPE_WAIT_READY)
+            used += (size_t)snprintf(ready + used, sizeof(ready) - used, "%s%d%s", used ? " " : "", ends[i].fd,
+                                     (ends[i].flags & ET_PIPE_WAIT_HANGUP) ? " (hangup)" : "");
+    f_name(d, "ready", keep(d, ready), ET_TEXT_NONE);
+    f_text(d, make(d, "after %.3f s blocked%s%s", (double)waited / 1e9, used ? ", ready: " : "", ready),
+           ET_TEXT_NOTE);
+}
+
 static void decode_reaped(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)
 {
     (void)links;
@@ -766,6 +810,8 @@ static decode_fn *const decoders[ET_REC_TYPE_COUNT] = {
     [ET_REC_SNAPSHOT] = decode_snapshot,
     [ET_REC_MODULE] = decode_module,
     [ET_REC_RECORDER] = decode_recorder,
+    [ET_REC_PIPE_EOF] = decode_pipe_eof,
+    [ET_REC_PIPE_WAIT] = decode_pipe_wait,
 };
 
 bool et_decoder_exists(unsigned type)

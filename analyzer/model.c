@@ -447,8 +447,11 @@ static void on_start(struct et_model *m, int32_t pi, const struct et_record *r)
     et_tail_str(&tail, &exe, &exe_len);
 
     p->flags |= ET_PF_TRACED;
-    p->flags &= ~(uint32_t)ET_PF_UNTRACED_EXEC;
+    p->flags &= ~(uint32_t)(ET_PF_UNTRACED_EXEC | ET_PF_READS_RECORDED);
     p->pending_exec = NULL;
+    if (!(r->flags & ET_RF_RECORDER) && b->origin != ET_ORIGIN_LAUNCHER && m->trace && m->trace->hdr &&
+        m->trace->hdr->version_minor >= 6)
+        p->flags |= ET_PF_READS_RECORDED;
     if (b->origin == ET_ORIGIN_LAUNCHER) {
         p->flags |= ET_PF_LAUNCHER;
         m->launcher = pi;
@@ -868,6 +871,11 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         break;
     case ET_REC_PIPE:
         on_pipe(m, pi, r);
+        break;
+    case ET_REC_PIPE_EOF:
+    case ET_REC_PIPE_WAIT:
+        if (m->observer && m->observer->on_pipe_read)
+            m->observer->on_pipe_read(m->observer_ctx, pi, r);
         break;
     case ET_REC_CLOSE:
     case ET_REC_CLOSE_RANGE:

@@ -35,6 +35,9 @@ enum et_proc_flag {
     ET_PF_ORPHANED = 1u << 10,   /* its parent ended first */
     ET_PF_LEFT_RUNNING = 1u << 11, /* the launcher stopped while it still ran */
     ET_PF_GO = 1u << 12,         /* its latest image is a Go program */
+    /* Its latest image records its reads of pipes (the shim, format 1.6):
+     * that no pipe_wait came from it says it did not wait long. */
+    ET_PF_READS_RECORDED = 1u << 13,
 };
 
 enum et_end_how {
@@ -146,6 +149,9 @@ struct et_model_observer {
     /* A holding of a pipe end ended (h->until set); the pipe's inode, since
      * the pipe itself may be forgotten next. */
     void (*on_holding_end)(void *ctx, const struct et_holding *h, uint64_t inode);
+    /* A read of pipe ends that saw end-of-file, or a long wait for them
+     * (pipe_eof, pipe_wait records). */
+    void (*on_pipe_read)(void *ctx, int32_t proc, const struct et_record *r);
     /* The latest snapshot of the live tree is complete: every process of it
      * has its state (proc->snap), and a record after it has come.  One that
      * ends the trace is not told: at on_end, m->snapshot is set and

@@ -101,6 +101,11 @@ static void on_holding_end(void *ctx, const struct et_holding *h, uint64_t inode
         rules->also->on_holding_end(rules->also_ctx, h, inode);
 }
 
+static void on_pipe_read(void *ctx, int32_t proc, const struct et_record *r)
+{
+    EACH_RULE(ctx, on_pipe_read, proc, r);
+}
+
 static void on_snapshot(void *ctx)
 {
     EACH_RULE(ctx, on_snapshot);
@@ -120,6 +125,7 @@ const struct et_model_observer *et_rules_observer(void)
         .on_process_end = on_process_end,
         .on_write_end_released = on_write_end_released,
         .on_holding_end = on_holding_end,
+        .on_pipe_read = on_pipe_read,
         .on_snapshot = on_snapshot,
         .on_end = on_end,
     };

@@ -37,6 +37,8 @@ struct et_rule {
     void (*on_process_end)(struct et_rule_context *c, int32_t proc);
     /* proc no longer holds any write end of the pipe. */
     void (*on_write_end_released)(struct et_rule_context *c, int32_t proc, uint32_t pipe, uint64_t ts);
+    /* A pipe_eof or pipe_wait record of proc. */
+    void (*on_pipe_read)(struct et_rule_context *c, int32_t proc, const struct et_record *r);
     /* The latest snapshot of the live tree is complete in the model. */
     void (*on_snapshot)(struct et_rule_context *c);
     void (*on_end)(struct et_rule_context *c);

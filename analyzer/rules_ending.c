@@ -40,11 +40,26 @@ struct et_pending_pipe_check {
     bool reported; /* a finding came of it */
 };
 
+/* What a reader of a pipe was seen doing: waiting long for it (a
+ * pipe_wait record for its read end), or reading end-of-file.  Kept for
+ * every pipe until the end: the writer's death that makes a check may be
+ * learnt only at its reap, after the reader's records. */
+struct reader_evidence {
+    uint64_t inode;
+    int32_t proc;
+    uint64_t from, until; /* the wait; both the time of end-of-file */
+    bool eof;
+    const struct et_record *r;
+};
+
 /* The checks still waiting for holders to let go, and those done: the
  * zombie rule asks whether a pipe kept a parent busy. */
 struct ending_state {
     struct et_pending_pipe_check *checks;
     size_t n, cap;
+    struct reader_evidence *reads;
+    size_t nreads, reads_cap;
+    bool reads_sorted;
 };
 
 #define STATE(rc) ((struct ending_state *)(rc)->state)
@@ -176,10 +191,138 @@ static void ending_on_process_end(struct et_rule_context *rc, int32_t ci)
     }
 }
 
+static void add_reader_evidence(struct et_rule_context *rc, const struct reader_evidence *e)
+{
+    struct ending_state *st = STATE(rc);
+    if (st->nreads == st->reads_cap) {
+        size_t cap = st->reads_cap ? st->reads_cap * 2 : 64;
+        struct reader_evidence *v = realloc(st->reads, cap * sizeof(*v));
+        if (!v) {
+            rc->out->out_of_memory = true;
+            return;
+        }
+        st->reads = v;
+        st->reads_cap = cap;
+    }
+    st->reads[st->nreads++] = *e;
+    st->reads_sorted = false;
+}
+
+static void ending_on_pipe_read(struct et_rule_context *rc, int32_t pi, const struct et_record *r)
+{
+    if (r->type == ET_REC_PIPE_EOF) {
+        const struct et_pipe_eof *b = et_body(r);
+        add_reader_evidence(rc, &(struct reader_evidence){b->pipe.inode, pi, r->ts_ns, r->ts_ns, true, r});
+        return;
+    }
+    const struct et_pipe_wait *b = et_body(r);
+    struct et_tail tail = et_tail_of(r);
+    const struct et_pipe_end *ends = et_tail_array(&tail, b->count, sizeof(*ends));
+    for (unsigned i = 0; ends && i < b->count; i++)
+        if (ends[i].flags & ET_PIPE_READ)
+            add_reader_evidence(rc, &(struct reader_evidence){ends[i].inode, pi, b->began_ns, r->ts_ns, false, r});
+}
+
+static int by_inode_then_time(const void *a, const void *b)
+{
+    const struct reader_evidence *x = a, *y = b;
+    if (x->inode != y->inode)
+        return x->inode < y->inode ? -1 : 1;
+    return x->until < y->until ? -1 : x->until > y->until;
+}
+
+/* The evidence about this pipe, in time order: *n entries from the one returned. */
+static const struct reader_evidence *reads_of(struct ending_state *st, uint64_t inode, size_t *n)
+{
+    if (!st->reads_sorted) {
+        qsort(st->reads, st->nreads, sizeof(*st->reads), by_inode_then_time);
+        st->reads_sorted = true;
+    }
+    size_t lo = 0, hi = st->nreads;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->reads[mid].inode < inode)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < st->nreads && st->reads[end].inode == inode)
+        end++;
+    *n = end - lo;
+    return st->reads + lo;
+}
+
+/* What the readers of a held pipe were seen doing between the writer's end
+ * and the holder's release: the longest wait that lay in it, and the first
+ * end-of-file after the writer's end. */
+struct held_pipe_evidence {
+    const struct reader_evidence *wait; /* waited in (writer_end, until), longest overlap */
+    uint64_t overlap;
+    const struct reader_evidence *eof;
+    const struct et_record *blocked_snapshot; /* the reader seen blocked reading it, live */
+    bool reads_recorded; /* the reader records its reads, and lived to return from them */
+};
+
+/* Was the reader, in its latest snapshot, taken while the pipe was held,
+ * blocked reading this pipe's read end? */
+static const struct et_record *snapshot_blocked_on(const struct et_proc *p, uint64_t inode, uint64_t from,
+                                                   uint64_t until)
+{
+    const struct et_record *r = p->snap;
+    if (!r || r->ts_ns < from || r->ts_ns > until)
+        return NULL;
+    const struct et_snapshot *b = et_body(r);
+    struct et_tail tail = et_tail_of(r);
+    const struct et_snapshot_thread *threads = et_tail_array(&tail, b->thread_count, sizeof(*threads));
+    const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
+    for (unsigned t = 0; threads && ends && t < b->thread_count; t++) {
+        if (threads[t].syscall != ET_SYS_read && threads[t].syscall != ET_SYS_readv)
+            continue;
+        for (unsigned e = 0; e < b->pipe_count; e++)
+            if ((uint64_t)ends[e].fd == threads[t].args[0] && ends[e].inode == inode && (ends[e].flags & ET_PIPE_READ))
+                return r;
+    }
+    return NULL;
+}
+
+static void judge_readers(struct et_rule_context *rc, const struct et_pending_pipe_check *ch, uint64_t until,
+                          struct held_pipe_evidence *ev)
+{
+    const struct et_model *m = rc->m;
+    memset(ev, 0, sizeof(*ev));
+    size_t n;
+    const struct reader_evidence *e = reads_of(STATE(rc), ch->inode, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].eof) {
+            if (!ev->eof && e[i].until >= ch->writer_end_ts)
+                ev->eof = &e[i];
+            continue;
+        }
+        uint64_t from = e[i].from > ch->writer_end_ts ? e[i].from : ch->writer_end_ts;
+        uint64_t to = e[i].until < until ? e[i].until : until;
+        if (to > from && to - from > ev->overlap) {
+            ev->overlap = to - from;
+            ev->wait = &e[i];
+        }
+    }
+    if (ch->reader == ET_NO_PROC)
+        return;
+    const struct et_proc *p = &m->procs[ch->reader];
+    ev->blocked_snapshot = snapshot_blocked_on(p, ch->inode, ch->writer_end_ts, until);
+    /* A Go program reads without libc, even with the shim loaded (cgo); a
+     * read still blocked when its process was killed leaves no record. */
+    bool killed_meanwhile = (p->flags & ET_PF_ENDED) && p->end_how == ET_END_KILLED && p->end_ts <= until;
+    ev->reads_recorded =
+        (p->flags & (ET_PF_READS_RECORDED | ET_PF_GO)) == ET_PF_READS_RECORDED && !killed_meanwhile;
+}
+
+/* The holders have all let go; judged at the end of the trace, when the
+ * readers' records (which come after the releases) are all in. */
 static void report_pipe_check(struct et_rule_context *rc, struct et_pending_pipe_check *ch)
 {
+    (void)rc;
     ch->done = true;
-    report_pipe_findings(rc, ch);
 }
 
 static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_pipe_check *ch)
@@ -204,23 +347,55 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
                      DURATION(m->last_ts - ch->writer_end_ts));
         struct et_finding *f;
         const struct et_proc *w = &m->procs[ch->writer];
+        struct held_pipe_evidence ev;
+        judge_readers(rc, ch, until, &ev);
+        /* Harm observed: a reader blocked on the pipe past the writer's end,
+         * for as long as the threshold. */
+        bool waited = (ev.wait && ev.overlap >= threshold) || ev.blocked_snapshot;
+        char evidence[384];
+        if (ev.blocked_snapshot && !(ev.wait && ev.overlap >= threshold)) {
+            snprintf(evidence, sizeof(evidence), "%s waited for it: the snapshot at %s shows it blocked reading "
+                     "it", LABEL(m, ch->reader), WHEN(m, ev.blocked_snapshot->ts_ns));
+        } else if (waited) {
+            const char *call = et_syscall_name(((const struct et_pipe_wait *)et_body(ev.wait->r))->call);
+            int n = snprintf(evidence, sizeof(evidence), "%s waited for it: its %s, blocked since %s, was still "
+                             "waiting %s after %u ended",
+                             ev.wait->proc == ch->reader ? "it" : LABEL(m, ev.wait->proc), call ? call : "read",
+                             WHEN(m, ev.wait->from), DURATION(ev.overlap), w->pid);
+            if (ev.eof && n > 0 && (size_t)n < sizeof(evidence))
+                snprintf(evidence + n, sizeof(evidence) - (size_t)n, ", and it saw end-of-file at %s",
+                         WHEN(m, ev.eof->until));
+        } else if (ev.reads_recorded) {
+            snprintf(evidence, sizeof(evidence), "no reader was seen waiting for it (%s records its reads: none "
+                     "blocked %s or more meanwhile)", LABEL(m, ch->reader), DURATION(threshold));
+        } else if (ch->reader != ET_NO_PROC && (m->procs[ch->reader].flags & ET_PF_READS_RECORDED) &&
+                   !(m->procs[ch->reader].flags & ET_PF_GO)) {
+            snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: it was killed while the "
+                     "pipe was held, and a read it was blocked in then leaves no record", LABEL(m, ch->reader));
+        } else {
+            snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: its reads are not "
+                     "recorded", LABEL(m, ch->reader));
+        }
         char ended[64];
         snprintf(ended, sizeof(ended), "%s at %s", w->end_how == ET_END_KILLED ? "was killed" : "ended",
                  WHEN(m, ch->writer_end_ts));
         if (h->proc == ch->giver) {
-            f = et_findings_add(rc->out, ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_ERROR, ch->writer_end_ts, ch->giver,
+            /* A copy the parent kept harms only a reader that waits. */
+            unsigned sev = waited ? ET_SEV_ERROR : ev.reads_recorded ? ET_SEV_INFO : ET_SEV_WARNING;
+            f = et_findings_add(rc->out, ET_FK_PARENT_HOLDS_WRITE_END, sev, ch->writer_end_ts, ch->giver,
                     "%s made pipe:[%" PRIu64 "], gave its write end to %s and kept its own copy (fd %d). "
-                    "When %u %s, the pipe stayed open %s: %u could not see end-of-file on its own read end",
+                    "When %u %s, the pipe stayed open %s: %u could not see end-of-file on its own read end; %s",
                     LABEL(m, ch->giver), ch->inode, LABEL(m, ch->writer), h->fd, w->pid, ended, how_long,
-                    m->procs[ch->giver].pid);
+                    m->procs[ch->giver].pid, evidence);
         } else {
             bool inherited = et_proc_is_descendant(m, h->proc, ch->writer);
-            f = et_findings_add(rc->out, ET_FK_HELD_PIPE, ET_SEV_WARNING, ch->writer_end_ts, h->proc,
+            f = et_findings_add(rc->out, ET_FK_HELD_PIPE, waited ? ET_SEV_ERROR : ET_SEV_WARNING, ch->writer_end_ts,
+                    h->proc,
                     "%s made pipe:[%" PRIu64 "] for the output of %s. When %u %s, %s still held the write end "
-                    "(fd %d), %s, and kept the pipe open %s: %s, reading it, saw end-of-file %s",
+                    "(fd %d), %s, and kept the pipe open %s: %s, reading it, could see end-of-file %s; %s",
                     LABEL(m, ch->giver), ch->inode, LABEL(m, ch->writer), w->pid, ended, LABEL(m, h->proc), h->fd,
                     inherited ? "inherited from it" : "a copy it was not meant to have", how_long,
-                    LABEL(m, ch->reader), h->released ? "that late" : "never");
+                    LABEL(m, ch->reader), h->released ? "only that late" : "never", evidence);
         }
         if (!f)
             return;
@@ -237,6 +412,12 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
         et_finding_add_evidence(f, m->procs[ch->writer].killed_by);
         et_finding_add_evidence(f, ch->writer_end);
         et_finding_add_evidence(f, h->release);
+        if (ev.wait && ev.overlap >= threshold)
+            et_finding_add_evidence(f, ev.wait->r);
+        else if (ev.blocked_snapshot)
+            et_finding_add_evidence(f, ev.blocked_snapshot);
+        if (ev.eof)
+            et_finding_add_evidence(f, ev.eof->r);
     }
 }
 
@@ -531,9 +712,10 @@ static void check_untraced(struct et_rule_context *rc)
 static void ending_on_end(struct et_rule_context *rc)
 {
     struct ending_state *st = STATE(rc);
-    for (size_t k = 0; k < st->n; k++)
-        if (!st->checks[k].done)
-            report_pipe_check(rc, &st->checks[k]);
+    for (size_t k = 0; k < st->n; k++) {
+        st->checks[k].done = true;
+        report_pipe_findings(rc, &st->checks[k]);
+    }
     check_zombies(rc);
     check_unreaped_at_exit(rc);
     check_orphaned_descendants(rc);
@@ -543,6 +725,7 @@ static void ending_on_end(struct et_rule_context *rc)
 static void ending_free(void *state)
 {
     free(((struct ending_state *)state)->checks);
+    free(((struct ending_state *)state)->reads);
 }
 
 const struct et_rule et_rules_ending = {
@@ -550,6 +733,7 @@ const struct et_rule et_rules_ending = {
     .state_size = sizeof(struct ending_state),
     .on_process_end = ending_on_process_end,
     .on_write_end_released = ending_on_write_end_released,
+    .on_pipe_read = ending_on_pipe_read,
     .on_end = ending_on_end,
     .free_state = ending_free,
 };

@@ -41,5 +41,8 @@ int et_fd_high_water(void);
 /* Learns what fd is from the kernel; 0 when it is no pipe end. */
 uint64_t et_fd_probe(int fd);
 void et_fd_forget_all(void);
+/* True the first time a read of fd returns end-of-file since its entry was
+ * last set or cleared (always in a vfork child, which keeps no marks). */
+bool et_fd_first_eof(int fd);
 
 #endif

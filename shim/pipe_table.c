@@ -14,6 +14,27 @@
 
 static uint64_t fd_table[ET_FD_TABLE_SIZE];
 static int fd_high_water = -1;
+/* The fds whose read has returned end-of-file since their entry was set:
+ * apart from the entries, which close compares whole. */
+static uint64_t eof_seen[ET_FD_TABLE_SIZE / 64];
+
+static void forget_eof(int fd)
+{
+    uint64_t bit = 1ull << (fd % 64);
+    if (__atomic_load_n(&eof_seen[fd / 64], __ATOMIC_RELAXED) & bit)
+        __atomic_fetch_and(&eof_seen[fd / 64], ~bit, __ATOMIC_RELAXED);
+}
+
+bool et_fd_first_eof(int fd)
+{
+    if ((unsigned)fd >= ET_FD_TABLE_SIZE)
+        return false;
+    /* A vfork child's marks would stay in its parent's table. */
+    if (ET_UNLIKELY(et_thread.vfork_depth != 0))
+        return true;
+    uint64_t bit = 1ull << (fd % 64);
+    return !(__atomic_fetch_or(&eof_seen[fd / 64], bit, __ATOMIC_RELAXED) & bit);
+}
 
 static struct et_vfork_child *vfork_child(void)
 {
@@ -64,6 +85,7 @@ void et_fd_set(int fd, uint64_t entry)
         return;
     }
     __atomic_store_n(&fd_table[fd], entry, __ATOMIC_RELAXED);
+    forget_eof(fd);
     int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
     while (fd > high && !__atomic_compare_exchange_n(&fd_high_water, &high, fd, true, __ATOMIC_RELAXED,
                                                      __ATOMIC_RELAXED))
@@ -79,6 +101,7 @@ void et_fd_clear(int fd)
         return;
     }
     __atomic_store_n(&fd_table[fd], 0, __ATOMIC_RELAXED);
+    forget_eof(fd);
 }
 
 void et_fd_clear_if(int fd, uint64_t expected)
@@ -91,7 +114,8 @@ void et_fd_clear_if(int fd, uint64_t expected)
     }
     /* Another thread may have been given the same fd number for a new pipe
      * between the close and now: that entry is not ours to clear. */
-    __atomic_compare_exchange_n(&fd_table[fd], &expected, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    if (__atomic_compare_exchange_n(&fd_table[fd], &expected, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        forget_eof(fd);
 }
 
 int et_fd_high_water(void)
@@ -102,8 +126,10 @@ int et_fd_high_water(void)
 void et_fd_forget_all(void)
 {
     int high = et_fd_high_water();
-    for (int fd = 0; fd <= high; fd++)
+    for (int fd = 0; fd <= high; fd++) {
         __atomic_store_n(&fd_table[fd], 0, __ATOMIC_RELAXED);
+        forget_eof(fd);
+    }
 }
 
 void et_fd_describe(int fd, uint64_t entry, struct et_pipe_end *out)

@@ -6,11 +6,14 @@
 #ifndef EXECTRACE_REAL_H
 #define EXECTRACE_REAL_H
 
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 /* X(name, return type, parameter list) */
@@ -64,7 +67,16 @@
     X(sigaction, int, (int, const struct sigaction *, struct sigaction *))                                     \
     X(_exit, void, (int))                                                                                      \
     X(_Exit, void, (int))                                                                                      \
-    X(dlclose, int, (void *))
+    X(dlclose, int, (void *))                                                                                  \
+    X(read, ssize_t, (int, void *, size_t))                                                                    \
+    X(__read_chk, ssize_t, (int, void *, size_t, size_t))                                                      \
+    X(readv, ssize_t, (int, const struct iovec *, int))                                                        \
+    X(poll, int, (struct pollfd *, nfds_t, int))                                                               \
+    X(__poll_chk, int, (struct pollfd *, nfds_t, int, size_t))                                                 \
+    X(ppoll, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))                        \
+    X(__ppoll_chk, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t))          \
+    X(select, int, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                                      \
+    X(pselect, int, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))
 
 #define ET_REAL_MEMBER(name, ret, params) ret(*name) params;
 struct et_real_functions {

@@ -37,11 +37,12 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 5 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
+#define ET_VERSION_MINOR 6 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
                               1.3: the ptrace recorder (ET_RF_RECORDER, recorder records);
                               1.4: each run counts its records (et_run_header.records);
                               1.5: the exec hooks' shared cache (dynamic_images),
-                                   partial stacks (ET_STACK_PARTIAL) */
+                                   partial stacks (ET_STACK_PARTIAL);
+                              1.6: readers of pipes (pipe_eof, pipe_wait records) */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -170,6 +171,8 @@ enum et_record_type {
     ET_REC_SNAPSHOT = 23,    /* a live process's state, read from /proc (1.1) */
     ET_REC_MODULE = 24,      /* an object loaded in a process image (1.2) */
     ET_REC_RECORDER = 25,    /* whether the ptrace recorder ran, and why not (1.3) */
+    ET_REC_PIPE_EOF = 26,    /* a read of a pipe end returned end-of-file (1.6) */
+    ET_REC_PIPE_WAIT = 27,   /* a read of, or a wait for, pipe ends took long (1.6) */
     ET_REC_TYPE_COUNT
 };
 
@@ -739,6 +742,46 @@ enum et_snapshot_syscall { ET_SNAPSHOT_SYSCALLS(ET_SYSCALL_ENUM_) };
 #undef ET_SYSCALL_ENUM_
 
 /*
+ * Readers of pipes (1.6): what says that someone was waiting for a pipe,
+ * not only holding it.  Recorded for the pipe ends the process knows
+ * (et_pipe_end), by the call's x86-64 number (ET_SYS_read, ET_SYS_readv,
+ * ET_SYS_poll, ET_SYS_ppoll, ET_SYS_select, ET_SYS_pselect6).
+ */
+
+/* ET_REC_PIPE_EOF: a read of the read end `pipe` returned 0 with room to
+ * read into: every write end was closed.  Once for each fd that holds the
+ * end (a program that reads end-of-file again is not recorded again). */
+struct et_pipe_eof {
+    uint16_t call;
+    uint16_t reserved;
+    uint32_t reserved2;
+    struct et_pipe_end pipe;
+};
+_Static_assert(sizeof(struct et_pipe_eof) == 24, "pipe eof size");
+
+/* ET_REC_PIPE_WAIT: a call that could block on pipe ends (a read of one, or
+ * a poll or select that includes some) and returned ET_PIPE_WAIT_MIN_NS or
+ * more after it was made.  The record's ts_ns is when it returned, began_ns
+ * when it was called; err is its errno.  Tail: count struct et_pipe_end, the
+ * pipe ends it waited for (the first ET_PIPE_WAIT_MAX_ENDS), each with
+ * ET_PIPE_WAIT_READY when the call returned it ready (read: it read some or
+ * saw end-of-file). */
+#define ET_PIPE_WAIT_MIN_NS 10000000ull
+#define ET_PIPE_WAIT_MAX_ENDS 8u
+#define ET_PIPE_WAIT_READY 0x100u
+#define ET_PIPE_WAIT_HANGUP 0x200u /* poll: POLLHUP, every write end closed */
+#define ET_PIPE_WAIT_TRUNCATED 0x1u
+struct et_pipe_wait {
+    uint64_t began_ns;
+    int64_t result; /* bytes read, or the number of ready fds; -1 on error */
+    uint16_t call;
+    uint16_t count;
+    uint16_t flags; /* ET_PIPE_WAIT_TRUNCATED: more ends than the tail holds */
+    uint16_t reserved;
+};
+_Static_assert(sizeof(struct et_pipe_wait) == 24, "pipe wait size");
+
+/*
  * Every record type once: its number, its fixed body, and the name the
  * analyzer prints and writes in JSON.  The reader's body sizes and the
  * names are made from this list; a record type missing here would read as
@@ -769,7 +812,9 @@ enum et_snapshot_syscall { ET_SNAPSHOT_SYSCALLS(ET_SYSCALL_ENUM_) };
     X(ET_REC_RUN_END, struct et_run_end, "run_end")               \
     X(ET_REC_SNAPSHOT, struct et_snapshot, "snapshot")            \
     X(ET_REC_MODULE, struct et_module, "module")                  \
-    X(ET_REC_RECORDER, struct et_recorder, "recorder")
+    X(ET_REC_RECORDER, struct et_recorder, "recorder")           \
+    X(ET_REC_PIPE_EOF, struct et_pipe_eof, "pipe_eof")            \
+    X(ET_REC_PIPE_WAIT, struct et_pipe_wait, "pipe_wait")
 
 #define ET_RECORD_TYPE_ONE_(type, body, name) +1
 _Static_assert(0 ET_RECORD_TYPES(ET_RECORD_TYPE_ONE_) == ET_REC_TYPE_COUNT - 1,

@@ -233,6 +233,20 @@ static void write_trace(void)
     struct et_module module = {.load_bias = 0x555500000000, .start = 0x555500001000, .end = 0x555500009000,
                                .build_id_len = sizeof(build_id), .flags = ET_MODULE_MAIN, .stack_depth = 8};
     put(300, 0, ET_REC_MODULE, 0, 0, &module, sizeof(module), &mod);
+    /* A poll of two pipe ends that blocked 15 ms (one came back hung up), a
+     * read interrupted after 12 ms, and the end-of-file read. */
+    struct et_pipe_end polled[2] = {end(3, ET_PIPE_READ | ET_PIPE_WAIT_READY | ET_PIPE_WAIT_HANGUP, 9002),
+                                    end(5, ET_PIPE_READ | ET_PIPE_CLOEXEC, 9003)};
+    struct tail waited = {0};
+    t_bytes(&waited, polled, sizeof(polled));
+    struct et_pipe_wait poll_b = {now_ns + 1000000 - 15000000, 1, ET_SYS_poll, 2, 0, 0};
+    put(200, 0, ET_REC_PIPE_WAIT, 0, 0, &poll_b, sizeof(poll_b), &waited);
+    struct tail interrupted = {0};
+    t_bytes(&interrupted, &polled[1], sizeof(polled[1]));
+    struct et_pipe_wait read_b = {now_ns + 1000000 - 12000000, -1, ET_SYS_read, 1, 0, 0};
+    put(200, 0, ET_REC_PIPE_WAIT, EINTR, 0, &read_b, sizeof(read_b), &interrupted);
+    struct et_pipe_eof eof_b = {ET_SYS_read, 0, 0, end(3, ET_PIPE_READ, 9002)};
+    PUT(200, ET_REC_PIPE_EOF, eof_b);
     struct et_image_exit exit_200 = {ET_EXIT_EXIT, 0, 0};
     PUT(200, ET_REC_IMAGE_EXIT, exit_200);
     struct et_reaped reaped = {200, 0, 2000, ET_REAPED_COMMAND, 0, 0};

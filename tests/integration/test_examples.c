@@ -309,6 +309,14 @@ static void expect_names_pid(const struct example *x, const struct et_finding *f
 }
 
 /* ...or the process whose command line starts with this. */
+/* The finding's message says this, word for word. */
+static void expect_says(const struct example *x, const struct et_finding *f, const char *text)
+{
+    (void)x;
+    if (!strstr(f->message, text))
+        fail_msg("%s does not say \"%s\": %s", et_finding_kind_name(f->kind), text, f->message);
+}
+
 static void expect_names_command(const struct example *x, const struct et_finding *f, const char *command)
 {
     for (uint32_t i = 0; i < f->nprocs; i++)
@@ -472,7 +480,9 @@ static void held_pipe(void **state)
     (void)state;
     struct example x;
     run_example(&x, (const char *const[]){example_bin("held-pipe", "held_pipe"), NULL});
-    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    /* main's read was seen blocked past the starter's exit: harm, an error. */
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_ERROR);
+    expect_says(&x, f, "waited for it: its read, blocked since");
     expect_names_pid(&x, f, out_pid(&x, "main"), "the reader, main");
     expect_names_pid(&x, f, out_pid(&x, "starter"), "the starter");
     expect_names_pid(&x, f, out_pid(&x, "daemon"), "the daemon holding the pipe");
@@ -497,7 +507,8 @@ static void held_pipe_python_timeout(void **state)
     struct example x;
     run_example(&x, (const char *const[]){python(), example_script("held-pipe", "python_timeout_holds_pipe.py"),
                                           NULL});
-    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_WARNING);
+    const struct et_finding *f = expect_finding(&x, ET_FK_HELD_PIPE, ET_SEV_ERROR);
+    expect_says(&x, f, "waited for it: its ");
     expect_names_pid(&x, f, command_pid(&x.r), "python, the reader");
     expect_names_command(&x, f, "sleep 3");
     example_free(&x);
@@ -522,6 +533,7 @@ static void parent_holds_write_end(void **state)
     struct example x;
     run_example(&x, (const char *const[]){example_bin("parent-holds-write-end", "parent_holds_write_end"), NULL});
     const struct et_finding *f = expect_finding(&x, ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_ERROR);
+    expect_says(&x, f, "waited for it: its poll, blocked since");
     expect_names_pid(&x, f, out_pid(&x, "main"), "main, holding its own write end");
     expect_names_pid(&x, f, out_pid(&x, "child"), "the child, the writer");
     example_free(&x);
@@ -749,7 +761,8 @@ static const struct {
     {"kill-wait-race", "kill_wait_race", ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING},
     {"orphaned-descendants", "orphaned_descendants", ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING},
     {"held-pipe", "held_pipe", ET_FK_HELD_PIPE, ET_SEV_WARNING},
-    {"parent-holds-write-end", "parent_holds_write_end", ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_ERROR},
+    /* The recorder does not see reads: that main waited is not known. */
+    {"parent-holds-write-end", "parent_holds_write_end", ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_WARNING},
     {"zombie", "zombie", ET_FK_ZOMBIE, ET_SEV_WARNING},
     {"unreaped-at-exit", "unreaped_at_exit", ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING},
     {"echild", "echild", ET_FK_ECHILD, ET_SEV_WARNING},

@@ -491,9 +491,10 @@ static void fd_changes_of_a_vfork_child_stay_out_of_the_parents_table(void **sta
     assert_false(start_pipe_at(echo, rd, &end));
     assert_false(start_pipe_at(echo, wr, &end));
 
-    /* ...the parent still knows both ends, and fd 1 is no pipe end to it. */
+    /* ...the parent still knows both ends (it reads its end to end-of-file),
+     * and fd 1 is no pipe end to it. */
     expect_types(&r, start,
-                 TYPES(ET_REC_IMAGE_START, ET_REC_PIPE, ET_REC_FORK, ET_REC_CLOSE, ET_REC_WAIT_ENTER,
+                 TYPES(ET_REC_IMAGE_START, ET_REC_PIPE, ET_REC_FORK, ET_REC_CLOSE, ET_REC_PIPE_EOF, ET_REC_WAIT_ENTER,
                        ET_REC_WAIT_RETURN, ET_REC_CLOSE, ET_REC_FORK, ET_REC_WAIT_ENTER, ET_REC_WAIT_RETURN,
                        ET_REC_SIGNAL, ET_REC_IMAGE_EXIT));
     expect_own_identity(&r, start);
@@ -1275,6 +1276,31 @@ static void run_fd_mode(struct fd_run *f, const char *mode, const uint16_t *type
     assert_int_equal(p->result, 0);
 }
 
+/* Only what says a reader waited: one wait (the 100 ms read), one
+ * end-of-file; nothing for quick reads, calls that cannot block, a second
+ * end-of-file on the same fd, nor a regular file. */
+static void reads_of_a_pipe_record_the_long_wait_and_end_of_file(void **state)
+{
+    (void)state;
+    struct fd_run f;
+    run_fd_mode(&f, "reads",
+                TYPES(ET_REC_IMAGE_START, ET_REC_PIPE, ET_REC_FORK, ET_REC_CLOSE, ET_REC_PIPE_WAIT, ET_REC_PIPE_EOF,
+                      ET_REC_WAIT_ENTER, ET_REC_WAIT_RETURN, ET_REC_CLOSE, ET_REC_IMAGE_EXIT));
+    const struct et_record *w = first_of(&f.r, f.start, ET_REC_PIPE_WAIT);
+    const struct et_pipe_wait *wb = BODY(w, et_pipe_wait);
+    assert_int_equal(wb->call, ET_SYS_read);
+    assert_int_equal(wb->result, 4);
+    assert_int_equal(wb->count, 1);
+    assert_true(w->ts_ns - wb->began_ns >= 90 * 1000 * 1000ull);
+    const struct et_pipe_end *end = (const struct et_pipe_end *)(wb + 1);
+    expect_pipe_end(end, f.rd, ET_PIPE_READ | ET_PIPE_WAIT_READY, f.inode);
+    assert_true(w->flags & ET_RF_STACK);
+    const struct et_pipe_eof *eof = BODY(first_of(&f.r, f.start, ET_REC_PIPE_EOF), et_pipe_eof);
+    assert_int_equal(eof->call, ET_SYS_read);
+    expect_pipe_end(&eof->pipe, f.rd, ET_PIPE_READ, f.inode);
+    traced_run_free(&f.r);
+}
+
 static void pipe_records_both_ends_and_the_inode(void **state)
 {
     (void)state;
@@ -1945,6 +1971,7 @@ int main(void)
         cmocka_unit_test(waitid_WNOHANG_with_nothing_ready_reports_no_child),
         cmocka_unit_test(waitid_WNOWAIT_leaves_the_child_to_be_reaped),
         cmocka_unit_test(waits_without_children_record_ECHILD),
+        cmocka_unit_test(reads_of_a_pipe_record_the_long_wait_and_end_of_file),
         cmocka_unit_test(pipe_records_both_ends_and_the_inode),
         cmocka_unit_test(pipe2_records_its_flags_and_cloexec_ends),
         cmocka_unit_test(close_of_a_pipe_end_is_recorded_and_of_other_fds_is_not),

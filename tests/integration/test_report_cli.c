@@ -80,9 +80,12 @@ static void text_report_names_the_held_pipe_with_evidence_and_fix(void **state)
     struct captured c;
     report(NULL, held_pipe_run.trace_path, &c);
     char *text = folded(c.out);
-    assert_int_equal(c.status, 1); /* a warning, and --fail-on defaults to warning */
-    assert_non_null(strstr(c.out, "\nwarning held-pipe\n"));
+    assert_int_equal(c.status, 1); /* an error, and --fail-on defaults to warning */
+    /* An error because python was seen blocked on the pipe past the kill. */
+    assert_non_null(strstr(c.out, "\nerror held-pipe\n"));
     assert_non_null(strstr(text, "(sleep 2) still held the write end (fd 1), inherited from it"));
+    assert_non_null(strstr(text, "it waited for it: its "));
+    assert_non_null(strstr(c.out, "end-of-file"));
     free(text);
     assert_non_null(strstr(c.out, "  evidence:\n"));
     assert_non_null(strstr(c.out, "kill("));
@@ -143,7 +146,7 @@ static void fail_on_sets_the_exit_status(void **state)
     static const struct {
         const char *level;
         int status;
-    } cases[] = {{"error", 0}, {"warning", 1}, {"info", 1}, {"never", 0}};
+    } cases[] = {{"error", 1}, {"warning", 1}, {"info", 1}, {"never", 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct captured c;
         report((const char *const[]){"--fail-on", cases[i].level, NULL}, held_pipe_run.trace_path, &c);
@@ -158,7 +161,8 @@ static void colour_is_used_only_when_asked_for(void **state)
     (void)state;
     struct captured c;
     report((const char *const[]){"--color", "always", NULL}, held_pipe_run.trace_path, &c);
-    assert_non_null(strstr(c.out, "\033[1;33mwarning\033[0m held-pipe"));
+    assert_non_null(strstr(c.out, "\033[1;31merror\033[0m held-pipe"));
+    assert_non_null(strstr(c.out, "\033[1;33mwarning\033[0m orphaned-descendants"));
     captured_free(&c);
     report((const char *const[]){"--color", "never", NULL}, held_pipe_run.trace_path, &c);
     assert_null(strchr(c.out, '\033'));

@@ -5,10 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SENTINEL EDOM
@@ -78,6 +82,57 @@ static int cloexec_of(int fd)
     return flags & FD_CLOEXEC;
 }
 
+/* Reads of a pipe's read end: quick ones, calls that cannot block, one
+ * that waits 100 ms for a child, end-of-file twice; and a regular file.
+ * Results and errno must be the kernel's. */
+static void reads(void)
+{
+    int p[2];
+    make_pipe(p, "p", 0);
+    char buf[16];
+    if (write(p[1], "ab", 2) != 2)
+        fail("write");
+    errno = SENTINEL;
+    expect_fd((int)read(p[0], buf, 1), 1, "read of data waiting");
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    expect_fd(poll(&pfd, 1, 0), 1, "poll, zero timeout");
+    expect_fd((int)read(p[0], buf, sizeof(buf)), 1, "read of the rest");
+    if (fcntl(p[0], F_SETFL, O_NONBLOCK) != 0)
+        fail("O_NONBLOCK");
+    if (read(p[0], buf, sizeof(buf)) != -1 || errno != EAGAIN)
+        fail("an empty non-blocking pipe gives EAGAIN");
+    if (fcntl(p[0], F_SETFL, 0) != 0)
+        fail("blocking again");
+    errno = SENTINEL;
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(p[0], &rd);
+    struct timeval zero = {0, 0};
+    expect_fd(select(p[0] + 1, &rd, NULL, NULL, &zero), 0, "select, zero timeout");
+
+    pid_t child = fork();
+    if (child < 0)
+        fail("fork");
+    if (child == 0) {
+        close(p[0]);
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+        _exit(write(p[1], "late", 4) == 4 ? 0 : 1);
+    }
+    close(p[1]);
+    printf("child=%d\n", child);
+    expect_fd((int)read(p[0], buf, sizeof(buf)), 4, "the child's late write");
+    expect_fd((int)read(p[0], buf, sizeof(buf)), 0, "end-of-file");
+    expect_fd((int)read(p[0], buf, sizeof(buf)), 0, "end-of-file again");
+    expect_fd((int)read(p[0], buf, 0), 0, "a read of nothing");
+    int status;
+    if (waitpid(child, &status, 0) != child || status != 0)
+        fail("the child");
+    int file = regular_file("reads_file");
+    expect_fd((int)read(file, buf, sizeof(buf)), 0, "end of a regular file");
+    close(file);
+    close(p[0]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -86,7 +141,9 @@ int main(int argc, char **argv)
     int p[2], q[2];
     printf("pid=%d\n", getpid());
 
-    if (strcmp(mode, "pipe") == 0) {
+    if (strcmp(mode, "reads") == 0) {
+        reads();
+    } else if (strcmp(mode, "pipe") == 0) {
         make_pipe(p, "p", 0);
         if (cloexec_of(p[0]) || cloexec_of(p[1]))
             fail("pipe ends are close-on-exec");

@@ -260,6 +260,24 @@ static void ev_close(struct pr p, uint64_t ts, struct et_pipe_end end)
     emit(p, 0, ET_REC_CLOSE, ts, 0, &b, sizeof(b));
 }
 
+/* A read or poll of the pipe end that blocked from `from` to `until`. */
+static void ev_pipe_wait(struct pr p, uint64_t from, uint64_t until, uint16_t call, struct et_pipe_end end,
+                         int64_t result)
+{
+    struct {
+        struct et_pipe_wait w;
+        struct et_pipe_end e;
+    } b = {{.began_ns = from, .result = result, .call = call, .count = 1}, end};
+    b.e.flags |= ET_PIPE_WAIT_READY;
+    emit(p, 0, ET_REC_PIPE_WAIT, until, 0, &b, sizeof(b));
+}
+
+static void ev_pipe_eof(struct pr p, uint64_t ts, struct et_pipe_end end)
+{
+    struct et_pipe_eof b = {.call = ET_SYS_read, .pipe = end};
+    emit(p, 0, ET_REC_PIPE_EOF, ts, 0, &b, sizeof(b));
+}
+
 /* dup2(source.fd, newfd) */
 static void ev_dup2(struct pr p, uint64_t ts, struct et_pipe_end source, int newfd)
 {
@@ -801,8 +819,36 @@ static void held_pipe_by_a_grandchild_after_its_parent_was_killed(void **state)
     assert_procs(f, GRAND, CHILD, PY);
     assert_says(f, "100 (python3 run.py) made pipe:[555] for the output of 200 (sh -c job). When 200 was killed at "
                    "+2.000000, 300 (sleep 10) still held the write end (fd 1), inherited from it, and kept the pipe "
-                   "open for 10 s more, until +12.000000: 100 (python3 run.py), reading it, saw end-of-file that late");
+                   "open for 10 s more, until +12.000000: 100 (python3 run.py), reading it, could see end-of-file only that late; "
+                   "no reader was seen waiting for it (100 (python3 run.py) records its reads: none blocked 100 ms "
+                   "or more meanwhile)");
     assert_none(ET_FK_PARENT_HOLDS_WRITE_END);
+}
+
+/* The same with the reader seen waiting: the harm happened. */
+static void held_pipe_with_its_reader_seen_waiting(void **state)
+{
+    (void)state;
+    python_runs_sh_with_a_background_job();
+    ev_pipe_wait(PY, MS(1500), MS(12000) + 100, ET_SYS_poll, RD(3, PIPE_INO), 1);
+    ev_pipe_eof(PY, MS(12000) + 200, RD(3, PIPE_INO));
+    ev_exit(GRAND, MS(12000), 0);
+    build();
+    const struct et_finding *f = the(ET_FK_HELD_PIPE);
+    assert_int_equal(f->severity, ET_SEV_ERROR);
+    assert_says(f, "could see end-of-file only that late; it waited for it: its poll, blocked since +1.500000, was still waiting 10 s "
+                   "after 200 ended, and it saw end-of-file at +12.000000");
+}
+
+/* A wait that ended before the writer did is no harm of this holder's. */
+static void held_pipe_with_a_wait_that_ended_before_the_writer(void **state)
+{
+    (void)state;
+    python_runs_sh_with_a_background_job();
+    ev_pipe_wait(PY, MS(1500), MS(1900), ET_SYS_read, RD(3, PIPE_INO), 10);
+    ev_exit(GRAND, MS(12000), 0);
+    build();
+    assert_int_equal(the(ET_FK_HELD_PIPE)->severity, ET_SEV_WARNING);
 }
 
 static void held_pipe_released_within_the_threshold(void **state)
@@ -843,7 +889,7 @@ static void held_pipe_still_held_at_the_end_of_the_trace(void **state)
     ev_close(PY, MS(5000), RD(3, PIPE_INO));
     build();
     assert_says(the(ET_FK_HELD_PIPE), "kept the pipe open until the end of the trace, 3.0 s later: 100 (python3 "
-                                      "run.py), reading it, saw end-of-file never");
+                                      "run.py), reading it, could see end-of-file never");
 }
 
 /* A process outside the writer's tree holding a copy at fd 3 or above got it
@@ -1020,7 +1066,7 @@ static void held_pipe_in_a_pipeline_whose_shell_closed_its_ends_first(void **sta
     build();
     const struct et_finding *f = the(ET_FK_HELD_PIPE);
     assert_procs(f, bg, a, SH, b);
-    assert_says(f, "300 (cat), reading it, saw end-of-file that late");
+    assert_says(f, "300 (cat), reading it, could see end-of-file only that late");
 }
 
 /* The same pipeline with the children's first records before the shell's
@@ -1045,7 +1091,7 @@ static void held_pipe_in_a_pipeline_whose_children_started_first(void **state)
     build();
     const struct et_finding *f = the(ET_FK_HELD_PIPE);
     assert_procs(f, bg, a, SH, b);
-    assert_says(f, "300 (cat), reading it, saw end-of-file that late");
+    assert_says(f, "300 (cat), reading it, could see end-of-file only that late");
 }
 
 /* ---- parent-holds-write-end --------------------------------------------------------- */
@@ -1057,6 +1103,7 @@ static void parent_keeping_its_write_end(void **state)
     ev_pipe(PY, MS(1100), 3, 4, PIPE_INO);
     ev_child(PY, CHILD, MS(1200), "grep x", ENDS(WR(1, PIPE_INO)));
     ev_exit(CHILD, MS(2000), 0);
+    ev_pipe_wait(PY, MS(1300), MS(7000), ET_SYS_poll, RD(3, PIPE_INO), 0);
     ev_close(PY, MS(7000), WR(4, PIPE_INO));
     ev_wait(PY, MS(7050), MS(7100), CHILD.pid, EXITED(0));
     build();
@@ -1065,10 +1112,48 @@ static void parent_keeping_its_write_end(void **state)
     assert_procs(f, PY, CHILD);
     assert_says(f, "100 (python3 run.py) made pipe:[555], gave its write end to 200 (grep x) and kept its own copy "
                    "(fd 4). When 200 ended at +2.000000, the pipe stayed open for 5.0 s more, until +7.000000: 100 "
-                   "could not see end-of-file on its own read end");
+                   "could not see end-of-file on its own read end; it waited for it: its poll, "
+                   "blocked since +1.300000, was still waiting 5.0 s after 200 ended");
     /* The late reap is the consequence, already explained. */
     assert_none(ET_FK_ZOMBIE);
     assert_none(ET_FK_HELD_PIPE);
+}
+
+/* The same copy kept, but nobody waited on the pipe meanwhile (pass_fds
+ * style): a latent pattern, not harm. */
+static void parent_keeping_its_write_end_with_nobody_waiting(void **state)
+{
+    (void)state;
+    ev_start(.p = PY, .ppid = 1, .ts = MS(1000), .cmd = "python3 run.py");
+    ev_pipe(PY, MS(1100), 3, 4, PIPE_INO);
+    ev_child(PY, CHILD, MS(1200), "grep x", ENDS(WR(1, PIPE_INO)));
+    ev_exit(CHILD, MS(2000), 0);
+    ev_close(PY, MS(7000), WR(4, PIPE_INO));
+    ev_wait(PY, MS(7050), MS(7100), CHILD.pid, EXITED(0));
+    build();
+    const struct et_finding *f = the(ET_FK_PARENT_HOLDS_WRITE_END);
+    assert_int_equal(f->severity, ET_SEV_INFO);
+    assert_says(f, "no reader was seen waiting for it (100 (python3 run.py) records its reads: none blocked 100 ms or "
+                   "more meanwhile)");
+}
+
+/* Killed while it held the copy: a read it was blocked in then would leave
+ * no record, so that nobody waited is not known. */
+static void parent_keeping_its_write_end_killed_while_holding_it(void **state)
+{
+    (void)state;
+    struct pr sh = PR(50);
+    ev_start(.p = sh, .ppid = 1, .ts = MS(900), .cmd = "sh run.sh");
+    ev_fork(sh, MS(950), PY.pid);
+    ev_start(.p = PY, .ppid = sh.pid, .ts = MS(1000), .cmd = "python3 run.py");
+    ev_pipe(PY, MS(1100), 3, 4, PIPE_INO);
+    ev_child(PY, CHILD, MS(1200), "grep x", ENDS(WR(1, PIPE_INO)));
+    ev_exit(CHILD, MS(2000), 0);
+    ev_wait(sh, MS(1500), MS(5000), PY.pid, KILLED(SIGKILL));
+    build();
+    const struct et_finding *f = the(ET_FK_PARENT_HOLDS_WRITE_END);
+    assert_int_equal(f->severity, ET_SEV_WARNING);
+    assert_says(f, "whether 100 (python3 run.py) waited for it is not known: it was killed while the pipe was held");
 }
 
 static void parent_closing_its_write_end_after_the_fork(void **state)
@@ -1869,6 +1954,8 @@ int main(void)
         T(orphaned_descendants_not_reported_after_a_normal_exit),
         T(orphaned_descendants_not_reported_when_they_ended_first),
         T(held_pipe_by_a_grandchild_after_its_parent_was_killed),
+        T(held_pipe_with_its_reader_seen_waiting),
+        T(held_pipe_with_a_wait_that_ended_before_the_writer),
         T(held_pipe_released_within_the_threshold),
         T(held_pipe_released_past_the_threshold),
         T(held_pipe_ends_with_the_holders_close),
@@ -1884,6 +1971,8 @@ int main(void)
         T(held_pipe_in_a_pipeline_whose_shell_closed_its_ends_first),
         T(held_pipe_in_a_pipeline_whose_children_started_first),
         T(parent_keeping_its_write_end),
+        T(parent_keeping_its_write_end_with_nobody_waiting),
+        T(parent_keeping_its_write_end_killed_while_holding_it),
         T(parent_closing_its_write_end_after_the_fork),
         T(parent_write_end_threshold),
         T(zombie_not_excused_by_a_pipe_that_closed_in_time),
