@@ -234,8 +234,8 @@ void et_default_thresholds(struct et_thresholds *th)
     th->orphan_ns = 100ull * 1000000u;
 }
 
-struct et_finding *et_findings_add(struct et_findings *out, uint16_t kind, uint8_t severity, uint64_t ts,
-                                   int32_t subject, const char *fmt, ...)
+struct et_finding *et_findings_add(struct et_findings *out, uint16_t kind, uint8_t severity, const char *basis,
+                                   uint64_t ts, int32_t subject, const char *fmt, ...)
 {
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 16;
@@ -257,7 +257,8 @@ struct et_finding *et_findings_add(struct et_findings *out, uint16_t kind, uint8
         return NULL;
     }
     struct et_finding *f = &out->v[out->n++];
-    *f = (struct et_finding){.kind = kind, .severity = severity, .ts = ts, .subject = subject, .message = msg};
+    *f = (struct et_finding){
+        .kind = kind, .severity = severity, .basis = basis, .ts = ts, .subject = subject, .message = msg};
     et_finding_add_proc(f, subject);
     return f;
 }

@@ -49,6 +49,7 @@ struct et_finding {
     int32_t procs[ET_FINDING_MAX_PROCS]; /* the subject first, then the others involved */
     uint32_t nprocs;
     char *message; /* what happened here, with pids, commands and times */
+    const char *basis; /* the evidence that put it at its severity (static text) */
     const struct et_record *evidence[ET_FINDING_MAX_EVIDENCE];
     uint32_t nevidence;
 };
@@ -68,11 +69,13 @@ struct et_thresholds {
 };
 void et_default_thresholds(struct et_thresholds *th);
 
-/* Adds a finding about `subject` (also its first process), with a message
- * made like printf's; NULL when memory ran out (the sink says so). */
-__attribute__((format(printf, 6, 7))) struct et_finding *et_findings_add(struct et_findings *out, uint16_t kind,
-                                                                         uint8_t severity, uint64_t ts,
-                                                                         int32_t subject, const char *fmt, ...);
+/* Adds a finding about `subject` (also its first process), at `severity`
+ * on `basis` (what was observed that puts it there), with a message made
+ * like printf's; NULL when memory ran out (the sink says so). */
+__attribute__((format(printf, 7, 8))) struct et_finding *et_findings_add(struct et_findings *out, uint16_t kind,
+                                                                         uint8_t severity, const char *basis,
+                                                                         uint64_t ts, int32_t subject,
+                                                                         const char *fmt, ...);
 void et_finding_add_proc(struct et_finding *f, int32_t proc);
 void et_finding_add_evidence(struct et_finding *f, const struct et_record *r);
 /* A finding of this kind about this process, or NULL. */

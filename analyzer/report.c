@@ -144,6 +144,8 @@ static void print_text(FILE *out, const char *path, const struct et_model *m, co
         else
             fprintf(out, "%s %s\n", et_severity_name(f->severity), et_finding_kind_name(f->kind));
         wrap(out, "", f->message, 2);
+        if (f->basis)
+            wrap(out, "basis: ", f->basis, 2);
         if (f->nprocs) {
             fputs("  processes:\n", out);
             for (uint32_t k = 0; k < f->nprocs; k++) {
@@ -351,6 +353,8 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
         et_json_end(&j);
         et_json_key(&j, "message");
         et_json_cstr(&j, f->message);
+        et_json_key(&j, "basis");
+        et_json_cstr(&j, f->basis ? f->basis : "");
         et_json_key(&j, "explanation");
         et_json_cstr(&j, et_finding_explanation(f->kind));
         char fix[2048];

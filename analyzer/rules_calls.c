@@ -66,7 +66,8 @@ static void calls_on_start(struct et_rule_context *rc, int32_t pi, const struct 
     }
     if (!used)
         return;
-    struct et_finding *f = et_findings_add(rc->out, ET_FK_FD_LEAK_EXEC, ET_SEV_INFO, r->ts_ns, pi,
+    struct et_finding *f = et_findings_add(rc->out, ET_FK_FD_LEAK_EXEC, ET_SEV_INFO,
+        "a latent pattern: the leaked end did no harm observed in this run", r->ts_ns, pi,
                                "%s started with pipe ends it did not ask for, left open across exec: fd %s",
                                LABEL(m, pi), fds);
     if (!f)
@@ -138,7 +139,8 @@ static void check_kill_after_reap(struct et_rule_context *rc, int32_t pi, const 
     else
         snprintf(outcome, sizeof(outcome), "%s", b->result == 0 ? "some process with that pid received it"
                                                                 : "it failed");
-    struct et_finding *f = et_findings_add(rc->out, ET_FK_KILL_AFTER_REAP, ET_SEV_ERROR, r->ts_ns, pi,
+    struct et_finding *f = et_findings_add(rc->out, ET_FK_KILL_AFTER_REAP, ET_SEV_ERROR,
+        "harm observed: the signal went to a pid that had already been reaped", r->ts_ns, pi,
                                "%s sent %s to pid %d at %s, %s after %s had been reaped by %s; %s",
                                LABEL(m, pi), signame, b->target, WHEN(m, r->ts_ns),
                                DURATION(r->ts_ns - old->reap_ts), LABEL(m, (int32_t)reaped), who, outcome);
@@ -171,7 +173,8 @@ static void check_kill_wait_race(struct et_rule_context *rc, int32_t pi, const s
             continue;
         char sig[32];
         struct et_finding *f =
-            et_findings_add(rc->out, ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING, r->ts_ns, pi,
+            et_findings_add(rc->out, ET_FK_KILL_WAIT_RACE, ET_SEV_WARNING,
+                "the race's preconditions observed: a signal and a wait that can reap its target, at once; it did not bite in this run", r->ts_ns, pi,
                 "%s %u of %s sent %s to its child %s at %s while thread %u was in %s since %s, able to reap "
                 "it: had the child exited first, the signal could have reached a recycled pid",
                 r->tid == m->procs[pi].pid ? "the main thread," : "thread", r->tid, LABEL(m, pi), et_signal_name(b->sig, sig, sizeof(sig)), LABEL(m, (int32_t)ci),
@@ -196,7 +199,8 @@ static void check_kill_broadcast(struct et_rule_context *rc, int32_t pi, const s
     char sig[32];
     const char *signame = et_signal_name(b->sig, sig, sizeof(sig));
     if (b->target == -1 && b->kind != ET_SIGNAL_KILLPG) {
-        struct et_finding *f = et_findings_add(rc->out, ET_FK_KILL_BROADCAST, ET_SEV_WARNING, r->ts_ns, pi,
+        struct et_finding *f = et_findings_add(rc->out, ET_FK_KILL_BROADCAST, ET_SEV_WARNING,
+            "the signal's reach observed to include processes the sender did not start; what it did to them depends on the signal", r->ts_ns, pi,
                                    "%s sent %s to every process it may signal: kill(-1, %s)", LABEL(m, pi), signame,
                                    signame);
         if (f) {
@@ -241,7 +245,8 @@ static void check_kill_broadcast(struct et_rule_context *rc, int32_t pi, const s
     if (!count)
         return;
     struct et_finding *f =
-        et_findings_add(rc->out, ET_FK_KILL_BROADCAST, ET_SEV_WARNING, r->ts_ns, pi,
+        et_findings_add(rc->out, ET_FK_KILL_BROADCAST, ET_SEV_WARNING,
+            "the signal's reach observed to include processes the sender did not start; what it did to them depends on the signal", r->ts_ns, pi,
             "%s sent %s to process group %u, which also held %u process%s it did not start: %s", LABEL(m, pi),
             signame, group, count, count == 1 ? "" : "es", outsiders);
     if (!f)
@@ -293,6 +298,7 @@ static void calls_on_wait_return(struct et_rule_context *rc, int32_t pi, const s
     const struct et_proc *c = &m->procs[child];
     char why[512];
     const struct et_record *cause = NULL;
+    bool lost = true; /* the trace shows where the status went */
     if (c->reaped_by_kernel || ((p->flags & ET_PF_SIGCHLD_IGNORED) && !(c->flags & ET_PF_REAPED))) {
         snprintf(why, sizeof(why),
                  "SIGCHLD is ignored (SIG_IGN or SA_NOCLDWAIT) in %s, so the kernel reaps its children itself",
@@ -311,8 +317,13 @@ static void calls_on_wait_return(struct et_rule_context *rc, int32_t pi, const s
     } else {
         snprintf(why, sizeof(why), "something exectrace does not see reaped it (a wait inside a library, or an "
                                    "untraced part of the process)");
+        lost = false;
     }
-    struct et_finding *f = et_findings_add(rc->out, ET_FK_ECHILD, ET_SEV_WARNING, r->ts_ns, pi,
+    struct et_finding *f = et_findings_add(rc->out, ET_FK_ECHILD, lost ? ET_SEV_ERROR : ET_SEV_WARNING,
+                               lost ? "harm observed: the status this wait asked for was taken by another reaper, "
+                                      "or discarded by the kernel"
+                                    : "the wait failed, but what took the status is not in the trace",
+                               r->ts_ns, pi,
                                "%s waited for its child %s and got ECHILD at %s: %s", LABEL(m, pi), LABEL(m, child),
                                WHEN(m, r->ts_ns), why);
     if (!f)

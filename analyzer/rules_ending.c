@@ -234,6 +234,9 @@ static int by_inode_then_time(const void *a, const void *b)
 /* The evidence about this pipe, in time order: *n entries from the one returned. */
 static const struct reader_evidence *reads_of(struct ending_state *st, uint64_t inode, size_t *n)
 {
+    *n = 0;
+    if (st->nreads == 0)
+        return NULL;
     if (!st->reads_sorted) {
         qsort(st->reads, st->nreads, sizeof(*st->reads), by_inode_then_time);
         st->reads_sorted = true;
@@ -352,6 +355,12 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
         /* Harm observed: a reader blocked on the pipe past the writer's end,
          * for as long as the threshold. */
         bool waited = (ev.wait && ev.overlap >= threshold) || ev.blocked_snapshot;
+        const char *basis = waited ? "harm observed: a reader was seen waiting for the end-of-file the held write "
+                                     "end kept away"
+                            : ev.reads_recorded ? "a latent pattern: the reader records its reads, and none waited "
+                                                  "on the pipe while the copy was held"
+                                                : "harm likely, not confirmed: whether a reader waited is not "
+                                                  "recorded";
         char evidence[384];
         if (ev.blocked_snapshot && !(ev.wait && ev.overlap >= threshold)) {
             snprintf(evidence, sizeof(evidence), "%s waited for it: the snapshot at %s shows it blocked reading "
@@ -382,15 +391,18 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
         if (h->proc == ch->giver) {
             /* A copy the parent kept harms only a reader that waits. */
             unsigned sev = waited ? ET_SEV_ERROR : ev.reads_recorded ? ET_SEV_INFO : ET_SEV_WARNING;
-            f = et_findings_add(rc->out, ET_FK_PARENT_HOLDS_WRITE_END, sev, ch->writer_end_ts, ch->giver,
+            f = et_findings_add(rc->out, ET_FK_PARENT_HOLDS_WRITE_END, sev, basis, ch->writer_end_ts, ch->giver,
                     "%s made pipe:[%" PRIu64 "], gave its write end to %s and kept its own copy (fd %d). "
                     "When %u %s, the pipe stayed open %s: %u could not see end-of-file on its own read end; %s",
                     LABEL(m, ch->giver), ch->inode, LABEL(m, ch->writer), h->fd, w->pid, ended, how_long,
                     m->procs[ch->giver].pid, evidence);
         } else {
             bool inherited = et_proc_is_descendant(m, h->proc, ch->writer);
-            f = et_findings_add(rc->out, ET_FK_HELD_PIPE, waited ? ET_SEV_ERROR : ET_SEV_WARNING, ch->writer_end_ts,
-                    h->proc,
+            f = et_findings_add(rc->out, ET_FK_HELD_PIPE, waited ? ET_SEV_ERROR : ET_SEV_WARNING,
+                    waited || !ev.reads_recorded ? basis
+                                                 : "harm likely under other timing: the pipe was held past its "
+                                                   "writer's end, though no reader was seen waiting meanwhile",
+                    ch->writer_end_ts, h->proc,
                     "%s made pipe:[%" PRIu64 "] for the output of %s. When %u %s, %s still held the write end "
                     "(fd %d), %s, and kept the pipe open %s: %s, reading it, could see end-of-file %s; %s",
                     LABEL(m, ch->giver), ch->inode, LABEL(m, ch->writer), w->pid, ended, LABEL(m, h->proc), h->fd,
@@ -505,12 +517,14 @@ static void check_zombies(struct et_rule_context *rc)
             continue;
         struct et_finding *f;
         if (reaped_by_parent)
-            f = et_findings_add(rc->out, ET_FK_ZOMBIE, ET_SEV_WARNING, died, (int32_t)i,
+            f = et_findings_add(rc->out, ET_FK_ZOMBIE, ET_SEV_WARNING,
+                "the preconditions observed: an exited child left unreaped while its parent ran on", died, (int32_t)i,
                     "%s exited at %s and stayed a zombie for %s, until its parent %s reaped it at %s",
                     LABEL(m, (int32_t)i), WHEN(m, died), DURATION(until - died), LABEL(m, c->parent),
                     WHEN(m, c->reap_ts));
         else
-            f = et_findings_add(rc->out, ET_FK_ZOMBIE, ET_SEV_WARNING, died, (int32_t)i,
+            f = et_findings_add(rc->out, ET_FK_ZOMBIE, ET_SEV_WARNING,
+                "the preconditions observed: an exited child left unreaped while its parent ran on", died, (int32_t)i,
                     "%s exited at %s and its parent %s never reaped it: it stayed a zombie for %s, until %s",
                     LABEL(m, (int32_t)i), WHEN(m, died), LABEL(m, c->parent), DURATION(until - died),
                     (p->flags & ET_PF_ENDED) ? "its parent ended" : "the end of the trace");
@@ -558,7 +572,8 @@ static void check_unreaped_at_exit(struct et_rule_context *rc)
         }
         if (!running && !zombies)
             continue;
-        struct et_finding *f = et_findings_add(rc->out, ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING, p->end_ts, (int32_t)i,
+        struct et_finding *f = et_findings_add(rc->out, ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING,
+                "the preconditions observed: it exited and left its children's statuses to another reaper", p->end_ts, (int32_t)i,
                                    "%s exited at %s without waiting for %u child%s it started: %s", LABEL(m, (int32_t)i),
                                    WHEN(m, p->end_ts), running + zombies, running + zombies == 1 ? "" : "ren", list);
         if (!f)
@@ -623,7 +638,8 @@ static void check_orphaned_descendants(struct et_rule_context *rc)
         if (!count)
             continue;
         char sig[32];
-        struct et_finding *f = et_findings_add(rc->out, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING, died, (int32_t)i,
+        struct et_finding *f = et_findings_add(rc->out, ET_FK_ORPHANED_DESCENDANTS, ET_SEV_WARNING,
+                "the preconditions observed: descendants outlived the process that was killed", died, (int32_t)i,
                                    "%s was killed by %s at %s while %u descendant%s lived on: %s",
                                    LABEL(m, (int32_t)i), et_signal_name(x->term_signal, sig, sizeof(sig)),
                                    WHEN(m, died), count, count == 1 ? "" : "s", list);
@@ -677,7 +693,8 @@ static void check_untraced(struct et_rule_context *rc)
         struct et_finding *f = NULL;
         if (p->flags & ET_PF_UNTRACED_EXEC) {
             const char *exe = p->last_image && p->last_image->exe ? p->last_image->exe : "?";
-            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO, p->pending_exec->ts_ns, (int32_t)i,
+            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO,
+                "a blind spot of the trace, not a bug", p->pending_exec->ts_ns, (int32_t)i,
                     "%s exec'd %s, which did not load the shim (%s): its own calls are not in the trace; %s",
                     LABEL(m, (int32_t)i), exe,
                     (p->flags & ET_PF_SETID_EXEC) ? "a set-user-ID or set-group-ID program"
@@ -686,7 +703,8 @@ static void check_untraced(struct et_rule_context *rc)
             if (f)
                 et_finding_add_evidence(f, p->pending_exec);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->created_by) {
-            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts, (int32_t)i,
+            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO,
+                "a blind spot of the trace, not a bug", p->begin_ts, (int32_t)i,
                     "%s, started by %s at %s, wrote no records: the program does not load the shim (a static "
                     "binary or a set-id program); %s",
                     LABEL(m, (int32_t)i), LABEL(m, p->parent), WHEN(m, p->begin_ts),
@@ -694,7 +712,8 @@ static void check_untraced(struct et_rule_context *rc)
             if (f)
                 et_finding_add_evidence(f, p->created_by);
         } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->first_child != ET_NO_PROC) {
-            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO, p->begin_ts, (int32_t)i,
+            f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO,
+                "a blind spot of the trace, not a bug", p->begin_ts, (int32_t)i,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "
                     "Go program), so only its traced children show what it did; %s",
                     p->pid, LABEL(m, p->first_child), unrecorded_why(m, p, why, sizeof(why)));

@@ -163,8 +163,10 @@ static const struct et_snapshot_thread *main_block(const struct live *l)
 }
 
 /* A finding about `subject`, from this snapshot. */
-#define ADD(g, kind, severity, subject, ...) \
-    et_findings_add((g)->rc->out, (kind), (severity), (g)->m->snapshot_ts, (subject), __VA_ARGS__)
+#define ADD(g, kind, severity, basis, subject, ...) \
+    et_findings_add((g)->rc->out, (kind), (severity), (basis), (g)->m->snapshot_ts, (subject), __VA_ARGS__)
+
+#define DEADLOCK_BASIS "harm observed: the snapshot shows the processes blocked on each other"
 
 static int32_t pipe_creator(const struct et_model *m, uint64_t inode, const struct et_record **created);
 
@@ -229,7 +231,8 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
     if (self >= 0) {
         if (idle)
             return; /* an event loop's own self-pipe, most likely */
-        struct et_finding *f = ADD(g, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR, r->proc,
+        struct et_finding *f = ADD(g, ET_FK_SELF_HELD_PIPE, ET_SEV_ERROR,
+            "harm observed: the snapshot shows it blocked on a pipe that only its own copy keeps open", r->proc,
                                    "%s is blocked reading pipe:[%" PRIu64 "] (fd %d) whose write end it holds itself "
                                    "(fd %d): the read can never see end-of-file",
                                    LABEL(g->m, r->proc), inode, end->fd, self);
@@ -255,7 +258,7 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
             describe_call(r, t, rcall, sizeof(rcall));
             describe_call(h, &h->threads[k], wcall, sizeof(wcall));
             struct et_finding *f = ADD(
-                g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, h->proc,
+                g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, DEADLOCK_BASIS, h->proc,
                 "%s is blocked in %s, waiting for %s to exit; %s is blocked in %s, waiting for end-of-file, which "
                 "only comes when %u closes its write end of pipe:[%" PRIu64 "] (fd %d). Neither can go on",
                 LABEL(g->m, h->proc), wcall, LABEL(g->m, r->proc), LABEL(g->m, r->proc), rcall, m->procs[h->proc].pid, inode,
@@ -304,7 +307,8 @@ static void check_pipe_reader(struct graph *g, const struct live *r, const struc
     char call[160];
     describe_call(r, t, call, sizeof(call));
     struct et_finding *f = ADD(
-        g, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR, r->proc,
+        g, ET_FK_BLOCKED_ON_HELD_PIPE, ET_SEV_ERROR,
+        "harm observed: the snapshot shows the reader blocked on a pipe that only others' copies keep open", r->proc,
         "%s is %s %s%s waiting for end-of-file on pipe:[%" PRIu64 "], but its write end is held only by %s it "
         "did not give it to: %s%s",
         LABEL(g->m, r->proc), idle ? "idle in" : "blocked in", call, idle ? ", holding the read end and likely" : "",
@@ -433,7 +437,7 @@ static bool check_writer(struct graph *g, const struct live *w, const struct et_
     const struct et_record *created;
     pipe_creator(m, end->inode, &created);
     struct et_finding *f =
-        ADD(g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, waiter->proc,
+        ADD(g, ET_FK_PIPE_DEADLOCK, ET_SEV_ERROR, DEADLOCK_BASIS, waiter->proc,
             "%s is blocked in %s, waiting for %s; %s is blocked in %s: pipe:[%" PRIu64 "] is full, and "
             "the only process that would read it is waiting instead of reading. Neither can go on",
             LABEL(g->m, waiter->proc), rcall, between, LABEL(g->m, w->proc), wcall, end->inode);
@@ -554,7 +558,8 @@ static void check_wait(struct graph *g, const struct live *p, const struct et_sn
             snprintf(since, sizeof(since), "since before the trace began");
         else
             snprintf(since, sizeof(since), "since before the snapshot (it is not traced: how long is unknown)");
-        struct et_finding *f = ADD(g, ET_FK_STUCK_WAIT, ET_SEV_WARNING, p->proc,
+        struct et_finding *f = ADD(g, ET_FK_STUCK_WAIT, ET_SEV_WARNING,
+                                   "the snapshot shows the wait on a child that is itself stuck: whether it ends is not known", p->proc,
                                    "%s has been in %s %s, on a child that is itself stuck: %s", LABEL(g->m, p->proc),
                                    call, since, path);
         if (!f)
@@ -610,7 +615,8 @@ static void check_live_zombie(struct graph *g, const struct live *z)
         snprintf(since, sizeof(since), "(since when is not recorded)");
     }
     struct et_finding *f =
-        ADD(g, ET_FK_ZOMBIE, ET_SEV_WARNING, z->proc, "%s is a zombie at the snapshot %s: its parent %s has "
+        ADD(g, ET_FK_ZOMBIE, ET_SEV_WARNING,
+            "the snapshot shows an exited child its parent is not reaping", z->proc, "%s is a zombie at the snapshot %s: its parent %s has "
                                                              "not reaped it",
             LABEL(g->m, z->proc), since, LABEL(g->m, parent));
     if (!f)

@@ -847,6 +847,10 @@ static void put_side(const struct page *pg)
                 i, sev, et_finding_kind_name(x->kind));
         fprintf(f, " <span class=\"when\">%s</span></div><div class=\"message\">", ET_WHEN(tl->t0, x->ts));
         markup(f, x->message);
+        if (x->basis) {
+            fputs("</div><div class=\"basis\"><b>basis</b> ", f);
+            markup(f, x->basis);
+        }
         fputs("</div><div class=\"why\"><b>why</b> ", f);
         markup(f, et_finding_explanation(x->kind));
         char fix[2048];

@@ -613,7 +613,8 @@ static void echild(void **state)
     (void)state;
     struct example x;
     run_example(&x, (const char *const[]){example_bin("echild", "echild"), NULL});
-    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_WARNING);
+    /* The handler's wait took the status: lost to main, an error. */
+    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_ERROR);
     expect_names_pid(&x, f, out_pid(&x, "main"), "main, whose waitpid failed");
     expect_names_pid(&x, f, out_pid(&x, "command"), "the child it waited for");
     expect_output(&x, "No child processes");
@@ -636,7 +637,7 @@ static void echild_python_sigchld_ignored(void **state)
     NEED_PYTHON();
     struct example x;
     run_example(&x, (const char *const[]){python(), example_script("echild", "python_sigchld_ignored.py"), NULL});
-    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_WARNING);
+    const struct et_finding *f = expect_finding(&x, ET_FK_ECHILD, ET_SEV_ERROR);
     expect_names_pid(&x, f, out_pid(&x, "main"), "python, whose waitpid failed");
     expect_names_command(&x, f, "sh -c 'exit 3'");
     expect_output(&x, "exited with status 0 (it was 3)");
@@ -765,7 +766,7 @@ static const struct {
     {"parent-holds-write-end", "parent_holds_write_end", ET_FK_PARENT_HOLDS_WRITE_END, ET_SEV_WARNING},
     {"zombie", "zombie", ET_FK_ZOMBIE, ET_SEV_WARNING},
     {"unreaped-at-exit", "unreaped_at_exit", ET_FK_UNREAPED_AT_EXIT, ET_SEV_WARNING},
-    {"echild", "echild", ET_FK_ECHILD, ET_SEV_WARNING},
+    {"echild", "echild", ET_FK_ECHILD, ET_SEV_ERROR},
     {"kill-broadcast", "kill_broadcast", ET_FK_KILL_BROADCAST, ET_SEV_WARNING},
     {"fd-leak-exec", "fd_leak_exec", ET_FK_FD_LEAK_EXEC, ET_SEV_INFO},
 };

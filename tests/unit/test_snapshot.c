@@ -817,6 +817,10 @@ static void build(void)
     assert_int_equal(et_analyze(&S.a, &S.t, &S.th), 0);
     S.built = true;
     assert_int_equal(S.t.problems, 0);
+    /* Every finding says what put it at its severity. */
+    for (size_t i = 0; i < S.a.findings.n; i++)
+        if (!S.a.findings.v[i].basis || !S.a.findings.v[i].basis[0])
+            fail_msg("%s has no basis for its severity", et_finding_kind_name(S.a.findings.v[i].kind));
 }
 
 static void dump_findings(void)
