@@ -165,6 +165,16 @@ bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ance
     return false;
 }
 
+int32_t et_proc_unseen_reaper(const struct et_model *m, int32_t index)
+{
+    const struct et_proc *p = &m->procs[index];
+    if (!(p->flags & ET_PF_END_UNSEEN) || p->parent == ET_NO_PROC)
+        return ET_NO_PROC;
+    const struct et_proc *q = &m->procs[p->parent];
+    bool untraced = !(q->flags & ET_PF_TRACED) || (q->flags & (ET_PF_UNTRACED_EXEC | ET_PF_SETID_EXEC));
+    return untraced ? p->parent : ET_NO_PROC;
+}
+
 /* "sleep 3", quoted where needed, at most COMMAND_MAX bytes. */
 static char *join_argv(struct et_tail *tail, unsigned count)
 {
@@ -790,6 +800,29 @@ static void on_snapshot(struct et_model *m, int32_t pi, const struct et_record *
         }
     }
 }
+/* The launcher stopped: every process still running then is its child (an
+ * orphan it adopted, listed in run_end) or a descendant of one.  A process
+ * of its tree with no end in the trace and none of those above it ended
+ * before, seen only by a reaper that is not traced. */
+static void mark_ends_unseen(struct et_model *m, int32_t launcher)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct et_proc *p = &m->procs[i];
+        if ((p->flags & (ET_PF_ENDED | ET_PF_LAUNCHER)) || !et_proc_is_descendant(m, (int32_t)i, launcher))
+            continue;
+        bool maybe_running = false;
+        for (int32_t a = (int32_t)i; a != ET_NO_PROC && a != launcher && !maybe_running; a = m->procs[a].parent)
+            maybe_running = m->procs[a].flags & ET_PF_LEFT_RUNNING;
+        if (maybe_running)
+            continue;
+        p->flags |= ET_PF_END_UNSEEN;
+        /* Its parent's end did not orphan it: the launcher, the subreaper,
+         * would have adopted it and recorded its reap. */
+        if (p->adopter == ET_NO_PROC)
+            p->flags &= ~(uint32_t)ET_PF_ORPHANED;
+    }
+}
+
 
 void et_model_feed(struct et_model *m, const struct et_record *r)
 {
@@ -907,6 +940,10 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
             if (c != ET_NO_PROC && !(m->procs[c].flags & ET_PF_ENDED))
                 m->procs[c].flags |= ET_PF_LEFT_RUNNING;
         }
+        /* Only from a whole list: one cut short hides who still ran. */
+        if ((left || b->left_running == 0) && !(b->flags & ET_RUN_END_LEFT_TRUNCATED) &&
+            b->left_running < ET_RUN_END_MAX_LEFT)
+            mark_ends_unseen(m, pi);
         break;
     }
     default:

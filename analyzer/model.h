@@ -38,6 +38,10 @@ enum et_proc_flag {
     /* Its latest image records its reads of pipes (the shim, format 1.6):
      * that no pipe_wait came from it says it did not wait long. */
     ET_PF_READS_RECORDED = 1u << 13,
+    /* It ended before the launcher stopped (no process of its line was left
+     * running then), but no record says when or how: its reaper was not
+     * traced.  Not ET_PF_ENDED: no time is invented for it. */
+    ET_PF_END_UNSEEN = 1u << 14,
 };
 
 enum et_end_how {
@@ -220,5 +224,8 @@ const char *et_proc_command(const struct et_proc *p); /* latest image, or "?" */
 /* "1234 (sleep 3)" into buf. */
 const char *et_proc_label(const struct et_model *m, int32_t index, char *buf, size_t len);
 bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ancestor);
+/* For a process whose end was not seen (ET_PF_END_UNSEEN): its parent when
+ * that is not traced, the one who reaped it; else ET_NO_PROC. */
+int32_t et_proc_unseen_reaper(const struct et_model *m, int32_t index);
 
 #endif

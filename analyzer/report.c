@@ -219,7 +219,7 @@ static void print_json_process(struct et_json *j, const struct et_model *m, cons
     json_when(j, t, p->begin_ts);
     static const char *const ends[] = {"running", "exited", "killed", "unknown"};
     et_json_key(j, "ended");
-    et_json_cstr(j, ends[p->end_how < 4 ? p->end_how : 3]);
+    et_json_cstr(j, (p->flags & ET_PF_END_UNSEEN) ? "unknown" : ends[p->end_how < 4 ? p->end_how : 3]);
     et_json_key(j, "end");
     if (p->flags & ET_PF_ENDED)
         json_when(j, t, p->end_ts);
@@ -236,7 +236,8 @@ static void print_json_process(struct et_json *j, const struct et_model *m, cons
     char sig[32];
     et_json_cstr(j, p->end_how == ET_END_KILLED ? et_signal_name(p->term_signal, sig, sizeof(sig)) : NULL);
     et_json_key(j, "reaped_by");
-    json_pid_of(j, m, p->reaper);
+    int32_t unseen = et_proc_unseen_reaper(m, (int32_t)(p - m->procs));
+    json_pid_of(j, m, unseen != ET_NO_PROC ? unseen : p->reaper);
     et_json_key(j, "reaped_at");
     if (p->flags & ET_PF_REAPED)
         json_when(j, t, p->reap_ts);

@@ -599,6 +599,9 @@ static void collect_survivors(const struct et_model *m, int32_t x, int32_t root,
         if (q->begin_ts < died && !(q->flags & ET_PF_PLACEHOLDER && !(q->flags & ET_PF_TRACED) && !q->created_by)) {
             bool running = !(q->flags & ET_PF_ENDED);
             uint64_t end = running ? m->last_ts : q->end_ts;
+            /* Ended when, the trace does not say: no evidence it outlived x. */
+            if (q->flags & ET_PF_END_UNSEEN)
+                end = 0;
             /* Still running when the trace stopped: evidence only if that was
              * long enough after, or if exectrace saw it alive at its stop. */
             if (end > died + margin || (running && (q->flags & ET_PF_LEFT_RUNNING))) {

@@ -42,7 +42,7 @@
 
 #define SHIM_NAME "libexectrace.so"
 #define DEFAULT_TRACE "exectrace.trace"
-#define MAX_LEFT_RUNNING 256
+#define MAX_LEFT_RUNNING ET_RUN_END_MAX_LEFT
 
 /* Signals passed on to the command.  Terminal-generated ones already reach
  * it when it shares our process group. */
@@ -267,7 +267,7 @@ static void record_run_end(struct launcher *l, const int32_t *left, uint16_t nle
     b->command_status = l->command_status;
     b->orphans_reaped = l->orphans_reaped;
     b->left_running = nleft;
-    b->reserved = 0;
+    b->flags = nleft >= MAX_LEFT_RUNNING ? ET_RUN_END_LEFT_TRUNCATED : 0;
     memcpy(b + 1, left, nleft * sizeof(int32_t));
     et_commit(r);
 }

@@ -204,6 +204,8 @@ static char *ending(struct et_timeline *tl, const struct et_proc *p)
     case ET_END_UNKNOWN:
         return text(tl, "ended");
     default:
+        if (p->flags & ET_PF_END_UNSEEN)
+            return text(tl, "ended before exectrace stopped, when is not recorded");
         return text(tl, "%s", (p->flags & ET_PF_LAUNCHER) ? "the subreaper of the run" : "running at the end of the trace");
     }
 }

@@ -68,7 +68,15 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
         PUT(", ended (how not recorded)");
         break;
     default:
-        PUT(", %s", (p->flags & ET_PF_LAUNCHER) ? "exectrace" : "still running at the end of the trace");
+        if (p->flags & ET_PF_END_UNSEEN) {
+            int32_t reaper = et_proc_unseen_reaper(m, (int32_t)(p - m->procs));
+            if (reaper != ET_NO_PROC)
+                PUT(", ended, reaped by %u (not traced), time unknown", m->procs[reaper].pid);
+            else
+                PUT(", ended before exectrace stopped, time unknown (no record of its end or reap)");
+        } else {
+            PUT(", %s", (p->flags & ET_PF_LAUNCHER) ? "exectrace" : "still running at the end of the trace");
+        }
         break;
     }
     if (p->flags & ET_PF_ORPHANED) {

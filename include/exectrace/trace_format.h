@@ -585,8 +585,12 @@ struct et_run_end {
     int32_t command_status; /* wait status of the command */
     uint32_t orphans_reaped;
     uint16_t left_running;
-    uint16_t reserved;
+    uint16_t flags; /* 1.6: ET_RUN_END_*; 0 before */
 };
+/* More were left running than the tail lists (it holds at most
+ * ET_RUN_END_MAX_LEFT; before 1.6, a full list may have been cut). */
+#define ET_RUN_END_LEFT_TRUNCATED 0x1u
+#define ET_RUN_END_MAX_LEFT 256u
 _Static_assert(sizeof(struct et_run_end) == 16, "run end size");
 
 /* ET_REC_SNAPSHOT: the state of one live process of the traced tree, read

@@ -501,6 +501,40 @@ static void no_ptrace_option_turns_it_off(void **state)
     traced_run_free(&r);
 }
 
+/* With the recorder off, a static parent kills and reaps a traced child:
+ * nothing records that end, but the launcher's stop with nothing left
+ * running shows it happened.  The tree says so, with no time made up, and
+ * the report does not call the child running. */
+static void end_seen_only_by_an_untraced_parent(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", "--no-ptrace", NULL},
+           (const char *const[]){prog_build("recorder_cases", "_static"), "kill-exec", "/bin/sleep", "10", NULL});
+    assert_int_equal(r.status, 0);
+    const char *line = strstr(r.out, "child=");
+    assert_non_null(line);
+    int child = atoi(line + 6);
+    int parent = command_pid(&r);
+    struct captured c;
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "tree", r.trace_path, NULL}, NULL, &c), 0);
+    char want[128];
+    snprintf(want, sizeof(want), "ended, reaped by %d (not traced), time unknown", parent);
+    if (!strstr(c.out, want) || strstr(c.out, "still running"))
+        fail_msg("the tree does not say \"%s\" of %d:\n%s", want, child, c.out);
+    captured_free(&c);
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "report", "--json", r.trace_path, NULL},
+                                  NULL, &c),
+                     0);
+    char ended[160];
+    snprintf(ended, sizeof(ended), "\"pid\":%d,", child);
+    const char *at = strstr(c.out, ended);
+    if (!at || !strstr(at, "\"ended\":\"unknown\""))
+        fail_msg("report --json does not give %d an unknown end:\n%s", child, c.out);
+    captured_free(&c);
+    traced_run_free(&r);
+}
+
 /* Under strace -f, our children are strace's: we cannot attach. */
 static void already_traced_falls_back_with_one_line(void **state)
 {
@@ -820,6 +854,7 @@ int main(void)
         cmocka_unit_test(ptrace_refused_records_with_the_shim_and_says_why),
         cmocka_unit_test(seccomp_refused_records_with_the_shim_and_says_why),
         cmocka_unit_test(no_ptrace_option_turns_it_off),
+        cmocka_unit_test(end_seen_only_by_an_untraced_parent),
         cmocka_unit_test(already_traced_falls_back_with_one_line),
         cmocka_unit_test(a_tracer_inside_the_tree_works_or_is_explained),
         cmocka_unit_test(only_programs_that_make_their_own_calls_are_traced),

@@ -168,6 +168,22 @@ static int kill_in_calls(void)
     return 0;
 }
 
+/* Starts PROG, kills it after 200 ms and reaps it: the only end it has. */
+static int kill_exec(char **argv)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    printf("child=%d\n", child);
+    sleep_ms(200);
+    kill(child, SIGKILL);
+    int status;
+    waitpid(child, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 1;
+}
+
 static void *busy(void *arg)
 {
     (void)arg;
@@ -305,6 +321,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "spawn") && argc > 2)
         return spawn_and_wait(argv + 2);
+    if (!strcmp(mode, "kill-exec") && argc > 2)
+        return kill_exec(argv + 2);
     if (!strcmp(mode, "tracer"))
         return tracer_pid();
     if (!strcmp(mode, "sleep")) {
@@ -313,6 +331,6 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr, "usage: recorder_cases signals|stop|kill-in-calls|exit-threads|vfork|thread-exec|zombie|\n"
-                    "       ignored|sleep|exec PROG [ARGS]|spawn PROG [ARGS]|tracer\n");
+                    "       ignored|sleep|exec PROG [ARGS]|spawn PROG [ARGS]|kill-exec PROG [ARGS]|tracer\n");
     return 2;
 }

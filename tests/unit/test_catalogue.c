@@ -138,6 +138,31 @@ static void every_kind_has_an_example_directory_and_no_directory_is_stray(void *
     free(readme);
 }
 
+/* Each kind has its near misses among the rules' tests: the closest correct
+ * program, which must not get the finding (or not at its highest severity).
+ * They are found by name, near_miss_<kind>_..., and must be registered as
+ * tests, not only defined. */
+static void every_kind_has_a_registered_near_miss_test(void **state)
+{
+    (void)state;
+    char *rules = read_source("tests/unit/test_rules.c");
+    char *snapshot = read_source("tests/unit/test_snapshot.c");
+    for (unsigned k = 0; k < ET_FK_COUNT; k++) {
+        char name[96];
+        int n = snprintf(name, sizeof(name), "near_miss_%s", et_finding_kind_name(k));
+        for (int i = 0; i < n; i++)
+            if (name[i] == '-')
+                name[i] = '_';
+        char registered_t[128], registered_sim[128];
+        snprintf(registered_t, sizeof(registered_t), "T(%s", name);
+        snprintf(registered_sim, sizeof(registered_sim), "SIM_TEST(%s", name);
+        if (!strstr(rules, registered_t) && !strstr(snapshot, registered_sim))
+            fail_msg("no registered test named %s... in tests/unit/test_rules.c or test_snapshot.c", name);
+    }
+    free(rules);
+    free(snapshot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +170,7 @@ int main(void)
         cmocka_unit_test(the_report_schema_lists_every_kind),
         cmocka_unit_test(the_readme_table_lists_every_kind),
         cmocka_unit_test(every_kind_has_an_example_directory_and_no_directory_is_stray),
+        cmocka_unit_test(every_kind_has_a_registered_near_miss_test),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

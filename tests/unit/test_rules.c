@@ -446,7 +446,7 @@ static void zombie_reaped_after_the_threshold(void **state)
     assert_int_equal(S.a.findings.n, 1);
 }
 
-static void zombie_reaped_within_the_threshold(void **state)
+static void near_miss_zombie_reaped_within_the_threshold(void **state)
 {
     (void)state;
     S.th.zombie_ns = MS(1000);
@@ -561,7 +561,7 @@ static void unreaped_at_exit_lists_the_children_left_running(void **state)
     assert_int_equal(S.a.findings.n, 1);
 }
 
-static void unreaped_at_exit_not_reported_when_the_parent_waited(void **state)
+static void near_miss_unreaped_at_exit_the_parent_waited(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -685,6 +685,50 @@ static void orphan_the_launcher_left_running_is_reported(void **state)
     assert_true(proc(KID)->flags & ET_PF_LEFT_RUNNING);
 }
 
+/* The launcher's command execs a static tool (not traced), which starts a
+ * traced child, kills it and reaps it: only the launcher's stop, with
+ * nothing left running, says that child ended. */
+static void static_tool_that_reaps_a_traced_child(const int32_t *left, uint16_t nleft)
+{
+    static const struct pr LAUNCHER = {80, 8001};
+    struct pr tool = PR(90);
+    ev_start(.p = LAUNCHER, .ppid = 1, .ts = MS(100), .cmd = "exectrace run", .origin = ET_ORIGIN_LAUNCHER);
+    ev_child(LAUNCHER, tool, MS(200), "sh -c ./static-tool", (struct ends){0});
+    ev_exec(tool, MS(300), "./static-tool", 0);
+    ev_start(.p = KID, .ppid = tool.pid, .ts = MS(400), .cmd = "worker");
+    ev_reaped(LAUNCHER, MS(900), tool, EXITED(0), ET_REAPED_COMMAND);
+    struct {
+        struct et_run_end b;
+        int32_t left[2];
+    } end = {{.command_pid = (int32_t)tool.pid, .left_running = nleft}, {0, 0}};
+    for (uint16_t i = 0; i < nleft && i < 2; i++)
+        end.left[i] = left[i];
+    emit(LAUNCHER, 0, ET_REC_RUN_END, MS(1000), 0, &end, sizeof(end.b) + nleft * sizeof(int32_t));
+    build();
+}
+
+static void end_seen_only_by_an_untraced_parent(void **state)
+{
+    (void)state;
+    static_tool_that_reaps_a_traced_child(NULL, 0);
+    const struct et_proc *k = proc(KID);
+    assert_false(k->flags & ET_PF_ENDED); /* no time is made up for it */
+    assert_true(k->flags & ET_PF_END_UNSEEN);
+    assert_false(k->flags & ET_PF_ORPHANED); /* else the launcher would have reaped it */
+    assert_int_equal(et_proc_unseen_reaper(&S.a.model, index_of(KID)), index_of(PR(90)));
+    assert_none(ET_FK_ORPHANED_DESCENDANTS);
+}
+
+/* The same, but exectrace left the worker running: it may still run. */
+static void end_unseen_not_claimed_for_what_was_left_running(void **state)
+{
+    (void)state;
+    const int32_t left[] = {(int32_t)KID.pid};
+    static_tool_that_reaps_a_traced_child(left, 1);
+    assert_false(proc(KID)->flags & ET_PF_END_UNSEEN);
+    assert_true(proc(KID)->flags & ET_PF_LEFT_RUNNING);
+}
+
 /* ---- orphaned-descendants ------------------------------------------------------------ */
 
 static const struct pr TOP = {90, 9001};
@@ -717,7 +761,7 @@ static void orphaned_descendants_after_a_kill(void **state)
     assert_true(proc(SH)->end_ts_exact);
 }
 
-static void orphaned_descendants_threshold(void **state)
+static void near_miss_orphaned_descendants_ending_within_the_threshold(void **state)
 {
     (void)state;
     S.th.orphan_ns = MS(1000);
@@ -845,7 +889,7 @@ static void held_pipe_with_its_reader_seen_waiting(void **state)
 }
 
 /* A wait that ended before the writer did is no harm of this holder's. */
-static void held_pipe_with_a_wait_that_ended_before_the_writer(void **state)
+static void near_miss_held_pipe_error_a_wait_that_ended_before_the_writer(void **state)
 {
     (void)state;
     python_runs_sh_with_a_background_job();
@@ -855,7 +899,7 @@ static void held_pipe_with_a_wait_that_ended_before_the_writer(void **state)
     assert_int_equal(the(ET_FK_HELD_PIPE)->severity, ET_SEV_WARNING);
 }
 
-static void held_pipe_released_within_the_threshold(void **state)
+static void near_miss_held_pipe_released_within_the_threshold(void **state)
 {
     (void)state;
     S.th.held_pipe_ns = MS(1000);
@@ -1125,7 +1169,7 @@ static void parent_keeping_its_write_end(void **state)
 
 /* The same copy kept, but nobody waited on the pipe meanwhile (pass_fds
  * style): a latent pattern, not harm. */
-static void parent_keeping_its_write_end_with_nobody_waiting(void **state)
+static void near_miss_parent_holds_write_end_error_nobody_waiting(void **state)
 {
     (void)state;
     ev_start(.p = PY, .ppid = 1, .ts = MS(1000), .cmd = "python3 run.py");
@@ -1160,7 +1204,7 @@ static void parent_keeping_its_write_end_killed_while_holding_it(void **state)
     assert_says(f, "whether 100 (python3 run.py) waited for it is not known: it was killed while the pipe was held");
 }
 
-static void parent_closing_its_write_end_after_the_fork(void **state)
+static void near_miss_parent_holds_write_end_closed_after_the_fork(void **state)
 {
     (void)state;
     ev_start(.p = PY, .ppid = 1, .ts = MS(1000), .cmd = "python3 run.py");
@@ -1270,7 +1314,7 @@ static void fd_leak_exec_when_the_parent_closed_its_ends_first(void **state)
 }
 
 /* A fork child is the same program: nothing crossed an exec. */
-static void fd_leak_exec_needs_an_exec(void **state)
+static void near_miss_fd_leak_exec_no_exec(void **state)
 {
     (void)state;
     ev_start(.p = SH, .ppid = 1, .ts = MS(1000), .cmd = "sh -c job");
@@ -1303,7 +1347,7 @@ static void kill_after_reap_is_an_error(void **state)
                    "by 100 (sh -c job); it failed with ESRCH: no process had the pid yet");
 }
 
-static void kill_before_reap_is_fine(void **state)
+static void near_miss_kill_after_reap_signal_before_the_reap(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -1451,7 +1495,7 @@ static void kill_while_waiting_for_another_child_is_fine(void **state)
 }
 
 /* A signal handler on the waiting thread itself cannot race its own wait. */
-static void kill_from_the_waiting_thread_is_fine(void **state)
+static void near_miss_kill_wait_race_signal_from_the_waiting_thread(void **state)
 {
     (void)state;
     server_with_a_worker();
@@ -1521,7 +1565,7 @@ static void echild_after_a_handler_in_the_same_thread_reaped(void **state)
                                    "already reaped it at +3.002000");
 }
 
-static void echild_when_something_unseen_reaped(void **state)
+static void near_miss_echild_error_the_reaper_is_not_in_the_trace(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -1536,7 +1580,7 @@ static void echild_when_something_unseen_reaped(void **state)
 
 /* wait(-1) answering ECHILD is how a reaping loop ends: normal, unless
  * SIGCHLD is ignored and a status was lost. */
-static void echild_for_wait_any_only_when_sigchld_is_ignored(void **state)
+static void near_miss_echild_a_reaping_loop_ends(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -1604,7 +1648,7 @@ static void kill_zero_reaches_the_parent_in_the_shared_group(void **state)
                    "parent 100 (sh -c job)");
 }
 
-static void kill_zero_in_a_group_of_its_own_is_fine(void **state)
+static void near_miss_kill_broadcast_a_group_of_its_own(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -1688,7 +1732,7 @@ static void untraced_exec_of_a_setid_program(void **state)
     assert_says(the(ET_FK_UNTRACED), "which did not load the shim (a set-user-ID or set-group-ID program)");
 }
 
-static void untraced_not_reported_when_the_exec_is_seen_through(void **state)
+static void near_miss_untraced_the_exec_is_seen_through(void **state)
 {
     (void)state;
     sh_and_kid();
@@ -1940,7 +1984,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(zombie_reaped_after_the_threshold),
-        T(zombie_reaped_within_the_threshold),
+        T(near_miss_zombie_reaped_within_the_threshold),
         T(zombie_never_reaped_lasts_until_its_parent_ends),
         T(zombie_until_the_end_of_the_trace),
         T(zombie_not_reported_when_the_kernel_reaps),
@@ -1948,13 +1992,13 @@ int main(void)
         T(zombie_not_reported_when_death_time_is_a_guess),
         T(zombie_not_reported_for_an_untraced_parent),
         T(unreaped_at_exit_lists_the_children_left_running),
-        T(unreaped_at_exit_not_reported_when_the_parent_waited),
+        T(near_miss_unreaped_at_exit_the_parent_waited),
         T(unreaped_at_exit_ignores_a_child_that_called_setsid),
         T(unreaped_at_exit_ignores_a_parent_that_ignores_sigchld),
         T(unreaped_at_exit_ignores_a_parent_with_sa_nocldwait),
         T(unreaped_at_exit_not_reported_for_a_killed_parent),
         T(orphaned_descendants_after_a_kill),
-        T(orphaned_descendants_threshold),
+        T(near_miss_orphaned_descendants_ending_within_the_threshold),
         T(orphaned_descendants_past_the_threshold),
         T(orphaned_descendant_still_running_at_the_end),
         T(orphaned_descendants_include_grandchildren),
@@ -1962,8 +2006,8 @@ int main(void)
         T(orphaned_descendants_not_reported_when_they_ended_first),
         T(held_pipe_by_a_grandchild_after_its_parent_was_killed),
         T(held_pipe_with_its_reader_seen_waiting),
-        T(held_pipe_with_a_wait_that_ended_before_the_writer),
-        T(held_pipe_released_within_the_threshold),
+        T(near_miss_held_pipe_error_a_wait_that_ended_before_the_writer),
+        T(near_miss_held_pipe_released_within_the_threshold),
         T(held_pipe_released_past_the_threshold),
         T(held_pipe_ends_with_the_holders_close),
         T(held_pipe_still_held_at_the_end_of_the_trace),
@@ -1978,9 +2022,9 @@ int main(void)
         T(held_pipe_in_a_pipeline_whose_shell_closed_its_ends_first),
         T(held_pipe_in_a_pipeline_whose_children_started_first),
         T(parent_keeping_its_write_end),
-        T(parent_keeping_its_write_end_with_nobody_waiting),
+        T(near_miss_parent_holds_write_end_error_nobody_waiting),
         T(parent_keeping_its_write_end_killed_while_holding_it),
-        T(parent_closing_its_write_end_after_the_fork),
+        T(near_miss_parent_holds_write_end_closed_after_the_fork),
         T(parent_write_end_threshold),
         T(zombie_not_excused_by_a_pipe_that_closed_in_time),
         T(fd_leak_exec_reports_inherited_pipe_ends),
@@ -1988,9 +2032,9 @@ int main(void)
         T(fd_leak_exec_ignores_the_make_jobserver),
         T(fd_leak_exec_ignores_pipes_from_outside_the_tree),
         T(fd_leak_exec_when_the_parent_closed_its_ends_first),
-        T(fd_leak_exec_needs_an_exec),
+        T(near_miss_fd_leak_exec_no_exec),
         T(kill_after_reap_is_an_error),
-        T(kill_before_reap_is_fine),
+        T(near_miss_kill_after_reap_signal_before_the_reap),
         T(kill_through_a_pidfd_after_reap_is_fine),
         T(kill_after_reap_names_the_process_that_reused_the_pid),
         T(kill_after_the_launcher_reaped_an_orphan),
@@ -2002,25 +2046,27 @@ int main(void)
         T(unreaped_at_exit_ignores_the_middle_of_a_double_fork),
         T(orphan_still_running_when_the_trace_stops_soon_after_is_not_reported),
         T(orphan_the_launcher_left_running_is_reported),
+        T(end_seen_only_by_an_untraced_parent),
+        T(end_unseen_not_claimed_for_what_was_left_running),
         T(kill_while_waiting_for_another_child_is_fine),
-        T(kill_from_the_waiting_thread_is_fine),
+        T(near_miss_kill_wait_race_signal_from_the_waiting_thread),
         T(kill_through_a_pidfd_while_waiting_is_fine),
         T(echild_because_sigchld_is_ignored),
         T(echild_after_another_thread_reaped),
         T(echild_after_a_handler_in_the_same_thread_reaped),
-        T(echild_when_something_unseen_reaped),
-        T(echild_for_wait_any_only_when_sigchld_is_ignored),
+        T(near_miss_echild_error_the_reaper_is_not_in_the_trace),
+        T(near_miss_echild_a_reaping_loop_ends),
         T(echild_for_wait_any_with_sigchld_ignored),
         T(echild_for_a_pid_that_is_not_a_child),
         T(kill_minus_one_is_reported),
         T(kill_zero_reaches_the_parent_in_the_shared_group),
-        T(kill_zero_in_a_group_of_its_own_is_fine),
+        T(near_miss_kill_broadcast_a_group_of_its_own),
         T(killpg_of_a_group_with_an_unrelated_member),
         T(kill_broadcast_ignores_ended_members),
         T(kill_zero_with_signal_zero_is_a_probe),
         T(untraced_exec_of_a_program_without_the_shim),
         T(untraced_exec_of_a_setid_program),
-        T(untraced_not_reported_when_the_exec_is_seen_through),
+        T(near_miss_untraced_the_exec_is_seen_through),
         T(untraced_not_reported_for_a_failed_exec),
         T(untraced_child_that_wrote_nothing),
         T(untraced_parent_gets_a_placeholder),

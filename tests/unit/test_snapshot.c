@@ -1001,7 +1001,7 @@ static void pipe_deadlock_not_when_a_thread_reads(void **state)
 }
 
 /* Near miss: P sits in poll, holding the read end: it may read. */
-static void pipe_deadlock_not_when_the_reader_polls(void **state)
+static void near_miss_pipe_deadlock_the_reader_polls(void **state)
 {
     (void)state;
     p_runs_c_into_a_pipe("seq 1 200000");
@@ -1078,7 +1078,7 @@ static void blocked_on_held_pipe_found(void **state)
 
 /* Near miss: the child the pipe was given to still holds it at fd 1: the
  * pipe is in use, whoever else holds it. */
-static void blocked_on_held_pipe_not_while_the_child_holds_it(void **state)
+static void near_miss_blocked_on_held_pipe_while_the_child_holds_it(void **state)
 {
     (void)state;
     p_runs_c_into_a_pipe("sh -c sleep_30_&");
@@ -1254,7 +1254,7 @@ static void self_held_pipe_found(void **state)
 
 /* Near misses: an idle event loop with its own self-pipe; a reader of a
  * pipe whose write end only another process holds. */
-static void self_held_pipe_near_misses(void **state)
+static void near_miss_self_held_pipe_cases(void **state)
 {
     (void)state;
     ev_start(P, 1, MS(200), "loop", 0, NO_ENDS);
@@ -1330,7 +1330,7 @@ static void stuck_wait_has_no_duration_threshold_at_a_hang(void **state)
 
 /* Near miss: the chain ends at a process that is running: it is working,
  * not stuck. */
-static void stuck_wait_not_when_the_child_runs(void **state)
+static void near_miss_stuck_wait_the_child_runs(void **state)
 {
     (void)state;
     wait_chain(MS(1000), false);
@@ -1481,7 +1481,7 @@ static void live_zombie_whose_parent_is_not_reaping(void **state)
 }
 
 /* Near miss: its parent is blocked in a wait that takes it: reaped next. */
-static void live_zombie_not_when_its_parent_waits_for_it(void **state)
+static void near_miss_zombie_live_its_parent_waits_for_it(void **state)
 {
     (void)state;
     ev_start(P, 1, MS(200), "server", 0, NO_ENDS);
@@ -1609,11 +1609,11 @@ int main(void)
         SIM_TEST(pipe_deadlock_waitid),
         SIM_TEST(pipe_deadlock_not_when_waiting_for_another_child),
         SIM_TEST(pipe_deadlock_not_when_a_thread_reads),
-        SIM_TEST(pipe_deadlock_not_when_the_reader_polls),
+        SIM_TEST(near_miss_pipe_deadlock_the_reader_polls),
         SIM_TEST(pipe_deadlock_not_for_a_write_to_a_non_pipe),
         SIM_TEST(only_the_latest_snapshot_counts),
         SIM_TEST(blocked_on_held_pipe_found),
-        SIM_TEST(blocked_on_held_pipe_not_while_the_child_holds_it),
+        SIM_TEST(near_miss_blocked_on_held_pipe_while_the_child_holds_it),
         SIM_TEST(blocked_on_held_pipe_leaked_copy),
         SIM_TEST(blocked_on_held_pipe_two_holders),
         SIM_TEST(blocked_on_held_pipe_one_holder_wording),
@@ -1622,10 +1622,10 @@ int main(void)
         SIM_TEST(blocked_on_held_pipe_not_when_a_thread_works),
         SIM_TEST(child_reading_stdin_from_a_waiting_parent),
         SIM_TEST(self_held_pipe_found),
-        SIM_TEST(self_held_pipe_near_misses),
+        SIM_TEST(near_miss_self_held_pipe_cases),
         SIM_TEST(stuck_wait_found_with_its_chain),
         SIM_TEST(stuck_wait_has_no_duration_threshold_at_a_hang),
-        SIM_TEST(stuck_wait_not_when_the_child_runs),
+        SIM_TEST(near_miss_stuck_wait_the_child_runs),
         SIM_TEST(stuck_wait_untraced_waiter),
         SIM_TEST(hang_rules_judge_the_snapshot_at_its_time),
         SIM_TEST(pipe_deadlock_judged_at_the_snapshot_time),
@@ -1635,7 +1635,7 @@ int main(void)
         SIM_TEST(live_zombie_not_for_what_the_interrupt_killed),
         SIM_TEST(live_zombie_not_twice),
         SIM_TEST(live_zombie_whose_parent_is_not_reaping),
-        SIM_TEST(live_zombie_not_when_its_parent_waits_for_it),
+        SIM_TEST(near_miss_zombie_live_its_parent_waits_for_it),
         cmocka_unit_test_setup_teardown(snapshot_record_round_trip, both_setup, both_teardown),
     };
     return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
