@@ -643,6 +643,8 @@ static void on_wait_return(struct et_model *m, int32_t pi, const struct et_recor
         if (ci != ET_NO_PROC) {
             link_child(m, pi, ci);
             reap(m, ci, pi, status, r->ts_ns, r);
+            if (m->procs[ci].reap_rec == r)
+                m->procs[ci].reap_enter = enter;
         }
     }
     TELL(m, on_wait_return, pi, r, enter);

@@ -114,6 +114,7 @@ struct et_proc {
     int32_t reaper;
     uint64_t reap_ts;
     const struct et_record *reap_rec;
+    const struct et_record *reap_enter; /* the reaping wait's wait_enter, when recorded */
     bool reaped_by_kernel;    /* its parent ignored SIGCHLD */
     int32_t adopter;          /* who reaped it after its parent ended */
     uint64_t orphaned_ts;

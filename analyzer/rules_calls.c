@@ -266,6 +266,20 @@ static void calls_on_signal(struct et_rule_context *rc, int32_t pi, const struct
 
 /* ---- echild ---------------------------------------------------------------------- */
 
+/* Was the child reaped by a wait that asked for it by pid?  Then its status
+ * went to code that wanted it: a second wait failing is a mistake, but the
+ * status is not lost to the program. */
+static bool waited_for_it(const struct et_proc *c)
+{
+    if (!c->reap_enter)
+        return false;
+    const struct et_wait_enter *w = et_body(c->reap_enter);
+    if (w->kind == ET_WAIT_WAITID)
+        return w->idtype == P_PID && w->id == (int64_t)c->pid;
+    return (w->kind == ET_WAIT_WAITPID || w->kind == ET_WAIT_WAIT4) && w->id == (int64_t)c->pid;
+}
+#define SPECIFIC_NOTE(m, c) (waited_for_it(c) ? ": that wait had the status" : "")
+
 static void calls_on_wait_return(struct et_rule_context *rc, int32_t pi, const struct et_record *r, const struct et_record *enter)
 {
     const struct et_model *m = rc->m;
@@ -305,24 +319,29 @@ static void calls_on_wait_return(struct et_rule_context *rc, int32_t pi, const s
                  LABEL(m, pi));
         cause = p->sigchld_rec;
     } else if ((c->flags & ET_PF_REAPED) && c->reaper == pi && c->reap_rec && c->reap_rec->tid != r->tid) {
-        snprintf(why, sizeof(why), "thread %u of the same process had already reaped it at %s (a double wait)",
-                 c->reap_rec->tid, WHEN(m, c->reap_ts));
+        snprintf(why, sizeof(why), "thread %u of the same process had already reaped it at %s (a double wait)%s",
+                 c->reap_rec->tid, WHEN(m, c->reap_ts), SPECIFIC_NOTE(m, c));
         cause = c->reap_rec;
+        lost = !waited_for_it(c);
     } else if ((c->flags & ET_PF_REAPED) && c->reaper == pi) {
-        snprintf(why, sizeof(why),
-                 "an earlier wait in the same thread (a SIGCHLD handler, or a second wait) had already reaped it at "
-                 "%s",
-                 WHEN(m, c->reap_ts));
+        if (waited_for_it(c))
+            snprintf(why, sizeof(why), "an earlier wait for it by pid in the same thread had already reaped it at %s "
+                     "(a second wait)%s", WHEN(m, c->reap_ts), SPECIFIC_NOTE(m, c));
+        else
+            snprintf(why, sizeof(why), "an earlier wait for any child in the same thread (a SIGCHLD handler, or a "
+                     "reaping loop) had already reaped it at %s", WHEN(m, c->reap_ts));
         cause = c->reap_rec;
+        lost = !waited_for_it(c);
     } else {
         snprintf(why, sizeof(why), "something exectrace does not see reaped it (a wait inside a library, or an "
                                    "untraced part of the process)");
         lost = false;
     }
     struct et_finding *f = et_findings_add(rc->out, ET_FK_ECHILD, lost ? ET_SEV_ERROR : ET_SEV_WARNING,
-                               lost ? "harm observed: the status this wait asked for was taken by another reaper, "
-                                      "or discarded by the kernel"
-                                    : "the wait failed, but what took the status is not in the trace",
+                               lost ? "harm observed: the status this wait asked for was taken by a wait for any "
+                                      "child, or discarded by the kernel"
+                                    : "the wait failed, but its status was not lost: another wait for this child "
+                                      "took it, or what took it is not in the trace",
                                r->ts_ns, pi,
                                "%s waited for its child %s and got ECHILD at %s: %s", LABEL(m, pi), LABEL(m, child),
                                WHEN(m, r->ts_ns), why);

@@ -102,6 +102,8 @@ check: check-run
 	@$(MAKE) --no-print-directory fuzz-short
 	@echo "== transparency: other people's tests with and without the shim (the fast part)"
 	@$(MAKE) --no-print-directory transparency-fast
+	@echo "== real suites: every error and warning as docs/real-suites.md triages it"
+	@$(MAKE) --no-print-directory real-suites
 	@echo "check: all test programs passed"
 
 # Other people's test suites (CPython's, a bash workload) run plainly and
@@ -111,6 +113,11 @@ transparency: all
 
 transparency-fast: all
 	python3 tests/transparency/compare.py --fast --exectrace $(CMD)
+
+# CPython's test_subprocess and test_signal, and Go's os/exec tests, under
+# exectrace: their findings judged against docs/real-suites.md.
+real-suites: all
+	python3 tests/real-suites/check.py --exectrace $(CMD) --build $(BUILD)
 
 # An installed tree, moved under DESTDIR, finds its shim and traces.
 INSTALL_TEST := $(abspath $(BUILD))/install-test
@@ -125,7 +132,7 @@ install-check: all
 	$(Q)rm -rf $(INSTALL_TEST)
 	@echo "install: the installed exectrace found its shim and traced"
 
-.PHONY: tests check check-run install-check transparency transparency-fast
+.PHONY: tests check check-run install-check transparency transparency-fast real-suites
 
 # The shim's stack walker, tested apart: built from its source, without the
 # sanitizers (the shim never runs with them, and the walk reads other frames).

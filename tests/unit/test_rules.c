@@ -1546,7 +1546,26 @@ static void echild_after_another_thread_reaped(void **state)
     ev_wait_return(SH, 102, MS(3002), ET_WAIT_WAITPID, -1, 0, ECHILD);
     build();
     assert_says(the(ET_FK_ECHILD), "got ECHILD at +3.002000: thread 101 of the same process had already reaped it at "
-                                   "+3.001000 (a double wait)");
+                                   "+3.001000 (a double wait): that wait had the status");
+    /* Thread 101 asked for it by pid and got its status: not lost. */
+    assert_int_equal(the(ET_FK_ECHILD)->severity, ET_SEV_WARNING);
+}
+
+/* The same child waited for twice by pid in one thread: the first wait had
+ * the status, the second fails.  A mistake, not a lost status. */
+static void echild_for_a_second_wait_by_pid(void **state)
+{
+    (void)state;
+    sh_and_kid();
+    ev_exit(KID, MS(3000), 0);
+    ev_wait(SH, MS(2900), MS(3001), KID.pid, EXITED(0));
+    ev_wait_enter(SH, 0, MS(3100), ET_WAIT_WAITPID, KID.pid);
+    ev_wait_return(SH, 0, MS(3101), ET_WAIT_WAITPID, -1, 0, ECHILD);
+    build();
+    const struct et_finding *f = the(ET_FK_ECHILD);
+    assert_int_equal(f->severity, ET_SEV_WARNING);
+    assert_says(f, "an earlier wait for it by pid in the same thread had already reaped it at +3.001000 (a second "
+                   "wait): that wait had the status");
 }
 
 /* A SIGCHLD handler reaping with wait(-1) in the middle of the main code's
@@ -1561,8 +1580,10 @@ static void echild_after_a_handler_in_the_same_thread_reaped(void **state)
     ev_wait_return(SH, 0, MS(3002), ET_WAIT_WAIT, (int32_t)KID.pid, EXITED(0), 0);
     ev_wait_return(SH, 0, MS(3003), ET_WAIT_WAITPID, -1, 0, ECHILD);
     build();
-    assert_says(the(ET_FK_ECHILD), "an earlier wait in the same thread (a SIGCHLD handler, or a second wait) had "
-                                   "already reaped it at +3.002000");
+    assert_says(the(ET_FK_ECHILD), "an earlier wait for any child in the same thread (a SIGCHLD handler, or a "
+                                   "reaping loop) had already reaped it at +3.002000");
+    /* The handler's wait(-1) took the status the waitpid asked for. */
+    assert_int_equal(the(ET_FK_ECHILD)->severity, ET_SEV_ERROR);
 }
 
 static void near_miss_echild_error_the_reaper_is_not_in_the_trace(void **state)
@@ -2054,6 +2075,7 @@ int main(void)
         T(echild_because_sigchld_is_ignored),
         T(echild_after_another_thread_reaped),
         T(echild_after_a_handler_in_the_same_thread_reaped),
+        T(echild_for_a_second_wait_by_pid),
         T(near_miss_echild_error_the_reaper_is_not_in_the_trace),
         T(near_miss_echild_a_reaping_loop_ends),
         T(echild_for_wait_any_with_sigchld_ignored),
