@@ -34,26 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 TRIAGE = os.path.join(SOURCE, "docs", "real-suites.md")
 
+# The transparency comparison's: the same Python, the same clean environment.
+sys.path.insert(0, os.path.join(SOURCE, "tests", "transparency"))
+from compare import clean_environment, find_python  # noqa: E402
+
 
 def log(msg):
     print(msg, flush=True)
-
-
-def clean_environment():
-    """The caller's environment without an exectrace of its own, nor the
-    jobserver of the make that runs this."""
-    env = dict(os.environ)
-    env.pop("EXECTRACE_FILE", None)
-    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
-        env.pop(name, None)
-    preload = env.get("LD_PRELOAD")
-    if preload is not None:
-        kept = [p for p in re.split(r"[: ]", preload) if p and "libexectrace" not in os.path.basename(p)]
-        if kept:
-            env["LD_PRELOAD"] = ":".join(kept)
-        else:
-            del env["LD_PRELOAD"]
-    return env
 
 
 # ---------------------------------------------------------------- the triage
@@ -112,27 +99,9 @@ def judge(suite, findings, rows):
 # ---------------------------------------------------------------- the suites
 
 
-def find_python():
-    """A Python whose test package has regrtest and test_subprocess: python3
-    on PATH, then /usr/bin/python3 (Debian: libpython3.11-testsuite)."""
-    probe = "import test.libregrtest, test.test_subprocess, sys; print(sys.executable)"
-    for c in ("python3", "/usr/bin/python3"):
-        exe = shutil.which(c) if not os.path.isabs(c) else c
-        if not exe:
-            continue
-        try:
-            res = subprocess.run([exe, "-c", probe], capture_output=True, text=True, timeout=120,
-                                 env=clean_environment())
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if res.returncode == 0 and res.stdout.strip():
-            return res.stdout.strip().splitlines()[-1]  # not pyenv's wrapper script
-    return None
-
-
 def python_suite(module):
     def prepare(args, work):
-        py = find_python()
+        py = find_python(None)
         if not py:
             return None, ("no Python with CPython's test package (on Debian: apt-get install "
                           "libpython3.11-testsuite; ./make.sh installs it)")
