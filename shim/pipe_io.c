@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fd_table.h"
@@ -23,6 +24,17 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen);
 int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask,
                 size_t fdslen);
+
+/* A call on pipe ends is timed on the coarse clock, a vDSO read of a few
+ * ns where the precise one costs four times that, twice per read: it tells
+ * a wait of ET_PIPE_WAIT_MIN_NS to within a kernel tick (4 ms at 250 Hz).
+ * The precise clock is read only for what is recorded. */
+static inline uint64_t coarse_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline bool is_read_end(uint64_t entry)
 {
@@ -68,15 +80,19 @@ static void record_wait(uint16_t call, uint64_t began, uint64_t now, int64_t res
  * gives it, and a wait if the call took long. */
 static void after_read(uint16_t call, int fd, uint64_t entry, uint64_t began, ssize_t ret, int err, size_t asked)
 {
+    bool waited = coarse_now_ns() - began >= ET_PIPE_WAIT_MIN_NS;
+    bool eof = ret == 0 && asked > 0 && et_fd_first_eof(fd);
+    if (ET_LIKELY(!waited && !eof))
+        return;
     uint64_t now = et_now_ns();
-    if (now - began >= ET_PIPE_WAIT_MIN_NS) {
+    if (waited) {
         struct waited w = {.count = 0};
         add_end(&w, fd, entry);
         if (ret >= 0)
             w.ends[0].flags |= ET_PIPE_WAIT_READY;
         record_wait(call, began, now, ret, err, &w);
     }
-    if (ret == 0 && asked > 0 && et_fd_first_eof(fd)) {
+    if (eof) {
         struct et_record *r = et_begin_stacked(ET_REC_PIPE_EOF, sizeof(struct et_pipe_eof), now, 0);
         if (r) {
             struct et_pipe_eof *b = et_record_body(r);
@@ -94,7 +110,7 @@ ET_EXPORT ssize_t read(int fd, void *buf, size_t count)
     uint64_t entry = et_fd_get(fd);
     if (ET_LIKELY(!is_read_end(entry)) || !et_active())
         return ET_REAL(read)(fd, buf, count);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     ssize_t ret = et_real.read(fd, buf, count);
     int saved = errno;
     after_read(ET_SYS_read, fd, entry, began, ret, saved, count);
@@ -107,7 +123,7 @@ ET_EXPORT ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
     uint64_t entry = et_fd_get(fd);
     if (ET_LIKELY(!is_read_end(entry)) || !ET_REAL(__read_chk) || !et_active())
         return ET_REAL(__read_chk)(fd, buf, count, buflen);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     ssize_t ret = et_real.__read_chk(fd, buf, count, buflen);
     int saved = errno;
     after_read(ET_SYS_read, fd, entry, began, ret, saved, count);
@@ -123,7 +139,7 @@ ET_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     size_t asked = 0;
     for (int i = 0; i < iovcnt && iov; i++)
         asked += iov[i].iov_len;
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     ssize_t ret = et_real.readv(fd, iov, iovcnt);
     int saved = errno;
     after_read(ET_SYS_readv, fd, entry, began, ret, saved, asked);
@@ -156,9 +172,9 @@ static void polled_ends(const struct pollfd *fds, nfds_t nfds, struct waited *w,
 static void after_poll(uint16_t call, const struct pollfd *fds, struct waited *w, const nfds_t *index,
                        uint64_t began, int ret, int err)
 {
-    uint64_t now = et_now_ns();
-    if (now - began < ET_PIPE_WAIT_MIN_NS)
+    if (coarse_now_ns() - began < ET_PIPE_WAIT_MIN_NS)
         return;
+    uint64_t now = et_now_ns();
     for (unsigned k = 0; k < w->count && ret > 0; k++) {
         short revents = fds[index[k]].revents;
         if (revents & (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLHUP | POLLERR))
@@ -178,7 +194,7 @@ ET_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
     nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (timeout == 0 || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(poll)(fds, nfds, timeout);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.poll(fds, nfds, timeout);
     int saved = errno;
     after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
@@ -197,7 +213,7 @@ ET_EXPORT int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fd
     if (timeout == 0 || !ET_REAL(__poll_chk) || fdslen / sizeof(*fds) < nfds ||
         (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(__poll_chk)(fds, nfds, timeout, fdslen);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.__poll_chk(fds, nfds, timeout, fdslen);
     int saved = errno;
     after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
@@ -219,7 +235,7 @@ ET_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *time
     nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (zero_timespec(timeout) || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(ppoll)(fds, nfds, timeout, sigmask);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.ppoll(fds, nfds, timeout, sigmask);
     int saved = errno;
     after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
@@ -237,7 +253,7 @@ ET_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec
     if (zero_timespec(timeout) || !ET_REAL(__ppoll_chk) || fdslen / sizeof(*fds) < nfds ||
         (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(__ppoll_chk)(fds, nfds, timeout, sigmask, fdslen);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.__ppoll_chk(fds, nfds, timeout, sigmask, fdslen);
     int saved = errno;
     after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
@@ -272,9 +288,9 @@ static void selected_ends(int nfds, const fd_set *rd, const fd_set *wr, struct w
 static void after_select(uint16_t call, const fd_set *rd, const fd_set *wr, struct waited *w, const int *fd_of,
                          uint64_t began, int ret, int err)
 {
-    uint64_t now = et_now_ns();
-    if (now - began < ET_PIPE_WAIT_MIN_NS)
+    if (coarse_now_ns() - began < ET_PIPE_WAIT_MIN_NS)
         return;
+    uint64_t now = et_now_ns();
     for (unsigned k = 0; k < w->count && ret > 0; k++) {
         bool ready = (rd && (w->ends[k].flags & ET_PIPE_READ) && FD_ISSET(fd_of[k], rd)) ||
                      (wr && (w->ends[k].flags & ET_PIPE_WRITE) && FD_ISSET(fd_of[k], wr));
@@ -291,7 +307,7 @@ ET_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
     if ((timeout && timeout->tv_sec == 0 && timeout->tv_usec == 0) ||
         (selected_ends(nfds, rd, wr, &w, fd_of), w.count == 0) || !et_active())
         return ET_REAL(select)(nfds, rd, wr, ex, timeout);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.select(nfds, rd, wr, ex, timeout);
     int saved = errno;
     after_select(ET_SYS_select, rd, wr, &w, fd_of, began, ret, saved);
@@ -306,7 +322,7 @@ ET_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct
     int fd_of[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (zero_timespec(timeout) || (selected_ends(nfds, rd, wr, &w, fd_of), w.count == 0) || !et_active())
         return ET_REAL(pselect)(nfds, rd, wr, ex, timeout, sigmask);
-    uint64_t began = et_now_ns();
+    uint64_t began = coarse_now_ns();
     int ret = et_real.pselect(nfds, rd, wr, ex, timeout, sigmask);
     int saved = errno;
     after_select(ET_SYS_pselect6, rd, wr, &w, fd_of, began, ret, saved);
