@@ -315,7 +315,8 @@ static void judge_readers(struct et_rule_context *rc, const struct et_pending_pi
     ev->blocked_snapshot = snapshot_blocked_on(p, ch->inode, ch->writer_end_ts, until);
     /* A Go program reads without libc, even with the shim loaded (cgo); a
      * read still blocked when its process was killed leaves no record. */
-    bool killed_meanwhile = (p->flags & ET_PF_ENDED) && p->end_how == ET_END_KILLED && p->end_ts <= until;
+    bool killed_meanwhile = ((p->flags & ET_PF_ENDED) && p->end_how == ET_END_KILLED && p->end_ts <= until) ||
+                            (p->flags & ET_PF_END_UNSEEN);
     ev->reads_recorded =
         (p->flags & (ET_PF_READS_RECORDED | ET_PF_GO)) == ET_PF_READS_RECORDED && !killed_meanwhile;
 }
