@@ -380,8 +380,10 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
                      "blocked %s or more meanwhile)", LABEL(m, ch->reader), DURATION(threshold));
         } else if (ch->reader != ET_NO_PROC && (m->procs[ch->reader].flags & ET_PF_READS_RECORDED) &&
                    !(m->procs[ch->reader].flags & ET_PF_GO)) {
-            snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: it was killed while the "
-                     "pipe was held, and a read it was blocked in then leaves no record", LABEL(m, ch->reader));
+            bool unseen = m->procs[ch->reader].flags & ET_PF_END_UNSEEN;
+            snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: it %s while the pipe "
+                     "was held, and a read it was blocked in then leaves no record", LABEL(m, ch->reader),
+                     unseen ? "ended (when is not recorded)" : "was killed");
         } else {
             snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: its reads are not "
                      "recorded", LABEL(m, ch->reader));
