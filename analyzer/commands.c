@@ -11,6 +11,7 @@
 #include "export.h"
 #include "timeline_html.h"
 #include "exectrace/trace_format.h"
+#include "exectrace/version.h"
 #include "report.h"
 #include "run.h"
 
@@ -85,7 +86,7 @@ int et_main(int argc, char **argv)
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0)
         return et_help(argc > 2 && command_named(argv[2]) ? argv[2] : "");
     if (strcmp(name, "--version") == 0) {
-        printf("exectrace (trace format %d.%d)\n", ET_VERSION_MAJOR, ET_VERSION_MINOR);
+        printf("exectrace %s (trace format %d.%d)\n", EXECTRACE_VERSION, ET_VERSION_MAJOR, ET_VERSION_MINOR);
         return et_finish_output(stdout, "--version");
     }
     fprintf(stderr, "exectrace: unknown command '%s'\n", name);

@@ -309,6 +309,11 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
     snprintf(format, sizeof(format), "%u.%u", h->version_major, h->version_minor);
     et_json_key(&j, "format");
     et_json_cstr(&j, format);
+    char writer[sizeof(h->writer_version) + 1] = "";
+    if (h->version_minor >= 6 || h->version_major > 1)
+        memcpy(writer, h->writer_version, sizeof(h->writer_version));
+    et_json_key(&j, "writer_version");
+    et_json_cstr(&j, writer[0] ? writer : NULL);
     time_t secs = (time_t)(h->anchor_realtime_ns / 1000000000u);
     struct tm tm;
     char started[64] = "";

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exectrace/version.h"
 #include "sys.h"
 
 /* The records carry these host values as they are; the format pins them
@@ -395,6 +396,8 @@ static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t la
     h.file_size = ET_HEADER_SIZE + (uint64_t)h.chunk_count * ET_CHUNK_SIZE;
     h.launcher_pid = launcher_pid;
     h.launcher_start_time = launcher_start_time;
+    _Static_assert(sizeof(EXECTRACE_VERSION) <= sizeof(h.writer_version), "version fits the header");
+    memcpy(h.writer_version, EXECTRACE_VERSION, sizeof(EXECTRACE_VERSION));
     struct timespec mono, real;
     clock_gettime(CLOCK_MONOTONIC, &mono);
     clock_gettime(CLOCK_REALTIME, &real);

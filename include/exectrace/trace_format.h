@@ -42,7 +42,8 @@
                               1.4: each run counts its records (et_run_header.records);
                               1.5: the exec hooks' shared cache (dynamic_images),
                                    partial stacks (ET_STACK_PARTIAL);
-                              1.6: readers of pipes (pipe_eof, pipe_wait records) */
+                              1.6: readers of pipes (pipe_eof, pipe_wait records),
+                                   the writer's version in the header, run_end flags */
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -90,7 +91,10 @@ struct et_file_header {
     uint32_t reserved0;
     /* Valid when ET_FILE_FINISHED is set; a reader counts records itself. */
     uint64_t records_written;
-    uint8_t reserved1[128 - 80];
+    /* 1.6: the exectrace version that created the file (EXECTRACE_VERSION),
+     * NUL-padded; empty before. */
+    char writer_version[16];
+    uint8_t reserved1[128 - 96];
     /* Index of the next unclaimed chunk; may run past chunk_count once the
      * file is full.  Alone on its cache line: claimed by every process. */
     uint64_t next_chunk;
@@ -121,6 +125,7 @@ _Static_assert(offsetof(struct et_file_header, chunk_count) == 32, "layout");
 _Static_assert(offsetof(struct et_file_header, anchor_monotonic_ns) == 48, "layout");
 _Static_assert(offsetof(struct et_file_header, flags) == 64, "layout");
 _Static_assert(offsetof(struct et_file_header, records_written) == 72, "layout");
+_Static_assert(offsetof(struct et_file_header, writer_version) == 80, "layout");
 _Static_assert(offsetof(struct et_file_header, next_chunk) == 128, "layout");
 _Static_assert(offsetof(struct et_file_header, records_dropped) == 192, "layout");
 _Static_assert(offsetof(struct et_file_header, bytes_dropped) == 200, "layout");

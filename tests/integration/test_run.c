@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "exectrace/version.h"
 #include "harness.h"
 
 static void run_ok(struct traced_run *r, const char *const *options, const char *const argv[])
@@ -254,6 +255,35 @@ static int stop_at_sleep(const struct et_record *rec, uint64_t offset, void *ctx
     return sleep_started(rec, offset, ctx) ? 1 : 0;
 }
 
+/* One version, in one place: --version prints it, a new trace carries it,
+ * and the changelog's newest entry is it. */
+static void version_is_printed_stamped_and_in_the_changelog(void **state)
+{
+    (void)state;
+    struct captured c;
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "--version", NULL}, NULL, &c), 0);
+    char want[96];
+    snprintf(want, sizeof(want), "exectrace %s (trace format %d.%d)\n", EXECTRACE_VERSION, ET_VERSION_MAJOR,
+             ET_VERSION_MINOR);
+    assert_string_equal(c.out, want);
+    captured_free(&c);
+
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", NULL}, (const char *const[]){"true", NULL});
+    assert_string_equal(r.trace.hdr->writer_version, EXECTRACE_VERSION);
+    traced_run_free(&r);
+
+    FILE *f = fopen(EXECTRACE_SOURCE_DIR "/CHANGELOG.md", "r");
+    assert_non_null(f);
+    char line[256], newest[256] = "";
+    while (!newest[0] && fgets(line, sizeof(line), f))
+        if (strncmp(line, "## ", 3) == 0)
+            snprintf(newest, sizeof(newest), "%s", line + 3);
+    fclose(f);
+    if (strncmp(newest, EXECTRACE_VERSION " ", strlen(EXECTRACE_VERSION) + 1) != 0)
+        fail_msg("CHANGELOG.md's newest entry is \"%s\", not version %s", newest, EXECTRACE_VERSION);
+}
+
 static void trace_is_readable_while_the_program_runs(void **state)
 {
     (void)state;
@@ -305,6 +335,7 @@ int main(void)
         cmocka_unit_test(no_wait_orphans_stops_at_the_commands_exit),
         cmocka_unit_test(bad_options_fail_with_125),
         cmocka_unit_test(trace_is_readable_while_the_program_runs),
+        cmocka_unit_test(version_is_printed_stamped_and_in_the_changelog),
     };
     return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }
