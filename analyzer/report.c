@@ -491,7 +491,7 @@ int et_cmd_report(int argc, char **argv)
     return et_finish_trace_command(path, &t, status);
 }
 
-int et_report_to(FILE *out, const char *path, int fail_on)
+int et_report_to(FILE *out, const char *path, int fail_on, bool json)
 {
     struct et_thresholds th;
     et_default_thresholds(&th);
@@ -501,7 +501,10 @@ int et_report_to(FILE *out, const char *path, int fail_on)
         return ET_EXIT_BAD_TRACE;
     et_findings_sort(&a.findings);
     struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
-    print_text(out, path, &a.model, &a.findings, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
+    if (json)
+        print_json(out, path, &a.model, &a.findings, &t, symbols);
+    else
+        print_text(out, path, &a.model, &a.findings, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
     int status = et_finish_output(out, "report");
     et_symbols_free(symbols);
     for (size_t i = 0; !status && i < a.findings.n; i++)

@@ -2,6 +2,7 @@
 #ifndef EXECTRACE_REPORT_H
 #define EXECTRACE_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "rules.h"
@@ -10,9 +11,10 @@
  * or -ENOMEM, having said why on stderr and freed what it made. */
 int et_load_analysis(const char *path, struct et_trace *t, struct et_analysis *a, const struct et_thresholds *th);
 int et_cmd_report(int argc, char **argv);
-/* The text report of a trace to `out`, with default thresholds; returns
- * what `exectrace report` would exit with. */
-int et_report_to(FILE *out, const char *path, int fail_on);
+/* The report of a trace to `out` (text, or JSON), with default
+ * thresholds; returns what `exectrace report` would exit with: 1 when a
+ * finding reached fail_on (ET_SEV_*, 3: never). */
+int et_report_to(FILE *out, const char *path, int fail_on, bool json);
 int et_cmd_tree(int argc, char **argv);
 int et_cmd_snapshot(int argc, char **argv);
 

@@ -59,6 +59,10 @@ struct run_options {
     uint64_t hang_after_ns; /* 0: never */
     bool kill_after_report;
     bool no_ptrace;
+    /* --report, --report-file, --fail-on: the report when the command ends */
+    enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON } report;
+    const char *report_file; /* NULL: stderr */
+    int fail_on;             /* ET_SEV_*, or 3: never */
     char **command;
 };
 
@@ -88,7 +92,8 @@ struct launcher {
 };
 
 const char et_usage_run[] =
-    "usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q] [--] COMMAND [ARGS...]\n"
+    "usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q]\n"
+    "                     [--report[=text|json]] [--report-file FILE] [--fail-on LEVEL] [--] COMMAND [ARGS...]\n"
           "Runs COMMAND with every process of its tree traced into FILE.\n"
           "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
           "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
@@ -100,9 +105,15 @@ const char et_usage_run[] =
           "      --kill-after-report  after that report, kill the whole traced tree and exit 124\n"
           "      --no-ptrace      record with the preloaded shim alone: programs that never call libc for\n"
           "                       these calls (Go, static binaries) are then not recorded\n"
+          "      --report[=FORMAT]  when everything has ended, print the report (text, or json) on stderr\n"
+          "      --report-file FILE  write that report to FILE instead (implies --report)\n"
+          "      --fail-on LEVEL  exit 1 when COMMAND succeeded but a finding reached LEVEL: error, warning,\n"
+          "                       info or never (the default; implies --report)\n"
           "Ctrl-C snapshots the tree before it goes down, and prints the report at the end.\n"
           "Exit status: COMMAND's (128+N if it was killed by signal N), 127 if COMMAND was not found,\n"
-          "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report.\n";
+          "126 if it could not be run, 125 if exectrace itself failed, 124 after --kill-after-report;\n"
+          "when COMMAND exited 0: 1 if a finding reached --fail-on's level, 2 if the trace could not be\n"
+          "read whole for the report (which says why), else 0.\n";
 
 static bool readable(const char *path)
 {
@@ -557,6 +568,25 @@ static void finish_header(struct launcher *l, const struct trace_counts *c)
     __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
 }
 
+/* --report: the report of the whole run, on stderr or into --report-file.
+ * What `exectrace report --fail-on` would exit with (0, 1 for a finding at
+ * the level, 2 for a trace not read whole), or 125 if the file cannot be
+ * written. */
+static int final_report(struct launcher *l)
+{
+    FILE *out = stderr;
+    if (l->opt.report_file && !(out = fopen(l->opt.report_file, "we"))) {
+        fprintf(stderr, "exectrace: --report-file %s: %s\n", l->opt.report_file, strerror(errno));
+        return ET_EXIT_RUN_FAILED;
+    }
+    int status = et_report_to(out, l->trace_path, l->opt.fail_on, l->opt.report == REPORT_JSON);
+    if (out != stderr && fclose(out) != 0 && status == 0) {
+        fprintf(stderr, "exectrace: --report-file %s: %s\n", l->opt.report_file, strerror(errno));
+        return ET_EXIT_RUN_FAILED;
+    }
+    return status;
+}
+
 /* 0, 1 when --help was asked for, -1 after a mistake it reported. */
 static int parse_run_options(int argc, char **argv, struct run_options *opt)
 {
@@ -567,12 +597,18 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
                                             {"hang-after", required_argument, NULL, 'H'},
                                             {"kill-after-report", no_argument, NULL, 'K'},
                                             {"no-ptrace", no_argument, NULL, 'P'},
+                                            {"report", optional_argument, NULL, 'R'},
+                                            {"report-file", required_argument, NULL, 'F'},
+                                            {"fail-on", required_argument, NULL, 'L'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     opt->trace_path = DEFAULT_TRACE;
     opt->size = ET_DEFAULT_FILE_SIZE;
     opt->wait_orphans = true;
     opt->quiet = false;
+    opt->report = REPORT_NONE;
+    opt->fail_on = 3;
+    bool fail_on_given = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:s:qh", options, NULL)) != -1) {
@@ -610,6 +646,27 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
         case 'P':
             opt->no_ptrace = true;
             break;
+        case 'R':
+            if (!optarg || strcmp(optarg, "text") == 0) {
+                opt->report = REPORT_TEXT;
+            } else if (strcmp(optarg, "json") == 0) {
+                opt->report = REPORT_JSON;
+            } else {
+                fprintf(stderr, "exectrace run: --report takes text or json, as in --report=json\n");
+                return -1;
+            }
+            break;
+        case 'F':
+            opt->report_file = optarg;
+            break;
+        case 'L':
+            fail_on_given = true;
+            opt->fail_on = strcmp(optarg, "never") == 0 ? 3 : et_severity_parse(optarg);
+            if (opt->fail_on < 0) {
+                fprintf(stderr, "exectrace run: --fail-on takes error, warning, info or never\n");
+                return -1;
+            }
+            break;
         case 'h':
             return 1;
         default:
@@ -617,6 +674,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
             return -1;
         }
     }
+    if (opt->report == REPORT_NONE && (opt->report_file || fail_on_given))
+        opt->report = REPORT_TEXT;
     if (opt->kill_after_report && !opt->hang_after_ns) {
         fprintf(stderr, "exectrace run: --kill-after-report goes with --hang-after\n");
         return -1;
@@ -675,7 +734,7 @@ static void report_hang(struct launcher *l)
     fprintf(stderr, "exectrace: %s has not finished after %.1f s\n", l->opt.command[0],
             (double)l->opt.hang_after_ns / 1e9);
     take_snapshot(l, ET_SNAP_HANG);
-    et_report_to(stderr, l->trace_path, 3);
+    et_report_to(stderr, l->trace_path, 3, false);
     if (l->opt.kill_after_report) {
         int n = kill_tree((pid_t)l->self.pid);
         fprintf(stderr, "exectrace: killed the traced tree (%d process%s)\n", n, n == 1 ? "" : "es");
@@ -1056,8 +1115,11 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     }
     print_summary(lp, &counts);
     et_procmap_free(&counts.processes);
-    if (interrupted && !lp->opt.quiet)
-        et_report_to(stderr, lp->trace_path, 3);
+    int report_status = 0;
+    if (lp->opt.report != REPORT_NONE && !exec_err)
+        report_status = final_report(lp);
+    else if (interrupted && !lp->opt.quiet)
+        et_report_to(stderr, lp->trace_path, 3, false);
     if (nleft && !lp->opt.quiet)
         fprintf(stderr,
                 "exectrace: %d descendant%s still running: %s events still go to the trace, but how %s will not\n",
@@ -1066,5 +1128,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
         return exec_err == ENOENT ? ET_EXIT_NOT_FOUND : ET_EXIT_CANNOT_EXECUTE;
     if (hang_reported && lp->opt.kill_after_report)
         return ET_EXIT_HUNG;
-    return exit_status_of(lp->command_status);
+    /* The command's failure comes first; a success is judged by the report. */
+    int status = exit_status_of(lp->command_status);
+    return status != 0 ? status : report_status;
 }

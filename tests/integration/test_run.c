@@ -2,6 +2,7 @@
  * and what the launcher records as the subreaper. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -255,6 +256,81 @@ static int stop_at_sleep(const struct et_record *rec, uint64_t offset, void *ctx
     return sleep_started(rec, offset, ctx) ? 1 : 0;
 }
 
+/* --fail-on gates a run on its findings: the report comes on stderr, and a
+ * command that succeeded exits 1 when a finding reached the level. */
+static const char *parent_holds_write_end(void)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/examples/parent-holds-write-end/parent_holds_write_end", EXECTRACE_BUILD_DIR);
+    return path;
+}
+
+static void fail_on_turns_a_finding_into_exit_1(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    run_ok(&r, (const char *const[]){"-q", "--fail-on", "warning", NULL},
+           (const char *const[]){parent_holds_write_end(), NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "\nerror parent-holds-write-end\n"));
+    assert_non_null(strstr(r.err, "basis: harm observed"));
+    traced_run_free(&r);
+    /* A level above every finding, or never: the command's own 0. */
+    run_ok(&r, (const char *const[]){"-q", "--fail-on", "never", NULL},
+           (const char *const[]){parent_holds_write_end(), NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "error parent-holds-write-end"));
+    traced_run_free(&r);
+    run_ok(&r, (const char *const[]){"-q", "--fail-on", "error", NULL}, (const char *const[]){"true", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "No findings"));
+    traced_run_free(&r);
+}
+
+/* A command that failed keeps its status, whatever the findings. */
+static void a_failed_command_keeps_its_status_under_fail_on(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    char script[PATH_MAX + 32];
+    snprintf(script, sizeof(script), "%s; exit 3", parent_holds_write_end());
+    run_ok(&r, (const char *const[]){"-q", "--fail-on", "info", NULL},
+           (const char *const[]){"sh", "-c", script, NULL});
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "parent-holds-write-end"));
+    traced_run_free(&r);
+}
+
+/* --report=json into a file: the same document `report --json` writes. */
+static void report_json_goes_to_the_report_file(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    char file[PATH_MAX];
+    snprintf(file, sizeof(file), "/tmp/exectrace-report-%d.json", (int)getpid());
+    run_ok(&r, (const char *const[]){"-q", "--report=json", "--report-file", file, NULL},
+           (const char *const[]){parent_holds_write_end(), NULL});
+    assert_int_equal(r.status, 0); /* no --fail-on: the report does not gate */
+    assert_null(strstr(r.err, "parent-holds-write-end"));
+    FILE *f = fopen(file, "r");
+    assert_non_null(f);
+    char doc[8192] = "";
+    size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+    fclose(f);
+    unlink(file);
+    doc[n] = 0;
+    static const char head[] = "{\"version\":1,\"trace\":";
+    assert_true(strncmp(doc, head, strlen(head)) == 0);
+    assert_non_null(strstr(doc, "\"kind\":\"parent-holds-write-end\""));
+    traced_run_free(&r);
+    /* A file that cannot be written is exectrace's failure. */
+    run_ok(&r, (const char *const[]){"-q", "--report-file", "/nonexistent-dir/r.txt", NULL},
+           (const char *const[]){"true", NULL});
+    assert_int_equal(r.status, 125);
+    assert_non_null(strstr(r.err, "--report-file /nonexistent-dir/r.txt"));
+    traced_run_free(&r);
+}
+
 /* One version, in one place: --version prints it, a new trace carries it,
  * and the changelog's newest entry is it. */
 static void version_is_printed_stamped_and_in_the_changelog(void **state)
@@ -336,6 +412,9 @@ int main(void)
         cmocka_unit_test(bad_options_fail_with_125),
         cmocka_unit_test(trace_is_readable_while_the_program_runs),
         cmocka_unit_test(version_is_printed_stamped_and_in_the_changelog),
+        cmocka_unit_test(fail_on_turns_a_finding_into_exit_1),
+        cmocka_unit_test(a_failed_command_keeps_its_status_under_fail_on),
+        cmocka_unit_test(report_json_goes_to_the_report_file),
     };
     return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }
