@@ -41,7 +41,7 @@ ANALYZER_C := analyzer/main.c analyzer/commands.c analyzer/run.c analyzer/reader
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
               analyzer/rules_hang.c analyzer/report.c analyzer/tree.c analyzer/timeline.c analyzer/timeline_html.c analyzer/export.c \
-              analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c
+              analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c analyzer/sarif.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
 TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o) \

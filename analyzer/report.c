@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "report.h"
+#include "sarif.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@
 
 struct report_options {
     bool json;
+    bool sarif;
     int fail_on; /* lowest severity that makes the exit status 1; 3 = never */
     struct et_thresholds thresholds;
     int color;   /* -1 auto, 0 never, 1 always */
@@ -37,10 +39,11 @@ struct report_options {
 };
 
 const char et_usage_report[] =
-    "usage: exectrace report [--json] [--fail-on LEVEL] [--zombie-ms N] [--held-pipe-ms N]\n"
+    "usage: exectrace report [--json | --sarif] [--fail-on LEVEL] [--zombie-ms N] [--held-pipe-ms N]\n"
           "                        [--orphan-ms N] [--color WHEN] FILE\n"
           "Explains what went wrong between the processes of a trace, and how to fix it.\n"
           "  --json            one JSON document (see docs/report.schema.json)\n"
+          "  --sarif           SARIF 2.1.0, for code-scanning tools: a rule per kind, a result per finding\n"
           "  --fail-on LEVEL   exit 1 when a finding is at least this severe: error, warning (default),\n"
           "                    info, or never\n"
           "  --zombie-ms N     report children left unreaped this long (default 1000)\n"
@@ -392,6 +395,7 @@ static int parse_ms(const char *arg, const char *name, uint64_t *ns)
 static int parse_report_options(int argc, char **argv, struct report_options *o)
 {
     static const struct option options[] = {{"json", no_argument, NULL, 'j'},
+                                            {"sarif", no_argument, NULL, 'S'},
                                             {"fail-on", required_argument, NULL, 'f'},
                                             {"zombie-ms", required_argument, NULL, 'z'},
                                             {"held-pipe-ms", required_argument, NULL, 'p'},
@@ -405,6 +409,9 @@ static int parse_report_options(int argc, char **argv, struct report_options *o)
         switch (c) {
         case 'j':
             o->json = true;
+            break;
+        case 'S':
+            o->sarif = true;
             break;
         case 'f':
             o->fail_on = strcmp(optarg, "never") == 0 ? 3 : et_severity_parse(optarg);
@@ -440,6 +447,8 @@ static int parse_report_options(int argc, char **argv, struct report_options *o)
             return et_bad_usage("report");
         }
     }
+    if (o->json && o->sarif)
+        return et_usage_error("report", "--json and --sarif are two outputs: choose one");
     if (optind != argc - 1) {
         return et_bad_usage("report");
     }
@@ -479,6 +488,8 @@ int et_cmd_report(int argc, char **argv)
     struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
     if (o.json)
         print_json(stdout, path, &a.model, &a.findings, &t, symbols);
+    else if (o.sarif)
+        et_print_sarif(stdout, path, &a.model, &a.findings, symbols);
     else
         print_text(stdout, path, &a.model, &a.findings, &t, color, symbols);
     int status = et_finish_output(stdout, "report");
@@ -491,7 +502,7 @@ int et_cmd_report(int argc, char **argv)
     return et_finish_trace_command(path, &t, status);
 }
 
-int et_report_to(FILE *out, const char *path, int fail_on, bool json)
+int et_report_to(FILE *out, const char *path, int fail_on, enum et_report_format format)
 {
     struct et_thresholds th;
     et_default_thresholds(&th);
@@ -501,8 +512,10 @@ int et_report_to(FILE *out, const char *path, int fail_on, bool json)
         return ET_EXIT_BAD_TRACE;
     et_findings_sort(&a.findings);
     struct et_symbols *symbols = symbols_for_evidence(&a.findings, &t);
-    if (json)
+    if (format == ET_REPORT_JSON)
         print_json(out, path, &a.model, &a.findings, &t, symbols);
+    else if (format == ET_REPORT_SARIF)
+        et_print_sarif(out, path, &a.model, &a.findings, symbols);
     else
         print_text(out, path, &a.model, &a.findings, &t, isatty(fileno(out)) && !getenv("NO_COLOR"), symbols);
     int status = et_finish_output(out, "report");

@@ -60,7 +60,8 @@ struct run_options {
     bool kill_after_report;
     bool no_ptrace;
     /* --report, --report-file, --fail-on: the report when the command ends */
-    enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON } report;
+    bool report;
+    enum et_report_format report_format;
     const char *report_file; /* NULL: stderr */
     int fail_on;             /* ET_SEV_*, or 3: never */
     char **command;
@@ -93,7 +94,7 @@ struct launcher {
 
 const char et_usage_run[] =
     "usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q]\n"
-    "                     [--report[=text|json]] [--report-file FILE] [--fail-on LEVEL] [--] COMMAND [ARGS...]\n"
+    "                     [--report[=text|json|sarif]] [--report-file FILE] [--fail-on LEVEL] [--] COMMAND [ARGS...]\n"
           "Runs COMMAND with every process of its tree traced into FILE.\n"
           "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
           "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
@@ -105,7 +106,7 @@ const char et_usage_run[] =
           "      --kill-after-report  after that report, kill the whole traced tree and exit 124\n"
           "      --no-ptrace      record with the preloaded shim alone: programs that never call libc for\n"
           "                       these calls (Go, static binaries) are then not recorded\n"
-          "      --report[=FORMAT]  when everything has ended, print the report (text, or json) on stderr\n"
+          "      --report[=FORMAT]  when everything has ended, print the report (text, json or sarif) on stderr\n"
           "      --report-file FILE  write that report to FILE instead (implies --report)\n"
           "      --fail-on LEVEL  exit 1 when COMMAND succeeded but a finding reached LEVEL: error, warning,\n"
           "                       info or never (the default; implies --report)\n"
@@ -579,7 +580,7 @@ static int final_report(struct launcher *l)
         fprintf(stderr, "exectrace: --report-file %s: %s\n", l->opt.report_file, strerror(errno));
         return ET_EXIT_RUN_FAILED;
     }
-    int status = et_report_to(out, l->trace_path, l->opt.fail_on, l->opt.report == REPORT_JSON);
+    int status = et_report_to(out, l->trace_path, l->opt.fail_on, l->opt.report_format);
     if (out != stderr && fclose(out) != 0 && status == 0) {
         fprintf(stderr, "exectrace: --report-file %s: %s\n", l->opt.report_file, strerror(errno));
         return ET_EXIT_RUN_FAILED;
@@ -606,7 +607,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
     opt->size = ET_DEFAULT_FILE_SIZE;
     opt->wait_orphans = true;
     opt->quiet = false;
-    opt->report = REPORT_NONE;
+    opt->report = false;
+    opt->report_format = ET_REPORT_TEXT;
     opt->fail_on = 3;
     bool fail_on_given = false;
     int c;
@@ -647,12 +649,15 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
             opt->no_ptrace = true;
             break;
         case 'R':
+            opt->report = true;
             if (!optarg || strcmp(optarg, "text") == 0) {
-                opt->report = REPORT_TEXT;
+                opt->report_format = ET_REPORT_TEXT;
             } else if (strcmp(optarg, "json") == 0) {
-                opt->report = REPORT_JSON;
+                opt->report_format = ET_REPORT_JSON;
+            } else if (strcmp(optarg, "sarif") == 0) {
+                opt->report_format = ET_REPORT_SARIF;
             } else {
-                fprintf(stderr, "exectrace run: --report takes text or json, as in --report=json\n");
+                fprintf(stderr, "exectrace run: --report takes text, json or sarif, as in --report=json\n");
                 return -1;
             }
             break;
@@ -674,8 +679,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
             return -1;
         }
     }
-    if (opt->report == REPORT_NONE && (opt->report_file || fail_on_given))
-        opt->report = REPORT_TEXT;
+    if (opt->report_file || fail_on_given)
+        opt->report = true;
     if (opt->kill_after_report && !opt->hang_after_ns) {
         fprintf(stderr, "exectrace run: --kill-after-report goes with --hang-after\n");
         return -1;
@@ -734,7 +739,7 @@ static void report_hang(struct launcher *l)
     fprintf(stderr, "exectrace: %s has not finished after %.1f s\n", l->opt.command[0],
             (double)l->opt.hang_after_ns / 1e9);
     take_snapshot(l, ET_SNAP_HANG);
-    et_report_to(stderr, l->trace_path, 3, false);
+    et_report_to(stderr, l->trace_path, 3, ET_REPORT_TEXT);
     if (l->opt.kill_after_report) {
         int n = kill_tree((pid_t)l->self.pid);
         fprintf(stderr, "exectrace: killed the traced tree (%d process%s)\n", n, n == 1 ? "" : "es");
@@ -1116,10 +1121,10 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     print_summary(lp, &counts);
     et_procmap_free(&counts.processes);
     int report_status = 0;
-    if (lp->opt.report != REPORT_NONE && !exec_err)
+    if (lp->opt.report && !exec_err)
         report_status = final_report(lp);
     else if (interrupted && !lp->opt.quiet)
-        et_report_to(stderr, lp->trace_path, 3, false);
+        et_report_to(stderr, lp->trace_path, 3, ET_REPORT_TEXT);
     if (nleft && !lp->opt.quiet)
         fprintf(stderr,
                 "exectrace: %d descendant%s still running: %s events still go to the trace, but how %s will not\n",

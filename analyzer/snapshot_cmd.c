@@ -98,5 +98,5 @@ int et_cmd_snapshot(int argc, char **argv)
     munmap(map, (size_t)st.st_size);
     if (status)
         return status;
-    return et_report_to(stdout, path, fail_on, false);
+    return et_report_to(stdout, path, fail_on, ET_REPORT_TEXT);
 }

@@ -25,15 +25,22 @@ int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask,
                 size_t fdslen);
 
-/* A call on pipe ends is timed on the coarse clock, a vDSO read of a few
- * ns where the precise one costs four times that, twice per read: it tells
- * a wait of ET_PIPE_WAIT_MIN_NS to within a kernel tick (4 ms at 250 Hz).
- * The precise clock is read only for what is recorded. */
+/* A call on pipe ends starts with the precise clock (when a wait began is
+ * evidence) and ends with the coarse one, a vDSO read of a few ns where the
+ * precise one costs four times that: it lags by up to a kernel tick (4 ms
+ * at 250 Hz), so a wait is recorded from ET_PIPE_WAIT_MIN_NS plus at most
+ * that on.  The precise clock is read again only for what is recorded. */
 static inline uint64_t coarse_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Signed: the coarse clock may read earlier than the precise start. */
+static inline bool waited_long(uint64_t began)
+{
+    return (int64_t)(coarse_now_ns() - began) >= (int64_t)ET_PIPE_WAIT_MIN_NS;
 }
 
 static inline bool is_read_end(uint64_t entry)
@@ -80,7 +87,7 @@ static void record_wait(uint16_t call, uint64_t began, uint64_t now, int64_t res
  * gives it, and a wait if the call took long. */
 static void after_read(uint16_t call, int fd, uint64_t entry, uint64_t began, ssize_t ret, int err, size_t asked)
 {
-    bool waited = coarse_now_ns() - began >= ET_PIPE_WAIT_MIN_NS;
+    bool waited = waited_long(began);
     bool eof = ret == 0 && asked > 0 && et_fd_first_eof(fd);
     if (ET_LIKELY(!waited && !eof))
         return;
@@ -110,7 +117,7 @@ ET_EXPORT ssize_t read(int fd, void *buf, size_t count)
     uint64_t entry = et_fd_get(fd);
     if (ET_LIKELY(!is_read_end(entry)) || !et_active())
         return ET_REAL(read)(fd, buf, count);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     ssize_t ret = et_real.read(fd, buf, count);
     int saved = errno;
     after_read(ET_SYS_read, fd, entry, began, ret, saved, count);
@@ -123,7 +130,7 @@ ET_EXPORT ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
     uint64_t entry = et_fd_get(fd);
     if (ET_LIKELY(!is_read_end(entry)) || !ET_REAL(__read_chk) || !et_active())
         return ET_REAL(__read_chk)(fd, buf, count, buflen);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     ssize_t ret = et_real.__read_chk(fd, buf, count, buflen);
     int saved = errno;
     after_read(ET_SYS_read, fd, entry, began, ret, saved, count);
@@ -139,7 +146,7 @@ ET_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     size_t asked = 0;
     for (int i = 0; i < iovcnt && iov; i++)
         asked += iov[i].iov_len;
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     ssize_t ret = et_real.readv(fd, iov, iovcnt);
     int saved = errno;
     after_read(ET_SYS_readv, fd, entry, began, ret, saved, asked);
@@ -172,7 +179,7 @@ static void polled_ends(const struct pollfd *fds, nfds_t nfds, struct waited *w,
 static void after_poll(uint16_t call, const struct pollfd *fds, struct waited *w, const nfds_t *index,
                        uint64_t began, int ret, int err)
 {
-    if (coarse_now_ns() - began < ET_PIPE_WAIT_MIN_NS)
+    if (!waited_long(began))
         return;
     uint64_t now = et_now_ns();
     for (unsigned k = 0; k < w->count && ret > 0; k++) {
@@ -194,7 +201,7 @@ ET_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
     nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (timeout == 0 || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(poll)(fds, nfds, timeout);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.poll(fds, nfds, timeout);
     int saved = errno;
     after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
@@ -213,7 +220,7 @@ ET_EXPORT int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fd
     if (timeout == 0 || !ET_REAL(__poll_chk) || fdslen / sizeof(*fds) < nfds ||
         (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(__poll_chk)(fds, nfds, timeout, fdslen);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.__poll_chk(fds, nfds, timeout, fdslen);
     int saved = errno;
     after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
@@ -235,7 +242,7 @@ ET_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *time
     nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (zero_timespec(timeout) || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(ppoll)(fds, nfds, timeout, sigmask);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.ppoll(fds, nfds, timeout, sigmask);
     int saved = errno;
     after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
@@ -253,7 +260,7 @@ ET_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec
     if (zero_timespec(timeout) || !ET_REAL(__ppoll_chk) || fdslen / sizeof(*fds) < nfds ||
         (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
         return ET_REAL(__ppoll_chk)(fds, nfds, timeout, sigmask, fdslen);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.__ppoll_chk(fds, nfds, timeout, sigmask, fdslen);
     int saved = errno;
     after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
@@ -288,7 +295,7 @@ static void selected_ends(int nfds, const fd_set *rd, const fd_set *wr, struct w
 static void after_select(uint16_t call, const fd_set *rd, const fd_set *wr, struct waited *w, const int *fd_of,
                          uint64_t began, int ret, int err)
 {
-    if (coarse_now_ns() - began < ET_PIPE_WAIT_MIN_NS)
+    if (!waited_long(began))
         return;
     uint64_t now = et_now_ns();
     for (unsigned k = 0; k < w->count && ret > 0; k++) {
@@ -307,7 +314,7 @@ ET_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
     if ((timeout && timeout->tv_sec == 0 && timeout->tv_usec == 0) ||
         (selected_ends(nfds, rd, wr, &w, fd_of), w.count == 0) || !et_active())
         return ET_REAL(select)(nfds, rd, wr, ex, timeout);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.select(nfds, rd, wr, ex, timeout);
     int saved = errno;
     after_select(ET_SYS_select, rd, wr, &w, fd_of, began, ret, saved);
@@ -322,7 +329,7 @@ ET_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct
     int fd_of[ET_PIPE_WAIT_MAX_ENDS] = {0};
     if (zero_timespec(timeout) || (selected_ends(nfds, rd, wr, &w, fd_of), w.count == 0) || !et_active())
         return ET_REAL(pselect)(nfds, rd, wr, ex, timeout, sigmask);
-    uint64_t began = coarse_now_ns();
+    uint64_t began = et_now_ns();
     int ret = et_real.pselect(nfds, rd, wr, ex, timeout, sigmask);
     int saved = errno;
     after_select(ET_SYS_pselect6, rd, wr, &w, fd_of, began, ret, saved);

@@ -770,10 +770,10 @@ _Static_assert(sizeof(struct et_pipe_eof) == 24, "pipe eof size");
 
 /* ET_REC_PIPE_WAIT: a call that could block on pipe ends (a read of one, or
  * a poll or select that includes some) and returned ET_PIPE_WAIT_MIN_NS or
- * more after it was made, as CLOCK_MONOTONIC_COARSE tells it (to within a
- * kernel tick, 4 ms at 250 Hz).  The record's ts_ns is when it returned;
- * began_ns when it was called, from that coarse clock: up to a tick early.
- * err is its errno.  Tail: count struct et_pipe_end, the
+ * more after it was made (its return is timed on CLOCK_MONOTONIC_COARSE,
+ * which lags by up to a kernel tick, 4 ms at 250 Hz: waits a tick longer
+ * are always recorded).  The record's ts_ns is when it returned, began_ns
+ * when it was called; err is its errno.  Tail: count struct et_pipe_end, the
  * pipe ends it waited for (the first ET_PIPE_WAIT_MAX_ENDS), each with
  * ET_PIPE_WAIT_READY when the call returned it ready (read: it read some or
  * saw end-of-file). */

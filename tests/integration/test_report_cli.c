@@ -2,6 +2,7 @@
  * against the documented schema, exit statuses, damaged traces, 80 columns. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "findings.h"
 #include "harness.h"
 
 /* The timeout idiom from Python's documentation: kill() reaches the shell
@@ -119,6 +121,57 @@ static void json_report_validates_against_the_documented_schema(void **state)
         fail_msg("report --json does not match docs/report.schema.json:\n%s", v.err);
     captured_free(&v);
     captured_free(&c);
+}
+
+/* SARIF 2.1.0 for code-scanning tools: the structure the specification
+ * requires (tests/sarif/sarif-subset.schema.json), a rule per kind that the
+ * results point at, levels from severities, and a finding located at the
+ * source line of its call site, its other evidence as related locations. */
+static void sarif_report_validates_and_locates_the_finding(void **state)
+{
+    (void)state;
+    char prog[PATH_MAX];
+    snprintf(prog, sizeof(prog), "%s/examples/parent-holds-write-end/parent_holds_write_end", EXECTRACE_BUILD_DIR);
+    struct traced_run r;
+    assert_int_equal(traced_run(&r, (const char *const[]){"-q", NULL}, NULL, (const char *const[]){prog, NULL}), 0);
+    struct captured c;
+    report((const char *const[]){"--sarif", NULL}, r.trace_path, &c);
+    assert_int_equal(c.status, 1); /* --fail-on applies as to any report */
+    struct captured v;
+    char checks[2048];
+    snprintf(checks, sizeof(checks),
+                            "run = docs[0]['runs'][0]\n"
+                            "rules = run['tool']['driver']['rules']\n"
+                            "ids = [x['id'] for x in rules]\n"
+                            "assert len(set(ids)) == len(ids) == %d, ids\n"
+                            "res = run['results']\n"
+                            "assert len(res) == 1, res\n"
+                            "levels = {'error': 'error', 'warning': 'warning', 'info': 'note'}\n"
+                            "for x in res:\n"
+                            "    assert rules[x['ruleIndex']]['id'] == x['ruleId'], x\n"
+                            "    assert x['level'] == levels[x['properties']['severity']], x\n"
+                            "x = res[0]\n"
+                            "assert x['ruleId'] == 'parent-holds-write-end' and x['level'] == 'error', x\n"
+                            "loc = x['locations'][0]['physicalLocation']\n"
+                            "uri = loc['artifactLocation']['uri']\n"
+                            "assert uri.endswith('parent_holds_write_end.c'), uri\n"
+                            "assert loc['region']['startLine'] > 1, loc\n"
+                            "assert x['locations'][0]['logicalLocations'][0]['fullyQualifiedName'] == 'main', x\n"
+                            "assert any('poll(' in y['message']['text'] for y in x['relatedLocations']), x\n",
+                            (int)ET_FK_COUNT);
+    int ran = validate_json(EXECTRACE_SOURCE_DIR "/tests/sarif/sarif-subset.schema.json", c.out, false, checks, &v);
+    assert_true(ran >= 0);
+    if (ran == 1)
+        skip(); /* python3-jsonschema is not installed: ./make.sh installs it */
+    if (v.status != 0)
+        fail_msg("report --sarif:\n%s\n%s", v.err, c.out);
+    captured_free(&v);
+    captured_free(&c);
+    /* One output at a time. */
+    report((const char *const[]){"--sarif", "--json", NULL}, r.trace_path, &c);
+    assert_int_equal(c.status, 2);
+    captured_free(&c);
+    traced_run_free(&r);
 }
 
 /* A full disk or a closed pipe is not success: exit 2 and say so. */
@@ -316,6 +369,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_report_names_the_held_pipe_with_evidence_and_fix),
         cmocka_unit_test(json_report_validates_against_the_documented_schema),
+        cmocka_unit_test(sarif_report_validates_and_locates_the_finding),
         cmocka_unit_test(output_that_cannot_be_written_fails_the_command),
         cmocka_unit_test(fail_on_sets_the_exit_status),
         cmocka_unit_test(colour_is_used_only_when_asked_for),
