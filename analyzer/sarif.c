@@ -59,6 +59,16 @@ static void json_uri(struct et_json *j, const char *path)
     free(uri);
 }
 
+/* "key": {"text": text}, SARIF's message and description objects. */
+static void json_text_object(struct et_json *j, const char *key, const char *text, size_t len)
+{
+    et_json_key(j, key);
+    et_json_object(j);
+    et_json_key(j, "text");
+    et_json_str(j, text, len);
+    et_json_end(j);
+}
+
 /* The innermost frame of r's call site that names a source file. */
 static bool source_frame(struct et_symbols *s, const struct et_record *r, struct et_frame *out)
 {
@@ -124,11 +134,7 @@ static void json_location(struct et_json *j, const struct et_frame *f, const cha
         et_json_end(j);
     }
     if (message) {
-        et_json_key(j, "message");
-        et_json_object(j);
-        et_json_key(j, "text");
-        et_json_cstr(j, message);
-        et_json_end(j);
+        json_text_object(j, "message", message, strlen(message));
     }
     et_json_end(j);
 }
@@ -143,16 +149,8 @@ static void json_rule(struct et_json *j, unsigned kind)
     et_json_cstr(j, name);
     /* The first sentence of why, as the short description. */
     const char *stop = strstr(why, ". ");
-    et_json_key(j, "shortDescription");
-    et_json_object(j);
-    et_json_key(j, "text");
-    et_json_str(j, why, stop ? (size_t)(stop - why) + 1 : strlen(why));
-    et_json_end(j);
-    et_json_key(j, "fullDescription");
-    et_json_object(j);
-    et_json_key(j, "text");
-    et_json_cstr(j, why);
-    et_json_end(j);
+    json_text_object(j, "shortDescription", why, stop ? (size_t)(stop - why) + 1 : strlen(why));
+    json_text_object(j, "fullDescription", why, strlen(why));
     char *help = NULL, *markdown = NULL;
     if (asprintf(&help, "Why: %s\nFix: %s", why, fix) < 0)
         help = NULL;
@@ -187,11 +185,7 @@ static void json_result(struct et_json *j, const struct et_model *m, const struc
     et_json_uint(j, f->kind);
     et_json_key(j, "level");
     et_json_cstr(j, sarif_level(f->severity));
-    et_json_key(j, "message");
-    et_json_object(j);
-    et_json_key(j, "text");
-    et_json_cstr(j, f->message);
-    et_json_end(j);
+    json_text_object(j, "message", f->message, strlen(f->message));
 
     /* Where: the first piece of evidence with a source line; the others
      * that have one are related. */
@@ -277,11 +271,8 @@ void et_print_sarif(FILE *out, const char *path, const struct et_model *m, const
     et_json_key(&j, "uri");
     json_uri(&j, path);
     et_json_end(&j);
-    et_json_key(&j, "description");
-    et_json_object(&j);
-    et_json_key(&j, "text");
-    et_json_cstr(&j, "the exectrace trace file the findings come from");
-    et_json_end(&j);
+    static const char description[] = "the exectrace trace file the findings come from";
+    json_text_object(&j, "description", description, sizeof(description) - 1);
     et_json_end(&j);
     et_json_end(&j);
     et_json_key(&j, "results");
