@@ -690,6 +690,16 @@ static const char *unrecorded_why(const struct et_model *m, const struct et_proc
     return buf;
 }
 
+/* A child that wrote records of its own: what shows its parent was there.
+ * (In a snapshot of a tree exectrace did not start, none did.) */
+static int32_t traced_child(const struct et_model *m, const struct et_proc *p)
+{
+    for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling)
+        if (m->procs[c].flags & ET_PF_TRACED)
+            return c;
+    return ET_NO_PROC;
+}
+
 static void check_untraced(struct et_rule_context *rc)
 {
     const struct et_model *m = rc->m;
@@ -717,12 +727,12 @@ static void check_untraced(struct et_rule_context *rc)
                     unrecorded_why(m, p, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->created_by);
-        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && p->first_child != ET_NO_PROC) {
+        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && traced_child(m, p) != ET_NO_PROC) {
             f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO,
                 "a blind spot of the trace, not a bug", p->begin_ts, (int32_t)i,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "
                     "Go program), so only its traced children show what it did; %s",
-                    p->pid, LABEL(m, p->first_child), unrecorded_why(m, p, why, sizeof(why)));
+                    p->pid, LABEL(m, traced_child(m, p)), unrecorded_why(m, p, why, sizeof(why)));
         }
         if (!f)
             continue;

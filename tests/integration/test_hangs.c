@@ -996,6 +996,107 @@ static void snapshot_from_another_terminal(void **state)
     run_free(r);
 }
 
+/* A tree exectrace did not start: `snapshot --pid` reads it from /proc into
+ * a new trace, reports the hang, and `report` and `tree` read it later. */
+static void snapshot_of_a_tree_exectrace_did_not_start(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/exectrace-live-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out_path[PATH_MAX], trace[PATH_MAX];
+    snprintf(out_path, sizeof(out_path), "%s/out", dir);
+    snprintf(trace, sizeof(trace), "%s/live.trace", dir);
+    pid_t main_pid = fork();
+    assert_true(main_pid >= 0);
+    if (main_pid == 0) {
+        setpgid(0, 0);
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        close(fd);
+        unsetenv("LD_PRELOAD");
+        execl(example_bin("blocked-on-held-pipe", "blocked_on_held_pipe"), "blocked_on_held_pipe", (char *)NULL);
+        _exit(127);
+    }
+    /* Until it reads (system call 0) the pipe its helper holds. */
+    double start = now_s();
+    for (char buf[64] = "";; usleep(10000)) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/syscall", (int)main_pid);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(buf, sizeof(buf), f) && strncmp(buf, "0 ", 2) == 0) {
+            char *out = slurp(out_path);
+            bool ready = strstr(out, "job said: job done");
+            free(out);
+            fclose(f);
+            if (ready)
+                break;
+        } else if (f) {
+            fclose(f);
+        }
+        if (now_s() - start > 5.0) {
+            kill(-main_pid, SIGKILL);
+            fail_msg("the example did not get to its hang within 5 s");
+        }
+    }
+
+    char pid_text[16];
+    snprintf(pid_text, sizeof(pid_text), "%d", (int)main_pid);
+    struct captured c;
+    assert_int_equal(
+        run_captured((const char *const[]){exectrace_bin(), "snapshot", "--pid", pid_text, "-o", trace, NULL}, NULL, &c),
+        0);
+    char who[64];
+    snprintf(who, sizeof(who), "%d (blocked_on_held) is blocked in read(fd 3", (int)main_pid);
+    if (c.status != 1 || !strstr(c.out, "error blocked-on-held-pipe") || !strstr(c.out, who) ||
+        strstr(c.out, "untraced"))
+        fail_msg("snapshot --pid exited %d:\nstdout:\n%s\nstderr:\n%s", c.status, c.out, c.err);
+    if (!strstr(c.err, "snapshot of 3 live processes in "))
+        fail_msg("snapshot --pid's stderr:\n%s", c.err);
+    captured_free(&c);
+    kill(-main_pid, SIGKILL);
+    waitpid(main_pid, NULL, 0);
+
+    /* The file is a trace like any other, read after the tree is gone. */
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "report", trace, NULL}, NULL, &c), 0);
+    assert_int_equal(c.status, 1);
+    assert_non_null(strstr(c.out, "error blocked-on-held-pipe"));
+    captured_free(&c);
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "tree", trace, NULL}, NULL, &c), 0);
+    assert_int_equal(c.status, 0);
+    assert_non_null(strstr(c.out, pid_text));
+    captured_free(&c);
+
+    /* What cannot be snapshot says so, and exits 2. */
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "snapshot", "--pid", pid_text, "-o", trace,
+                                                        NULL},
+                                  NULL, &c),
+                     0);
+    if (c.status != 2 || !strstr(c.err, "no such process"))
+        fail_msg("snapshot --pid of a process gone: exit %d, stderr:\n%s", c.status, c.err);
+    captured_free(&c);
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "snapshot", "--pid", "1", trace, NULL}, NULL,
+                                  &c),
+                     0);
+    assert_int_equal(c.status, 2); /* a FILE with --pid: usage */
+    captured_free(&c);
+    if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0) {
+        /* Another user's process: not ours to read. */
+        assert_int_equal(run_captured((const char *const[]){"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                                                            "--clear-groups", exectrace_bin(), "snapshot", "--pid",
+                                                            "1", "-o", "/dev/null", NULL},
+                                      NULL, &c),
+                         0);
+        if (c.status != 2 || !strstr(c.err, "belongs to uid 0"))
+            fail_msg("snapshot --pid 1 as nobody: exit %d, stderr:\n%s", c.status, c.err);
+        captured_free(&c);
+    } else {
+        print_message("not root, or no setpriv: the not-permitted case is not checked here\n");
+    }
+    unlink(trace);
+    unlink(out_path);
+    rmdir(dir);
+}
+
 static void ctrl_c_snapshots_and_reports(void **state)
 {
     (void)state;
@@ -1094,6 +1195,7 @@ static char go123[] = "go1.23";
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(snapshot_of_a_tree_exectrace_did_not_start, teardown),
         cmocka_unit_test_teardown(pipe_deadlock, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_fixed, teardown),
         cmocka_unit_test_teardown(pipe_deadlock_go, teardown),
