@@ -146,6 +146,61 @@ static const struct kind_text kinds[ET_FK_COUNT] = {
          "child's process group and reap it."},
 };
 
+/* Each kind: what it means in a line, and the rule that sets its severity.
+ * The README's tables say the same (tests/unit/test_catalogue.c checks the
+ * severities). */
+struct kind_rule {
+    const char *summary;
+    const char *levels;
+};
+
+static const struct kind_rule kind_rules[ET_FK_COUNT] = {
+    [ET_FK_KILL_AFTER_REAP] = {"a signal sent to a pid after that process was reaped: it fails with ESRCH, or "
+        "reaches whatever process got the pid (named when the trace shows it)",
+        "error"},
+    [ET_FK_KILL_WAIT_RACE] = {"one thread signals a child while another thread is in a wait that can reap it: if the "
+        "child exits first, the signal can reach a recycled pid",
+        "warning"},
+    [ET_FK_ORPHANED_DESCENDANTS] = {"a process was killed while its descendants lived on (reparented), and for how "
+        "long",
+        "warning"},
+    [ET_FK_HELD_PIPE] = {"after the process a pipe's write end was given to ended, others (its descendants, or "
+        "processes that got a copy by accident) kept the pipe open, so the reader could see end-of-file only late, "
+        "or never",
+        "error when the reader was seen waiting past the writer's end, warning otherwise"},
+    [ET_FK_PARENT_HOLDS_WRITE_END] = {"a process kept its own copy of a pipe's write end after giving the write end "
+        "to a child: no reader can see end-of-file on the pipe until it lets go",
+        "error when a reader was seen waiting, info when the reader records its reads and none waited, warning when "
+        "its reads are not recorded"},
+    [ET_FK_ZOMBIE] = {"a child exited and stayed unreaped for at least --zombie-ms while its parent lived",
+        "warning"},
+    [ET_FK_UNREAPED_AT_EXIT] = {"a process exited without waiting for children it had started",
+        "warning"},
+    [ET_FK_ECHILD] = {"a wait for a child the process started failed with ECHILD",
+        "error when a wait for any child (a SIGCHLD handler, a reaping loop) took the status or SIGCHLD was ignored; "
+        "warning when another wait for that very child had it, or what took it is not in the trace"},
+    [ET_FK_KILL_BROADCAST] = {"kill(-1, ...), or a signal to a process group that also holds processes the sender "
+        "did not start (such as its parent, or exectrace)",
+        "warning"},
+    [ET_FK_FD_LEAK_EXEC] = {"a pipe end at fd 3 or above, made inside the traced tree, crossed an exec without "
+        "close-on-exec",
+        "info"},
+    [ET_FK_UNTRACED] = {"processes the shim could not see (static binaries, set-id programs)",
+        "info"},
+    [ET_FK_PIPE_DEADLOCK] = {"a parent waits for a child that is blocked writing into a full pipe only the parent "
+        "would read (the 64 KiB stall), or a child reads its input to end-of-file while its waiting parent holds the "
+        "write end",
+        "error"},
+    [ET_FK_BLOCKED_ON_HELD_PIPE] = {"a reader waits for end-of-file on a pipe whose write end is held only by "
+        "processes it did not give it to (orphaned grandchildren, leaked copies), named with how they got it",
+        "error"},
+    [ET_FK_SELF_HELD_PIPE] = {"a process blocked reading a pipe whose write end it holds itself",
+        "error"},
+    [ET_FK_STUCK_WAIT] = {"a wait on a child that is itself blocked, with the chain of what waits on what down to "
+        "its end",
+        "warning"},
+};
+
 const char *et_finding_kind_name(unsigned kind)
 {
     return kind < ET_FK_COUNT ? kinds[kind].name : "?";
@@ -159,6 +214,16 @@ const char *et_finding_explanation(unsigned kind)
 const char *et_finding_fix(unsigned kind)
 {
     return kind < ET_FK_COUNT ? kinds[kind].fix : "";
+}
+
+const char *et_finding_summary(unsigned kind)
+{
+    return kind < ET_FK_COUNT ? kind_rules[kind].summary : "";
+}
+
+const char *et_finding_levels(unsigned kind)
+{
+    return kind < ET_FK_COUNT ? kind_rules[kind].levels : "";
 }
 
 /* The fix in Go's terms (os/exec, syscall), said first when a Go program

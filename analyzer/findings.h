@@ -90,6 +90,9 @@ void et_findings_free(struct et_findings *in);
 const char *et_finding_kind_name(unsigned kind);
 const char *et_finding_explanation(unsigned kind);
 const char *et_finding_fix(unsigned kind);
+/* What the kind means, in a line; and the rule that sets its severity. */
+const char *et_finding_summary(unsigned kind);
+const char *et_finding_levels(unsigned kind);
 /* The fix for this finding: in Go's terms first when a Go program is among
  * its processes.  buf holds what is returned, or the generic text is. */
 const char *et_finding_fix_for(const struct et_model *m, const struct et_finding *f, char *buf, size_t len);

@@ -147,14 +147,14 @@ static void json_rule(struct et_json *j, unsigned kind)
     et_json_object(j);
     et_json_key(j, "id");
     et_json_cstr(j, name);
-    /* The first sentence of why, as the short description. */
-    const char *stop = strstr(why, ". ");
-    json_text_object(j, "shortDescription", why, stop ? (size_t)(stop - why) + 1 : strlen(why));
+    const char *summary = et_finding_summary(kind);
+    const char *levels = et_finding_levels(kind);
+    json_text_object(j, "shortDescription", summary, strlen(summary));
     json_text_object(j, "fullDescription", why, strlen(why));
     char *help = NULL, *markdown = NULL;
-    if (asprintf(&help, "Why: %s\nFix: %s", why, fix) < 0)
+    if (asprintf(&help, "Severity: %s.\nWhy: %s\nFix: %s", levels, why, fix) < 0)
         help = NULL;
-    if (asprintf(&markdown, "**Why.** %s\n\n**Fix.** %s", why, fix) < 0)
+    if (asprintf(&markdown, "**Severity.** %s.\n\n**Why.** %s\n\n**Fix.** %s", levels, why, fix) < 0)
         markdown = NULL;
     et_json_key(j, "help");
     et_json_object(j);

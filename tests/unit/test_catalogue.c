@@ -106,6 +106,34 @@ static void the_readme_table_lists_every_kind(void **state)
     free(readme);
 }
 
+/* The README's severity column says what the catalogue says (the man page
+ * is made from the catalogue): "| `kind` | severity rule | meaning |". */
+static void the_readme_states_each_kinds_severity_rule_as_the_catalogue_does(void **state)
+{
+    (void)state;
+    char *readme = read_source("README.md");
+    unsigned rows = 0;
+    for (const char *p = readme; (p = strstr(p, "\n| `")) != NULL;) {
+        p += 4;
+        const char *tick = strchr(p, '`');
+        if (!tick || strncmp(tick, "` | ", 4) != 0)
+            continue;
+        int k = kind_of(p, (size_t)(tick - p));
+        if (k < 0)
+            continue;
+        const char *cell = tick + 4;
+        const char *bar = strstr(cell, " | ");
+        assert_non_null(bar);
+        const char *levels = et_finding_levels((unsigned)k);
+        if ((size_t)(bar - cell) != strlen(levels) || strncmp(cell, levels, strlen(levels)) != 0)
+            fail_msg("README.md says %s is \"%.*s\"; the catalogue: \"%s\"", et_finding_kind_name((unsigned)k),
+                     (int)(bar - cell), cell, levels);
+        rows++;
+    }
+    assert_true(rows >= ET_FK_COUNT);
+    free(readme);
+}
+
 static void every_kind_has_an_example_directory_and_no_directory_is_stray(void **state)
 {
     (void)state;
@@ -169,6 +197,7 @@ int main(void)
         cmocka_unit_test(every_kind_has_a_name_an_explanation_and_a_fix),
         cmocka_unit_test(the_report_schema_lists_every_kind),
         cmocka_unit_test(the_readme_table_lists_every_kind),
+        cmocka_unit_test(the_readme_states_each_kinds_severity_rule_as_the_catalogue_does),
         cmocka_unit_test(every_kind_has_an_example_directory_and_no_directory_is_stray),
         cmocka_unit_test(every_kind_has_a_registered_near_miss_test),
     };
