@@ -6,7 +6,12 @@ CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/exectrace
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
+
+# The one place the version is written (see CHANGELOG.md).
+VERSION := $(shell sed -n 's/^\#define EXECTRACE_VERSION "\(.*\)"/\1/p' include/exectrace/version.h)
 
 BUILD ?= build
 
@@ -41,7 +46,8 @@ ANALYZER_C := analyzer/main.c analyzer/commands.c analyzer/run.c analyzer/reader
               analyzer/procmap.c analyzer/output.c analyzer/cli.c analyzer/stream.c \
               analyzer/model.c analyzer/findings.c analyzer/rules.c analyzer/rules_calls.c analyzer/rules_ending.c \
               analyzer/rules_hang.c analyzer/report.c analyzer/tree.c analyzer/timeline.c analyzer/timeline_html.c analyzer/export.c \
-              analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c analyzer/sarif.c
+              analyzer/snapshot.c analyzer/snapshot_cmd.c analyzer/symbols.c analyzer/sarif.c \
+              analyzer/findings_cmd.c
 # The ptrace + seccomp recorder, run by the launcher (tracer/tracer.h).
 TRACER_C := tracer/filter.c tracer/tracer.c tracer/fds.c tracer/image.c tracer/calls.c tracer/stack.c
 ANALYZER_OBJ := $(ANALYZER_C:%.c=$(BUILD)/cmd/%.o) $(TRACER_C:%.c=$(BUILD)/cmd/%.o) $(COMMON_C:%.c=$(BUILD)/cmd/%.o) \
@@ -107,13 +113,39 @@ demo: all
 	@$(CMD) timeline -o $(BUILD)/demo.html $(BUILD)/demo.trace 2>/dev/null
 	@echo "The picture of it: open file://$(abspath $(BUILD))/demo.html in a browser (no network needed)."
 
+# The manual pages: exectrace(1) written by hand, with the version and the
+# shim's directory filled in (again by `install`, for its PREFIX);
+# exectrace-findings(7) made from the analyzer's own catalogue, so that the
+# two cannot disagree.
+MAN_PAGES := $(BUILD)/man/exectrace.1 $(BUILD)/man/exectrace-findings.7
+
+$(BUILD)/man/exectrace.1: docs/man/exectrace.1 include/exectrace/version.h
+	$(call say,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's/@VERSION@/$(VERSION)/' -e 's|@LIBDIR@|$(LIBDIR)|' $< >$@
+
+$(BUILD)/man/exectrace-findings.7: $(CMD)
+	$(call say,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CMD) findings --man >$@
+
+all: $(MAN_PAGES)
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(CMD) $(DESTDIR)$(BINDIR)/exectrace
 	install -m 644 $(SHIM) $(DESTDIR)$(LIBDIR)/libexectrace.so
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's|@LIBDIR@|$(LIBDIR)|' docs/man/exectrace.1 >$(DESTDIR)$(MANDIR)/man1/exectrace.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/exectrace.1
+	install -m 644 $(BUILD)/man/exectrace-findings.7 $(DESTDIR)$(MANDIR)/man7/exectrace-findings.7
+	install -m 644 dist/exectrace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/exectrace
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/exectrace $(DESTDIR)$(LIBDIR)/libexectrace.so
+	rm -f $(DESTDIR)$(BINDIR)/exectrace $(DESTDIR)$(LIBDIR)/libexectrace.so \
+	    $(DESTDIR)$(MANDIR)/man1/exectrace.1 $(DESTDIR)$(MANDIR)/man7/exectrace-findings.7 \
+	    $(DESTDIR)$(BASHCOMPDIR)/exectrace
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

@@ -26,6 +26,8 @@ required=(
     "protobuf-compiler protoc"
     "chromium   chromium"
     "python3-websocket /usr/lib/python3/dist-packages/websocket/__init__.py"
+    "groff-base groff"
+    "man-db     man"
 )
 
 missing=()

@@ -32,7 +32,7 @@ void et_show_usage(const char *command, FILE *f);
 
 /* Each command's usage text, beside its options. */
 extern const char et_usage_run[], et_usage_events[], et_usage_report[], et_usage_tree[], et_usage_snapshot[],
-    et_usage_export[], et_usage_timeline[];
+    et_usage_export[], et_usage_timeline[], et_usage_findings[];
 
 int et_parse_long(const char *s, long min, long max, long *out);
 /* "64M", "1g", "65536": bytes.  0 or -1. */
@@ -50,5 +50,8 @@ int et_finish_trace_command(const char *path, struct et_trace *t, int status);
 /* Flushes what a command wrote: 0, or ET_EXIT_OUTPUT_FAILED with one line on
  * stderr when it could not be written (a full disk, a closed pipe). */
 int et_finish_output(FILE *out, const char *command);
+
+/* `exectrace findings` (findings_cmd.c). */
+int et_cmd_findings(int argc, char **argv);
 
 #endif

@@ -25,16 +25,18 @@ static const struct et_command {
      et_cmd_run},
     {"events", "events [--pid PID] [--json] FILE   print the events of a trace in time order", et_usage_events,
      et_cmd_events},
-    {"report", "report [--json] FILE               what went wrong between the processes, and the fix",
+    {"report", "report [--json | --sarif] FILE     what went wrong between the processes, and the fix",
      et_usage_report, et_cmd_report},
     {"tree", "tree FILE                          who started whom, how each ended, who reaped it", et_usage_tree,
      et_cmd_tree},
-    {"snapshot", "snapshot FILE                      what a running traced tree is blocked on, now",
+    {"snapshot", "snapshot FILE | --pid PID          what a running tree is blocked on, now",
      et_usage_snapshot, et_cmd_snapshot},
     {"export", "export --format perfetto|chrome-json [-o OUT] FILE   the timeline, for a trace viewer",
      et_usage_export, et_cmd_export},
     {"timeline", "timeline [-o FILE.html] FILE       the timeline as a self-contained HTML page", et_usage_timeline,
      et_cmd_timeline},
+    {"findings", "findings                           every kind of finding: its meaning, severity, why, fix",
+     et_usage_findings, et_cmd_findings},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -93,6 +93,8 @@ check-run: tests
 check: check-run
 	@echo "== the library's exported symbols against shim/exports.map"
 	@sh tests/check-exports.sh $(SHIM)
+	@echo "== the manual pages"
+	@sh tests/check-man.sh $(CMD) $(BUILD)/man
 	@echo "== make install"
 	@$(MAKE) --no-print-directory install-check
 	@echo "== the same tests, built with ASan and UBSan, in $(BUILD)/sanitize"
@@ -129,8 +131,16 @@ install-check: all
 	$(Q)status=0; $(INSTALL_TEST)/opt/exectrace/bin/exectrace run -q -o $(INSTALL_TEST)/t.trace -- sh -c 'exit 7' \
 	    || status=$$?; test $$status -eq 7
 	$(Q)$(INSTALL_TEST)/opt/exectrace/bin/exectrace events $(INSTALL_TEST)/t.trace | grep -q 'start exec ".*" \["sh", "-c", "exit 7"\]'
+	$(Q)rm $(INSTALL_TEST)/t.trace
+	$(Q)MANPATH=$(INSTALL_TEST)/opt/exectrace/share/man man -P cat exectrace 2>/dev/null | grep -q -- '--fail-on'
+	$(Q)MANPATH=$(INSTALL_TEST)/opt/exectrace/share/man man -P cat 7 exectrace-findings 2>/dev/null | grep -q 'held-pipe'
+	$(Q)grep -q '/opt/exectrace/lib/exectrace/libexectrace.so' $(INSTALL_TEST)/opt/exectrace/share/man/man1/exectrace.1
+	$(Q)bash -n $(INSTALL_TEST)/opt/exectrace/share/bash-completion/completions/exectrace
+	$(Q)$(MAKE) --no-print-directory uninstall DESTDIR=$(INSTALL_TEST) PREFIX=/opt/exectrace >/dev/null
+	$(Q)left=$$(find $(INSTALL_TEST) -type f); if [ -n "$$left" ]; then echo "uninstall left: $$left"; exit 1; fi
 	$(Q)rm -rf $(INSTALL_TEST)
-	@echo "install: the installed exectrace found its shim and traced"
+	@echo "install: the installed exectrace found its shim and traced; its man pages and completion are there;"
+	@echo "install: uninstall took every file away"
 
 .PHONY: tests check check-run install-check transparency transparency-fast real-suites
 
