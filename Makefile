@@ -86,7 +86,7 @@ $(BUILD)/cmd/analyzer/timeline_assets.o: analyzer/timeline_assets.S analyzer/tim
 
 $(CMD): $(ANALYZER_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $(ANALYZER_OBJ) $(ANALYZER_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Wl,-z,relro,-z,now -o $@ $(ANALYZER_OBJ) $(ANALYZER_LIBS)
 
 $(BUILD)/shim $(BUILD)/cmd/shim $(BUILD)/cmd/analyzer $(BUILD)/cmd/tracer $(BUILD)/tests $(BUILD)/tests/progs:
 	$(Q)mkdir -p $@
@@ -147,8 +147,13 @@ uninstall:
 	    $(DESTDIR)$(BASHCOMPDIR)/exectrace
 	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null
 
+# The Debian package, $(BUILD)/exectrace_$(VERSION)_ARCH.deb (dist/deb.sh).
+# DEB_MAINTAINER="Name <address>" names who distributes it.
+deb: all
+	$(Q)MAKE="$(MAKE)" DEB_MAINTAINER="$(DEB_MAINTAINER)" sh dist/deb.sh $(BUILD) $(VERSION)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all demo install uninstall clean
+.PHONY: all demo install uninstall clean deb
 .DELETE_ON_ERROR:

@@ -28,6 +28,8 @@ required=(
     "python3-websocket /usr/lib/python3/dist-packages/websocket/__init__.py"
     "groff-base groff"
     "man-db     man"
+    "dpkg-dev   dpkg-shlibdeps"
+    "lintian    lintian"
 )
 
 missing=()

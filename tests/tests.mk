@@ -106,6 +106,8 @@ check: check-run
 	@$(MAKE) --no-print-directory transparency-fast
 	@echo "== real suites: every error and warning as docs/real-suites.md triages it"
 	@$(MAKE) --no-print-directory real-suites
+	@echo "== the Debian package"
+	@$(MAKE) --no-print-directory deb-check
 	@echo "check: all test programs passed"
 
 # Other people's test suites (CPython's, a bash workload) run plainly and
@@ -120,6 +122,10 @@ transparency-fast: all
 # exectrace: their findings judged against docs/real-suites.md.
 real-suites: all
 	python3 tests/real-suites/check.py --exectrace $(CMD) --build $(BUILD)
+
+# The Debian package, installed with apt-get, used and removed (as root).
+deb-check: deb
+	@sh tests/check-deb.sh $(BUILD)/exectrace_$(VERSION)_$(shell dpkg --print-architecture).deb
 
 # An installed tree, moved under DESTDIR, finds its shim and traces.
 INSTALL_TEST := $(abspath $(BUILD))/install-test
@@ -142,7 +148,7 @@ install-check: all
 	@echo "install: the installed exectrace found its shim and traced; its man pages and completion are there;"
 	@echo "install: uninstall took every file away"
 
-.PHONY: tests check check-run install-check transparency transparency-fast real-suites
+.PHONY: tests check check-run install-check transparency transparency-fast real-suites deb-check
 
 # The shim's stack walker, tested apart: built from its source, without the
 # sanitizers (the shim never runs with them, and the walk reads other frames).
