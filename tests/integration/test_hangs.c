@@ -1065,6 +1065,19 @@ static void snapshot_of_a_tree_exectrace_did_not_start(void **state)
     assert_int_equal(c.status, 0);
     assert_non_null(strstr(c.out, pid_text));
     captured_free(&c);
+    char html[PATH_MAX + 8];
+    snprintf(html, sizeof(html), "%s.html", trace);
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "timeline", "-o", html, trace, NULL}, NULL, &c),
+                     0);
+    assert_int_equal(c.status, 0);
+    captured_free(&c);
+    assert_int_equal(unlink(html), 0);
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "export", "--format", "chrome-json", "-o",
+                                                        "/dev/null", trace, NULL},
+                                  NULL, &c),
+                     0);
+    assert_int_equal(c.status, 0);
+    captured_free(&c);
 
     /* What cannot be snapshot says so, and exits 2. */
     assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "snapshot", "--pid", pid_text, "-o", trace,
