@@ -24,6 +24,8 @@ struct et_pending_pipe_check {
     int32_t writer;  /* the process the write end was given to, now ended */
     int32_t giver;   /* its parent, who made the pipe */
     int32_t reader;  /* a holder of the read end when the writer ended */
+    int32_t readers[MAX_HOLDERS]; /* all of them, the first MAX_HOLDERS */
+    uint32_t nreaders;
     uint64_t writer_end_ts;
     const struct et_record *writer_end;
     uint64_t inode;                  /* the pipe's, kept: the model forgets */
@@ -155,6 +157,13 @@ static void ending_on_process_end(struct et_rule_context *rc, int32_t ci)
                 continue;
             if (hd->read && ch.reader == ET_NO_PROC)
                 ch.reader = hd->proc;
+            if (hd->read) {
+                bool known = false;
+                for (uint32_t r = 0; r < ch.nreaders; r++)
+                    known = known || ch.readers[r] == hd->proc;
+                if (!known && ch.nreaders < MAX_HOLDERS)
+                    ch.readers[ch.nreaders++] = hd->proc;
+            }
             if (!hd->write || !unintended_holder(m, hd->proc, ci, giver, hd->fd))
                 continue;
             /* One entry per holder; released when its last copy went. */
@@ -263,8 +272,9 @@ struct held_pipe_evidence {
     const struct reader_evidence *wait; /* waited in (writer_end, until), longest overlap */
     uint64_t overlap;
     const struct reader_evidence *eof;
-    const struct et_record *blocked_snapshot; /* the reader seen blocked reading it, live */
-    bool reads_recorded; /* the reader records its reads, and lived to return from them */
+    const struct et_record *blocked_snapshot; /* a reader seen blocked reading it, live */
+    bool reads_recorded; /* every reader records its reads, and lived to return from them */
+    int32_t silent;      /* otherwise, the first reader whose waiting cannot be known */
 };
 
 /* Was the reader, in its latest snapshot, taken while the pipe was held,
@@ -309,16 +319,24 @@ static void judge_readers(struct et_rule_context *rc, const struct et_pending_pi
             ev->wait = &e[i];
         }
     }
-    if (ch->reader == ET_NO_PROC)
-        return;
-    const struct et_proc *p = &m->procs[ch->reader];
-    ev->blocked_snapshot = snapshot_blocked_on(p, ch->inode, ch->writer_end_ts, until);
-    /* A Go program reads without libc, even with the shim loaded (cgo); a
-     * read still blocked when its process was killed leaves no record. */
-    bool killed_meanwhile = ((p->flags & ET_PF_ENDED) && p->end_how == ET_END_KILLED && p->end_ts <= until) ||
-                            (p->flags & ET_PF_END_UNSEEN);
-    ev->reads_recorded =
-        (p->flags & (ET_PF_READS_RECORDED | ET_PF_GO)) == ET_PF_READS_RECORDED && !killed_meanwhile;
+    /* That nobody waited is known only if every holder of the read end
+     * records its reads, and lived to return from them. */
+    ev->reads_recorded = ch->nreaders > 0;
+    ev->silent = ET_NO_PROC;
+    for (uint32_t r = 0; r < ch->nreaders; r++) {
+        const struct et_proc *p = &m->procs[ch->readers[r]];
+        if (!ev->blocked_snapshot)
+            ev->blocked_snapshot = snapshot_blocked_on(p, ch->inode, ch->writer_end_ts, until);
+        /* A Go program reads without libc, even with the shim loaded (cgo); a
+         * read still blocked when its process was killed leaves no record. */
+        bool killed_meanwhile = ((p->flags & ET_PF_ENDED) && p->end_how == ET_END_KILLED && p->end_ts <= until) ||
+                                (p->flags & ET_PF_END_UNSEEN);
+        if ((p->flags & (ET_PF_READS_RECORDED | ET_PF_GO)) != ET_PF_READS_RECORDED || killed_meanwhile) {
+            if (ev->reads_recorded)
+                ev->silent = ch->readers[r];
+            ev->reads_recorded = false;
+        }
+    }
 }
 
 /* The holders have all let go; judged at the end of the trace, when the
@@ -376,17 +394,21 @@ static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_p
                 snprintf(evidence + n, sizeof(evidence) - (size_t)n, ", and it saw end-of-file at %s",
                          WHEN(m, ev.eof->until));
         } else if (ev.reads_recorded) {
-            snprintf(evidence, sizeof(evidence), "no reader was seen waiting for it (%s records its reads: none "
-                     "blocked %s or more meanwhile)", LABEL(m, ch->reader), DURATION(threshold));
-        } else if (ch->reader != ET_NO_PROC && (m->procs[ch->reader].flags & ET_PF_READS_RECORDED) &&
-                   !(m->procs[ch->reader].flags & ET_PF_GO)) {
-            bool unseen = m->procs[ch->reader].flags & ET_PF_END_UNSEEN;
+            if (ch->nreaders == 1)
+                snprintf(evidence, sizeof(evidence), "no reader was seen waiting for it (%s records its reads: none "
+                         "blocked %s or more meanwhile)", LABEL(m, ch->reader), DURATION(threshold));
+            else
+                snprintf(evidence, sizeof(evidence), "no reader was seen waiting for it (its %u readers record their "
+                         "reads: none blocked %s or more meanwhile)", ch->nreaders, DURATION(threshold));
+        } else if (ev.silent != ET_NO_PROC && (m->procs[ev.silent].flags & ET_PF_READS_RECORDED) &&
+                   !(m->procs[ev.silent].flags & ET_PF_GO)) {
+            bool unseen = m->procs[ev.silent].flags & ET_PF_END_UNSEEN;
             snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: it %s while the pipe "
-                     "was held, and a read it was blocked in then leaves no record", LABEL(m, ch->reader),
+                     "was held, and a read it was blocked in then leaves no record", LABEL(m, ev.silent),
                      unseen ? "ended (when is not recorded)" : "was killed");
         } else {
             snprintf(evidence, sizeof(evidence), "whether %s waited for it is not known: its reads are not "
-                     "recorded", LABEL(m, ch->reader));
+                     "recorded", LABEL(m, ev.silent != ET_NO_PROC ? ev.silent : ch->reader));
         }
         char ended[64];
         snprintf(ended, sizeof(ended), "%s at %s", w->end_how == ET_END_KILLED ? "was killed" : "ended",
@@ -672,7 +694,8 @@ static const char *unrecorded_why(const struct et_model *m, const struct et_proc
     }
     const struct et_recorder *b = et_body(said);
     if (b->state == ET_RECORDER_ON && !b->err) {
-        snprintf(buf, len, "the ptrace recorder was on, but does not record set-id programs");
+        snprintf(buf, len, "the ptrace recorder was on, but follows neither a set-id program nor a process that "
+                           "ends before its new program's first system call");
         return buf;
     }
     struct et_tail tail = et_tail_of(said);

@@ -47,8 +47,10 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
             used += (size_t)n_;                                                                                    \
     } while (0)
 
-    fmt_when(m, p->begin_ts, a, sizeof(a));
-    PUT("%s", a);
+    /* Known from a snapshot only: alive then is all the trace says. */
+    bool snapshot_only = p->snap && !(p->flags & (ET_PF_TRACED | ET_PF_ENDED | ET_PF_END_UNSEEN));
+    fmt_when(m, snapshot_only ? p->snap->ts_ns : p->begin_ts, a, sizeof(a));
+    PUT("%s%s", snapshot_only ? "alive at the snapshot at " : "", a);
     if (p->flags & ET_PF_LAUNCHER) {
         PUT(" the launcher, subreaper of everything the command left behind");
         return;
@@ -74,7 +76,7 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
                 PUT(", ended, reaped by %u (not traced), time unknown", m->procs[reaper].pid);
             else
                 PUT(", ended before exectrace stopped, time unknown (no record of its end or reap)");
-        } else {
+        } else if (!snapshot_only) {
             PUT(", %s", (p->flags & ET_PF_LAUNCHER) ? "exectrace" : "still running at the end of the trace");
         }
         break;

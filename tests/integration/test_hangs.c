@@ -1064,6 +1064,9 @@ static void snapshot_of_a_tree_exectrace_did_not_start(void **state)
     assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "tree", trace, NULL}, NULL, &c), 0);
     assert_int_equal(c.status, 0);
     assert_non_null(strstr(c.out, pid_text));
+    /* All the trace knows of them: alive then. */
+    assert_non_null(strstr(c.out, "alive at the snapshot at +"));
+    assert_null(strstr(c.out, "still running"));
     captured_free(&c);
     char html[PATH_MAX + 8];
     snprintf(html, sizeof(html), "%s.html", trace);

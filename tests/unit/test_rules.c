@@ -1185,6 +1185,26 @@ static void near_miss_parent_holds_write_end_error_nobody_waiting(void **state)
                    "more meanwhile)");
 }
 
+/* Two holders of the read end, one of them killed while the copy was held:
+ * that nobody waited is known only if every reader's waiting would show. */
+static void parent_keeping_its_write_end_with_a_second_reader_killed(void **state)
+{
+    (void)state;
+    struct pr rd = PR(300);
+    ev_start(.p = PY, .ppid = 1, .ts = MS(1000), .cmd = "python3 run.py");
+    ev_pipe(PY, MS(1100), 3, 4, PIPE_INO);
+    ev_child(PY, CHILD, MS(1200), "grep x", ENDS(WR(1, PIPE_INO)));
+    ev_child(PY, rd, MS(1300), "reader", ENDS(RD(0, PIPE_INO)));
+    ev_exit(CHILD, MS(2000), 0);
+    ev_wait(PY, MS(4000), MS(5000), rd.pid, KILLED(SIGKILL));
+    ev_close(PY, MS(7000), WR(4, PIPE_INO));
+    ev_wait(PY, MS(7050), MS(7100), CHILD.pid, EXITED(0));
+    build();
+    const struct et_finding *f = the(ET_FK_PARENT_HOLDS_WRITE_END);
+    assert_int_equal(f->severity, ET_SEV_WARNING);
+    assert_says(f, "whether 300 (reader) waited for it is not known: it was killed while the pipe was held");
+}
+
 /* Killed while it held the copy: a read it was blocked in then would leave
  * no record, so that nobody waited is not known. */
 static void parent_keeping_its_write_end_killed_while_holding_it(void **state)
@@ -2045,6 +2065,7 @@ int main(void)
         T(parent_keeping_its_write_end),
         T(near_miss_parent_holds_write_end_error_nobody_waiting),
         T(parent_keeping_its_write_end_killed_while_holding_it),
+        T(parent_keeping_its_write_end_with_a_second_reader_killed),
         T(near_miss_parent_holds_write_end_closed_after_the_fork),
         T(parent_write_end_threshold),
         T(zombie_not_excused_by_a_pipe_that_closed_in_time),
