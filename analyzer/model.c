@@ -909,8 +909,7 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         break;
     case ET_REC_PIPE_EOF:
     case ET_REC_PIPE_WAIT:
-        if (m->observer && m->observer->on_pipe_read)
-            m->observer->on_pipe_read(m->observer_ctx, pi, r);
+        TELL(m, on_pipe_read, pi, r);
         break;
     case ET_REC_CLOSE:
     case ET_REC_CLOSE_RANGE:

@@ -38,6 +38,8 @@ struct et_pending_pipe_check {
         uint64_t released_ts;
         const struct et_record *release;
     } holders[MAX_HOLDERS];
+    /* Every holder has let go.  Judged at the end of the trace all the same:
+     * the readers' records come after the releases. */
     bool done;
     bool reported; /* a finding came of it */
 };
@@ -117,9 +119,6 @@ static bool all_released(const struct et_pending_pipe_check *ch)
     return true;
 }
 
-static void report_pipe_check(struct et_rule_context *rc, struct et_pending_pipe_check *ch);
-static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_pipe_check *ch);
-
 /* The pipes this process was given the write end of by its parent, who
  * made them: who else held them at the moment it ended?  Its death may be
  * learnt late (at its reap), so this looks back through each pipe's log. */
@@ -195,8 +194,7 @@ static void ending_on_process_end(struct et_rule_context *rc, int32_t ci)
         if (!slot)
             return;
         *slot = ch;
-        if (all_released(slot))
-            report_pipe_check(rc, slot);
+        slot->done = all_released(slot);
     }
 }
 
@@ -339,14 +337,6 @@ static void judge_readers(struct et_rule_context *rc, const struct et_pending_pi
     }
 }
 
-/* The holders have all let go; judged at the end of the trace, when the
- * readers' records (which come after the releases) are all in. */
-static void report_pipe_check(struct et_rule_context *rc, struct et_pending_pipe_check *ch)
-{
-    (void)rc;
-    ch->done = true;
-}
-
 static void report_pipe_findings(struct et_rule_context *rc, struct et_pending_pipe_check *ch)
 {
     const struct et_model *m = rc->m;
@@ -473,8 +463,7 @@ static void ending_on_write_end_released(struct et_rule_context *rc, int32_t pi,
                 ch->holders[i].release = m->current;
             }
         }
-        if (all_released(ch))
-            report_pipe_check(rc, ch);
+        ch->done = all_released(ch);
     }
 }
 

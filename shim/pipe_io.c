@@ -112,7 +112,7 @@ static void after_read(uint16_t call, int fd, uint64_t entry, uint64_t began, ss
     }
 }
 
-ET_EXPORT ssize_t read(int fd, void *buf, size_t count)
+static ssize_t hooked_read(int fd, void *buf, size_t count)
 {
     uint64_t entry = et_fd_get(fd);
     if (ET_LIKELY(!is_read_end(entry)) || !et_active())
@@ -125,17 +125,18 @@ ET_EXPORT ssize_t read(int fd, void *buf, size_t count)
     return ret;
 }
 
+ET_EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+    return hooked_read(fd, buf, count);
+}
+
+/* The fortified forms check their bound as glibc's do, which stop the
+ * program past it, and are then the plain call. */
 ET_EXPORT ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 {
-    uint64_t entry = et_fd_get(fd);
-    if (ET_LIKELY(!is_read_end(entry)) || !ET_REAL(__read_chk) || !et_active())
+    if (count > buflen)
         return ET_REAL(__read_chk)(fd, buf, count, buflen);
-    uint64_t began = et_now_ns();
-    ssize_t ret = et_real.__read_chk(fd, buf, count, buflen);
-    int saved = errno;
-    after_read(ET_SYS_read, fd, entry, began, ret, saved, count);
-    errno = saved;
-    return ret;
+    return hooked_read(fd, buf, count);
 }
 
 ET_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
@@ -192,80 +193,54 @@ static void after_poll(uint16_t call, const struct pollfd *fds, struct waited *w
     record_wait(call, began, now, ret, err, w);
 }
 
-ET_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-{
-    /* glibc declares the array write-only; the caller filled it in. */
-    const struct pollfd *asked = fds;
-    __asm__("" : "+r"(asked));
-    struct waited w;
-    nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
-    if (timeout == 0 || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
-        return ET_REAL(poll)(fds, nfds, timeout);
-    uint64_t began = et_now_ns();
-    int ret = et_real.poll(fds, nfds, timeout);
-    int saved = errno;
-    after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
-    errno = saved;
-    return ret;
-}
-
-ET_EXPORT int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
-{
-    /* glibc declares the array write-only; the caller filled it in. */
-    const struct pollfd *asked = fds;
-    __asm__("" : "+r"(asked));
-    struct waited w;
-    nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
-    /* Past the array's size the real one stops the program: no peeking. */
-    if (timeout == 0 || !ET_REAL(__poll_chk) || fdslen / sizeof(*fds) < nfds ||
-        (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
-        return ET_REAL(__poll_chk)(fds, nfds, timeout, fdslen);
-    uint64_t began = et_now_ns();
-    int ret = et_real.__poll_chk(fds, nfds, timeout, fdslen);
-    int saved = errno;
-    after_poll(ET_SYS_poll, fds, &w, index, began, ret, saved);
-    errno = saved;
-    return ret;
-}
-
 static bool zero_timespec(const struct timespec *t)
 {
     return t && t->tv_sec == 0 && t->tv_nsec == 0;
 }
 
-ET_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask)
+/* poll with timeout_ms, or ppoll with timeout and sigmask. */
+static int hooked_poll(bool is_ppoll, struct pollfd *fds, nfds_t nfds, int timeout_ms, const struct timespec *timeout,
+                       const sigset_t *sigmask)
 {
     /* glibc declares the array write-only; the caller filled it in. */
     const struct pollfd *asked = fds;
     __asm__("" : "+r"(asked));
     struct waited w;
     nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
-    if (zero_timespec(timeout) || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
-        return ET_REAL(ppoll)(fds, nfds, timeout, sigmask);
+    bool cannot_block = is_ppoll ? zero_timespec(timeout) : timeout_ms == 0;
+    if (cannot_block || (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
+        return is_ppoll ? ET_REAL(ppoll)(fds, nfds, timeout, sigmask) : ET_REAL(poll)(fds, nfds, timeout_ms);
     uint64_t began = et_now_ns();
-    int ret = et_real.ppoll(fds, nfds, timeout, sigmask);
+    int ret = is_ppoll ? et_real.ppoll(fds, nfds, timeout, sigmask) : et_real.poll(fds, nfds, timeout_ms);
     int saved = errno;
-    after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
+    after_poll(is_ppoll ? ET_SYS_ppoll : ET_SYS_poll, fds, &w, index, began, ret, saved);
     errno = saved;
     return ret;
+}
+
+ET_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    return hooked_poll(false, fds, nfds, timeout, NULL, NULL);
+}
+
+ET_EXPORT int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
+{
+    if (fdslen / sizeof(*fds) < nfds)
+        return ET_REAL(__poll_chk)(fds, nfds, timeout, fdslen);
+    return hooked_poll(false, fds, nfds, timeout, NULL, NULL);
+}
+
+ET_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask)
+{
+    return hooked_poll(true, fds, nfds, 0, timeout, sigmask);
 }
 
 ET_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask,
                           size_t fdslen)
 {
-    const struct pollfd *asked = fds;
-    __asm__("" : "+r"(asked));
-    struct waited w;
-    nfds_t index[ET_PIPE_WAIT_MAX_ENDS] = {0};
-    if (zero_timespec(timeout) || !ET_REAL(__ppoll_chk) || fdslen / sizeof(*fds) < nfds ||
-        (polled_ends(asked, nfds, &w, index), w.count == 0) || !et_active())
+    if (fdslen / sizeof(*fds) < nfds)
         return ET_REAL(__ppoll_chk)(fds, nfds, timeout, sigmask, fdslen);
-    uint64_t began = et_now_ns();
-    int ret = et_real.__ppoll_chk(fds, nfds, timeout, sigmask, fdslen);
-    int saved = errno;
-    after_poll(ET_SYS_ppoll, fds, &w, index, began, ret, saved);
-    errno = saved;
-    return ret;
+    return hooked_poll(true, fds, nfds, 0, timeout, sigmask);
 }
 
 /* ---- select and pselect ------------------------------------------------ */

@@ -82,6 +82,8 @@ static int cloexec_of(int fd)
     return flags & FD_CLOEXEC;
 }
 
+ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen);
+
 /* Reads of a pipe's read end: quick ones, calls that cannot block, one
  * that waits 100 ms for a child, end-of-file twice; and a regular file.
  * Results and errno must be the kernel's. */
@@ -120,7 +122,8 @@ static void reads(void)
     }
     close(p[1]);
     printf("child=%d\n", child);
-    expect_fd((int)read(p[0], buf, sizeof(buf)), 4, "the child's late write");
+    /* The fortified read, as _FORTIFY_SOURCE builds call it. */
+    expect_fd((int)__read_chk(p[0], buf, sizeof(buf), sizeof(buf)), 4, "the child's late write");
     expect_fd((int)read(p[0], buf, sizeof(buf)), 0, "end-of-file");
     expect_fd((int)read(p[0], buf, sizeof(buf)), 0, "end-of-file again");
     expect_fd((int)read(p[0], buf, 0), 0, "a read of nothing");
