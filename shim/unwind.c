@@ -497,10 +497,15 @@ static uint64_t rule_from_tables(uintptr_t pc, et_unwind_table_fn table, void *c
 #define RULE_SLOTS_BITS 12
 static uint64_t rule_slots[1u << RULE_SLOTS_BITS];
 
+unsigned et_unwind_slot(uintptr_t pc)
+{
+    return (unsigned)((pc ^ (pc >> RULE_SLOTS_BITS)) & ((1u << RULE_SLOTS_BITS) - 1));
+}
+
 static inline uint64_t rule_for(uintptr_t pc, et_unwind_table_fn table, void *ctx)
 {
     uint64_t tag = (uint64_t)pc >> RULE_SLOTS_BITS;
-    uint64_t *slot = &rule_slots[(pc ^ tag) & ((1u << RULE_SLOTS_BITS) - 1)];
+    uint64_t *slot = &rule_slots[et_unwind_slot(pc)];
     uint64_t word = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (word >> RULE_BITS == tag && (word & 3) != 0)
         return word & ((1u << RULE_BITS) - 1);

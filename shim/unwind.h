@@ -52,4 +52,9 @@ int et_unwind_walk(struct et_unwind_regs *regs, uintptr_t skip_start, uintptr_t 
  * object may come to its addresses. */
 void et_unwind_forget(void);
 
+/* The slot of the table the rule for a return address lives in: two
+ * addresses that share one evict each other, and are looked up again at
+ * every walk that meets both. */
+unsigned et_unwind_slot(uintptr_t return_address);
+
 #endif
