@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -39,6 +40,113 @@ static uint32_t bswap_marker(uint32_t v)
     return __builtin_bswap32(v);
 }
 
+/* ---- Ring traces ---- */
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct et_ring_run *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The runs a ring trace's slot table describes, each checked against the
+ * geometry (the table is as untrusted as the rest). */
+static void find_ring_runs(struct et_trace *t)
+{
+    const struct et_file_header *h = t->hdr;
+    uint32_t nslots = h->ring_slot_count;
+    const struct et_ring_slot *table = (const void *)(t->data + ET_HEADER_SIZE);
+    uint64_t next = h->next_chunk;
+    t->ring_claimed_slots = next;
+    t->ring_wrapped = next > nslots;
+    size_t cap = 0;
+    for (uint32_t j = 0; j < nslots; j++) {
+        uint64_t state = __atomic_load_n(&table[j].state, __ATOMIC_ACQUIRE);
+        uint32_t kind = ET_RING_STATE_KIND(state);
+        if (kind != ET_RING_OPEN && kind != ET_RING_CLOSED)
+            continue;
+        uint64_t seq = table[j].seq;
+        uint32_t slots = table[j].slots, used = ET_RING_STATE_USED(state);
+        if (seq % nslots != j || seq >= next || (seq & ET_RING_GEN_MASK) != ET_RING_STATE_GEN(state) || slots == 0 ||
+            slots > ET_RING_MAX_RUN_SLOTS || slots > nslots - j || used > slots * ET_RING_SLOT_BYTES) {
+            problem(t, ET_HEADER_SIZE + (uint64_t)j * sizeof(*table), "slot %u of the ring does not describe a run", j);
+            continue;
+        }
+        if (used == 0)
+            continue;
+        /* Its later slots, while a later lap has not taken them. */
+        uint32_t intact = 1;
+        while (intact < slots) {
+            uint64_t cs = __atomic_load_n(&table[j + intact].state, __ATOMIC_ACQUIRE);
+            if (ET_RING_STATE_KIND(cs) != ET_RING_CONT || ET_RING_STATE_GEN(cs) != ET_RING_STATE_GEN(state) ||
+                table[j + intact].seq != seq)
+                break;
+            intact++;
+        }
+        uint32_t bytes = used;
+        bool cut = false;
+        if (bytes > intact * ET_RING_SLOT_BYTES) {
+            bytes = intact * ET_RING_SLOT_BYTES;
+            cut = true;
+        }
+        if (t->ring_nruns == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct et_ring_run *v = realloc(t->ring_runs, cap * sizeof(*v));
+            if (!v) {
+                problem(t, 0, "out of memory reading the ring's slot table");
+                return;
+            }
+            t->ring_runs = v;
+        }
+        t->ring_runs[t->ring_nruns++] =
+            (struct et_ring_run){seq, table[j].claimed_ns, j, bytes, table[j].owner_pid, (uint16_t)slots, cut};
+        t->ring_cut_runs += cut;
+    }
+    qsort(t->ring_runs, t->ring_nruns, sizeof(*t->ring_runs), by_seq);
+
+    /* Every record reserved once next_chunk passed next - nslots / 2 is in
+     * the ring, and the runs claimed from there on were claimed after: the
+     * first of them to hold that sequence, or to come after it, says when.
+     * (A later one, when that run is gone, says a later time: less is
+     * claimed to be complete, never more.) */
+    if (t->ring_wrapped) {
+        uint64_t target = next - nslots / 2;
+        t->ring_complete_since_ns = UINT64_MAX; /* no run left from that half of the ring */
+        for (size_t i = 0; i < t->ring_nruns; i++)
+            if (t->ring_runs[i].seq + t->ring_runs[i].slots > target) {
+                t->ring_complete_since_ns = t->ring_runs[i].claimed_ns;
+                break;
+            }
+    }
+}
+
+static int check_ring_header(struct et_trace *t)
+{
+    const struct et_file_header *h = t->hdr;
+    uint32_t slots = h->ring_slot_count;
+    uint64_t table = ((uint64_t)slots * sizeof(struct et_ring_slot) + 4095u) & ~4095ull;
+    t->ring = true;
+    if (!(h->flags & ET_FILE_RING) || slots < ET_RING_MIN_SLOTS || slots >= (1u << 24) ||
+        h->ring_data_offset != ET_HEADER_SIZE + table || h->chunk_count != slots * ET_RING_SLOT_CHUNKS ||
+        h->file_size != h->ring_data_offset + (uint64_t)h->chunk_count * ET_CHUNK_SIZE) {
+        snprintf(t->diag, sizeof(t->diag), "offset 248: ring trace with an inconsistent geometry (%u slots)", slots);
+        t->hdr = NULL;
+        return -1;
+    }
+    if (t->len < h->file_size) {
+        /* A ring is written everywhere: a cut file lost slots anywhere.
+         * Read the runs that lie whole in what is left. */
+        if (t->len < h->ring_data_offset) {
+            snprintf(t->diag, sizeof(t->diag), "offset %zu: truncated inside the ring's slot table", t->len);
+            t->hdr = NULL;
+            return -1;
+        }
+        problem(t, t->len, "truncated: the file ends here, its header says %" PRIu64 " bytes", h->file_size);
+    }
+    find_ring_runs(t);
+    t->chunks = (uint32_t)t->ring_nruns;
+    return 0;
+}
+
 static int check_header(struct et_trace *t)
 {
     const uint8_t *d = t->data;
@@ -63,10 +171,11 @@ static int check_header(struct et_trace *t)
                      : "byte-order marker is garbled");
         return -1;
     }
-    if (h->version_major != ET_VERSION_MAJOR) {
-        snprintf(t->diag, sizeof(t->diag), "offset 8: trace format %u.%u, this exectrace reads %u.x%s",
-                 h->version_major, h->version_minor, ET_VERSION_MAJOR,
-                 h->version_major > ET_VERSION_MAJOR ? " (the file is newer: use a newer exectrace)" : "");
+    bool ring = h->version_major == ET_VERSION_MAJOR_RING;
+    if (h->version_major != ET_VERSION_MAJOR && !ring) {
+        snprintf(t->diag, sizeof(t->diag), "offset 8: trace format %u.%u, this exectrace reads %u.x and %u.x%s",
+                 h->version_major, h->version_minor, ET_VERSION_MAJOR, ET_VERSION_MAJOR_RING,
+                 h->version_major > ET_VERSION_MAJOR_RING ? " (the file is newer: use a newer exectrace)" : "");
         return -1;
     }
     if (h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE) {
@@ -75,6 +184,8 @@ static int check_header(struct et_trace *t)
         return -1;
     }
     t->hdr = h;
+    if (ring)
+        return check_ring_header(t);
 
     uint64_t declared = ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE;
     if (h->file_size != declared)
@@ -164,6 +275,9 @@ int et_trace_open(struct et_trace *t, const char *path)
 
 void et_trace_close(struct et_trace *t)
 {
+    free(t->ring_runs);
+    t->ring_runs = NULL;
+    t->ring_nruns = 0;
     if (t->mapped)
         munmap((void *)t->data, t->len);
     t->data = NULL;
@@ -176,26 +290,32 @@ static bool is_padding(uint32_t size, uint32_t commit, const uint8_t *p, const u
            commit == et_commit_word(ET_PADDING_TYPE, size);
 }
 
+/* The commit word a complete record of this run has. */
+static uint32_t expected_commit(const struct et_run_cursor *c, uint16_t type, uint32_t size)
+{
+    return c->ring ? et_ring_commit_word(type, size, c->gen) : et_commit_word(type, size);
+}
+
 /* A record header (or padding) that proves itself: plausible size and
  * matching commit. */
-static bool committed_at(const uint8_t *p, const uint8_t *end)
+static bool committed_at(const struct et_run_cursor *c, const uint8_t *p, const uint8_t *end)
 {
     if ((size_t)(end - p) < 8)
         return false;
     const struct et_record *r = (const void *)p;
     uint32_t size = r->size, commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
-    if (is_padding(size, commit, p, end))
+    if (!c->ring && is_padding(size, commit, p, end))
         return true;
     if ((size_t)(end - p) < sizeof(struct et_record))
         return false;
     return size >= sizeof(struct et_record) && size % 8 == 0 && size <= (size_t)(end - p) &&
-           commit == et_commit_word(r->type, size);
+           commit == expected_commit(c, r->type, size);
 }
 
-static const uint8_t *resync(const uint8_t *p, const uint8_t *end)
+static const uint8_t *resync(const struct et_run_cursor *c, const uint8_t *p, const uint8_t *end)
 {
     const uint8_t *q = p + 8;
-    while (q < end && !committed_at(q, end))
+    while (q < end && !committed_at(c, q, end))
         q += 8;
     return q < end ? q : end;
 }
@@ -210,8 +330,17 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
         uint64_t offset = (uint64_t)(p - t->data);
         uint32_t size = __atomic_load_n(&r->size, __ATOMIC_ACQUIRE);
         uint32_t commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
-        if (is_padding(size, commit, p, c->end)) {
+        if (!c->ring && is_padding(size, commit, p, c->end)) {
             c->p += size;
+            continue;
+        }
+        if (c->ring && (size < sizeof(struct et_record) || size % 8 || size > (size_t)(c->end - p) ||
+                        commit != et_ring_commit_word(r->type, size, c->gen))) {
+            /* What a writer killed inside a record left: its size may not
+             * be stored yet, and the bytes are an earlier lap's.  The
+             * records after it prove themselves. */
+            t->incomplete += !t->counted;
+            c->p = resync(c, p, c->end);
             continue;
         }
         if ((size_t)(c->end - p) < sizeof(struct et_record)) {
@@ -229,18 +358,18 @@ const struct et_record *et_run_next(struct et_trace *t, struct et_run_cursor *c)
              * store the size (or is about to).  Go on from the next record
              * that proves itself, if any. */
             t->incomplete += !t->counted;
-            c->p = resync(p, c->end);
+            c->p = resync(c, p, c->end);
             continue;
         }
         if (size < sizeof(struct et_record) || size % 8 != 0 || size > (size_t)(c->end - p)) {
             problem(t, offset, "record with impossible size %u", size);
-            c->p = resync(p, c->end);
+            c->p = resync(c, p, c->end);
             continue;
         }
         c->p += size;
         if (commit == 0) {
             t->incomplete += !t->counted;
-        } else if (commit != et_commit_word(r->type, size)) {
+        } else if (commit != expected_commit(c, r->type, size)) {
             problem(t, offset, "record is corrupt (its commit word does not match)");
         } else if (r->type < ET_REC_TYPE_COUNT && body_sizes[r->type] == 0) {
             problem(t, offset, "record of reserved type %u", r->type);
@@ -267,6 +396,21 @@ int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cu
 {
     if (!t->hdr)
         return 0;
+    if (t->ring) {
+        /* next_chunk counts runs, in the order they were claimed. */
+        while (*next_chunk < t->ring_nruns) {
+            const struct et_ring_run *run = &t->ring_runs[(*next_chunk)++];
+            uint64_t off = t->hdr->ring_data_offset + (uint64_t)run->first_slot * ET_RING_SLOT_BYTES;
+            if (off >= t->len)
+                continue;
+            uint64_t end = off + run->bytes;
+            if (end > t->len)
+                end = t->len;
+            *out = (struct et_run_cursor){t->data + off, t->data + end, true, run->seq & ET_RING_GEN_MASK};
+            return 1;
+        }
+        return 0;
+    }
     for (uint32_t i = *next_chunk; i < t->chunks;) {
         uint64_t off = ET_HEADER_SIZE + (uint64_t)i * ET_CHUNK_SIZE;
         if (off + sizeof(struct et_run_header) > t->len)
@@ -293,7 +437,8 @@ int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cu
             if (limit > t->len)
                 limit = t->len;
             const uint8_t *p = t->data + off + sizeof(*run), *end = t->data + limit;
-            while (p < end && committed_at(p, end))
+            struct et_run_cursor fixed = {0};
+            while (p < end && committed_at(&fixed, p, end))
                 p += ((const struct et_record *)(const void *)p)->size;
             uint64_t extent = (uint64_t)(p - (t->data + off));
             uint64_t by_data = (extent + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE;
@@ -305,7 +450,7 @@ int et_trace_next_run(struct et_trace *t, uint32_t *next_chunk, struct et_run_cu
             data_end = run_end; /* writers overshoot when the run fills */
         if (data_end > t->len)
             data_end = t->len;
-        *out = (struct et_run_cursor){t->data + off + sizeof(*run), t->data + data_end};
+        *out = (struct et_run_cursor){t->data + off + sizeof(*run), t->data + data_end, false, 0};
         *next_chunk = i + n;
         return 1;
     }
@@ -328,7 +473,7 @@ int et_trace_runs(struct et_trace *t, et_run_fn fn, void *ctx)
 int et_trace_tally(struct et_trace *t, et_record_fn fn, void *ctx, uint64_t *records)
 {
     *records = 0;
-    if (!t->hdr || t->hdr->version_minor < 4)
+    if (!t->hdr || t->hdr->version_minor < 4 || t->ring)
         return -1;
     /* Walked records are not counted again, nor their problems reported:
      * this is not a pass. */
@@ -344,7 +489,7 @@ int et_trace_tally(struct et_trace *t, et_record_fn fn, void *ctx, uint64_t *rec
         /* Only the first record of a run of one process's records names a
          * writer the others do not: unless it is padding, or unfinished. */
         const struct et_record *first = (const void *)c.p;
-        bool whole = (word & ET_RUN_FOREIGN) || !committed_at(c.p, c.end) ||
+        bool whole = (word & ET_RUN_FOREIGN) || !committed_at(&c, c.p, c.end) ||
                      is_padding(first->size, first->commit, c.p, c.end);
         const struct et_record *r;
         while (ret == 0 && (r = et_run_next(t, &c)) != NULL) {
@@ -371,7 +516,7 @@ struct scan_ctx {
 #define SCAN_RELEASE_STEP (1u << 20)
 static void release_behind(struct scan_ctx *s, const uint8_t *upto)
 {
-    if (!s->t->mapped || upto < s->released || (size_t)(upto - s->released) < SCAN_RELEASE_STEP)
+    if (!s->t->mapped || s->t->ring || upto < s->released || (size_t)(upto - s->released) < SCAN_RELEASE_STEP)
         return;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t from = (uintptr_t)s->released & ~(page - 1);

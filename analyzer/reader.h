@@ -31,6 +31,28 @@ struct et_trace {
     uint64_t incomplete; /* reserved but never committed (writer killed, or still writing) */
     uint64_t header_problems; /* found when it was opened */
     bool counted;
+
+    /* A ring trace (trace_format.h, "Ring traces"): its runs, in the order
+     * they were claimed, and what the reader can say of its history. */
+    bool ring;
+    struct et_ring_run *ring_runs;
+    size_t ring_nruns;
+    uint64_t ring_claimed_slots; /* slots claimed since it was created */
+    bool ring_wrapped;           /* a later lap took slots of an earlier one */
+    uint64_t ring_cut_runs;      /* runs whose later slots a later lap took */
+    /* Every record written since this time is in the ring (0: since the
+     * start, the ring never went round). */
+    uint64_t ring_complete_since_ns;
+};
+
+struct et_ring_run {
+    uint64_t seq;
+    uint64_t claimed_ns;
+    uint32_t first_slot;
+    uint32_t bytes; /* the records' bytes still in the ring */
+    uint32_t owner_pid;
+    uint16_t slots;
+    bool cut;       /* a later lap took its last slots: bytes stops there */
 };
 
 /* Opens and maps a trace file.  Returns 0 when records can be read (check
@@ -48,10 +70,15 @@ void et_trace_close(struct et_trace *t);
 typedef int (*et_record_fn)(const struct et_record *r, uint64_t offset, void *ctx);
 int et_trace_scan(struct et_trace *t, et_record_fn fn, void *ctx);
 
-/* The records of one run, in the order they were reserved. */
+/* The records of one run, in the order they were reserved (a run of a ring
+ * trace is in the order the runs were claimed, which is not file order). */
 struct et_run_cursor {
     const uint8_t *p;
     const uint8_t *end;
+    /* A ring trace's run: its records commit with this generation, and a
+     * record that does not prove itself was left by a killed writer. */
+    bool ring;
+    uint64_t gen;
 };
 /* Calls fn for each run in file order; stops when fn returns nonzero. */
 typedef int (*et_run_fn)(struct et_run_cursor run, void *ctx);

@@ -54,6 +54,7 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR
 struct run_options {
     const char *trace_path;
     uint64_t size;
+    bool ring; /* --ring: the newest `size` bytes are kept */
     bool wait_orphans;
     bool quiet;
     uint64_t hang_after_ns; /* 0: never */
@@ -93,11 +94,13 @@ struct launcher {
 };
 
 const char et_usage_run[] =
-    "usage: exectrace run [-o FILE] [--size BYTES] [--no-wait-orphans] [--no-ptrace] [-q]\n"
+    "usage: exectrace run [-o FILE] [--size BYTES | --ring BYTES] [--no-wait-orphans] [--no-ptrace] [-q]\n"
     "                     [--report[=text|json|sarif]] [--report-file FILE] [--fail-on LEVEL] [--] COMMAND [ARGS...]\n"
           "Runs COMMAND with every process of its tree traced into FILE.\n"
           "  -o, --output FILE    trace file (default ./" DEFAULT_TRACE "; an existing file of yours is replaced)\n"
           "  -s, --size BYTES     trace file size, e.g. 64M (default 64M); when full, events are dropped and counted\n"
+          "      --ring BYTES     a ring of that size instead: when full, the newest events replace the oldest\n"
+          "                       (a flight recorder for programs that run for days)\n"
           "      --no-wait-orphans  stop when COMMAND exits; by default exectrace also waits for descendants\n"
           "                       COMMAND left behind, and records how they end\n"
           "  -q, --quiet          no summary line\n"
@@ -191,7 +194,7 @@ static int create_trace(struct launcher *l)
     l->self.start_time = st.start_time;
 
     const char *what = "create";
-    int ret = et_trace_create(l->trace_path, l->opt.size, l->self.pid, l->self.start_time, true, &l->replaced_fd,
+    int ret = et_trace_create(l->trace_path, l->opt.size, l->opt.ring, l->self.pid, l->self.start_time, true, &l->replaced_fd,
                               &what);
     if (ret < 0) {
         fprintf(stderr, "exectrace: cannot create trace file %s: %s: %s\n", l->opt.trace_path, what, strerror(-ret));
@@ -249,7 +252,7 @@ static void record_fork(struct launcher *l, uint64_t ts, pid_t pid, int err)
     b->reserved = 0;
     b->result = pid;
     b->clone_flags = 0;
-    et_commit(r);
+    et_commit(&l->writer, r);
 }
 
 static void record_reaped(struct launcher *l, pid_t pid, int status, uint64_t start_time, uint16_t role)
@@ -264,7 +267,7 @@ static void record_reaped(struct launcher *l, pid_t pid, int status, uint64_t st
     b->status = status;
     b->start_time = start_time;
     b->role = role;
-    et_commit(r);
+    et_commit(&l->writer, r);
 }
 
 static void record_run_end(struct launcher *l, const int32_t *left, uint16_t nleft)
@@ -281,7 +284,7 @@ static void record_run_end(struct launcher *l, const int32_t *left, uint16_t nle
     b->left_running = nleft;
     b->flags = nleft >= MAX_LEFT_RUNNING ? ET_RUN_END_LEFT_TRUNCATED : 0;
     memcpy(b + 1, left, nleft * sizeof(int32_t));
-    et_commit(r);
+    et_commit(&l->writer, r);
 }
 
 /* "LD_PRELOAD=<shim>[:<what was there>]", unless the shim is there already. */
@@ -593,6 +596,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
                                             {"size", required_argument, NULL, 's'},
+                                            {"ring", required_argument, NULL, 'r'},
                                             {"no-wait-orphans", no_argument, NULL, 'W'},
                                             {"quiet", no_argument, NULL, 'q'},
                                             {"hang-after", required_argument, NULL, 'H'},
@@ -610,7 +614,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
     opt->report = false;
     opt->report_format = ET_REPORT_TEXT;
     opt->fail_on = 3;
-    bool fail_on_given = false;
+    bool fail_on_given = false, size_given = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+o:s:qh", options, NULL)) != -1) {
@@ -624,6 +628,16 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
                         ET_MIN_FILE_SIZE >> 10, ET_MAX_FILE_SIZE >> 30);
                 return -1;
             }
+            size_given = true;
+            break;
+        case 'r':
+            if (et_parse_size(optarg, &opt->size) < 0 || !et_ring_slots_for(opt->size) ||
+                opt->size > ET_MAX_FILE_SIZE) {
+                fprintf(stderr, "exectrace run: --ring takes a size from %lluK to %lluG, such as 64M\n",
+                        (unsigned long long)ET_RING_MIN_FILE_SIZE >> 10, ET_MAX_FILE_SIZE >> 30);
+                return -1;
+            }
+            opt->ring = true;
             break;
         case 'W':
             opt->wait_orphans = false;
@@ -681,6 +695,10 @@ static int parse_run_options(int argc, char **argv, struct run_options *opt)
     }
     if (opt->report_file || fail_on_given)
         opt->report = true;
+    if (opt->ring && size_given) {
+        fprintf(stderr, "exectrace run: --size and --ring both set the trace's size: give one\n");
+        return -1;
+    }
     if (opt->kill_after_report && !opt->hang_after_ns) {
         fprintf(stderr, "exectrace run: --kill-after-report goes with --hang-after\n");
         return -1;
@@ -765,7 +783,7 @@ static void record_recorder_as(struct launcher *l, const struct et_identity *id,
     b->err = err;
     if (why)
         et_put_str((uint8_t *)(b + 1), why, ET_MAX_PATH_BYTES, &truncated);
-    et_commit(r);
+    et_commit(&l->writer, r);
 }
 
 static void record_recorder(struct launcher *l, uint16_t state, int err, const char *why)

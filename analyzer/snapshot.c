@@ -389,7 +389,7 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
         tail += et_put_str(tail, p->comm, sizeof(p->comm), &truncated);
         for (uint32_t k = 0; k < p->nthreads; k++)
             tail += et_put_str(tail, p->threads[k].wchan, sizeof(p->threads[k].wchan), &truncated);
-        et_commit(r);
+        et_commit(w, r);
         written++;
     }
     return written;

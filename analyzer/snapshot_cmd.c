@@ -174,7 +174,7 @@ static int snapshot_live(const int32_t *pids, int npids, int32_t pgid, int32_t s
     }
 
     const char *what = NULL;
-    int ret = et_trace_create(path, LIVE_TRACE_SIZE, 0, 0, true, NULL, &what);
+    int ret = et_trace_create(path, LIVE_TRACE_SIZE, false, 0, 0, true, NULL, &what);
     int fd = ret < 0 ? -1 : open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     void *map = fd < 0 ? MAP_FAILED : mmap(NULL, LIVE_TRACE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (fd >= 0)

@@ -235,7 +235,7 @@ static void run_done(struct et_stream *s, const struct cursor *c)
         s->jtail -= s->jhead;
         s->jhead = 0;
     }
-    if (!s->t->mapped)
+    if (!s->t->mapped || s->t->ring) /* a ring's runs are not in file order */
         return;
     const uint8_t *low = s->jhead < s->jtail ? s->joined[s->jhead].start
                          : s->have_staged ? s->staged.run.p

@@ -87,7 +87,7 @@ static void write_start(struct proc *p, uint32_t ppid)
         uint8_t *tail = (uint8_t *)(m + 1);
         memset(tail, (int)i + 1, 20);
         et_put_str(tail + 20, objects[i], ET_MAX_PATH_BYTES, &truncated);
-        et_commit(r);
+        et_commit(&p->w, r);
     }
 }
 
@@ -107,7 +107,7 @@ static void child_event(struct proc *p)
         struct et_record *r = begin(p, ET_REC_PIPE, sizeof(struct et_pipe), true);
         struct et_pipe *b = et_record_body(r);
         *b = (struct et_pipe){.kind = ET_PIPE_PIPE, .read_fd = 3, .write_fd = 4, .inode = p->inode};
-        et_commit(r);
+        et_commit(&p->w, r);
         break;
     }
     case 1:
@@ -121,7 +121,7 @@ static void child_event(struct proc *p)
         b->fd = fds[k];
         b->result = 0;
         pipe_end(&b->pipe, fds[k], ends[k], p->inode);
-        et_commit(r);
+        et_commit(&p->w, r);
         break;
     }
     case 2: {
@@ -130,14 +130,14 @@ static void child_event(struct proc *p)
         *b = (struct et_dup){.kind = ET_DUP_FCNTL_DUPFD, .oldfd = 4, .newfd = 10, .result = 10};
         pipe_end(&b->source, 4, ET_PIPE_WRITE, p->inode);
         pipe_end(&b->replaced, -1, 0, 0);
-        et_commit(r);
+        et_commit(&p->w, r);
         break;
     }
     default: {
         struct et_record *r = begin(p, ET_REC_SIGNAL, sizeof(struct et_signal), true);
         struct et_signal *b = et_record_body(r);
         *b = (struct et_signal){.kind = ET_SIGNAL_KILL, .target = (int32_t)p->id.pid, .pidfd = -1, .pidfd_pid = -1};
-        et_commit(r);
+        et_commit(&p->w, r);
         break;
     }
     }
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     uint64_t size = ET_HEADER_SIZE + events * 128 + (uint64_t)procs * 16 * ET_CHUNK_SIZE;
     size = (size + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
     const char *what;
-    int ret = et_trace_create(path, size, ROOT_PID, 1, true, NULL, &what);
+    int ret = et_trace_create(path, size, false, ROOT_PID, 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "gen_trace: %s: %s: %s\n", path, what, strerror(-ret));
         return 1;
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
             struct et_record *r = begin(root, ET_REC_FORK, sizeof(struct et_fork), true);
             struct et_fork *b = et_record_body(r);
             *b = (struct et_fork){.kind = ET_FORK_FORK, .result = (int32_t)c->id.pid};
-            et_commit(r);
+            et_commit(&p->w, r);
             write_start(c, ROOT_PID);
             c->events_left = per_child - 6 - 2; /* its start, objects and exit */
             c->inode = (uint64_t)next * 1000000u;
@@ -210,21 +210,21 @@ int main(int argc, char **argv)
             }
             struct et_record *r = begin(c, ET_REC_IMAGE_EXIT, sizeof(struct et_image_exit), false);
             *(struct et_image_exit *)et_record_body(r) = (struct et_image_exit){.how = ET_EXIT_EXIT};
-            et_commit(r);
+            et_commit(&p->w, r);
             r = begin(root, ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), true);
             *(struct et_wait_enter *)et_record_body(r) =
                 (struct et_wait_enter){.kind = ET_WAIT_WAITPID, .id = (int64_t)c->id.pid};
-            et_commit(r);
+            et_commit(&p->w, r);
             r = begin(root, ET_REC_WAIT_RETURN, sizeof(struct et_wait_return), false);
             *(struct et_wait_return *)et_record_body(r) =
                 (struct et_wait_return){.kind = ET_WAIT_WAITPID, .result = (int32_t)c->id.pid};
-            et_commit(r);
+            et_commit(&p->w, r);
             alive[i] = alive[--nalive];
         }
     }
     struct et_record *r = begin(root, ET_REC_IMAGE_EXIT, sizeof(struct et_image_exit), false);
     *(struct et_image_exit *)et_record_body(r) = (struct et_image_exit){.how = ET_EXIT_EXIT};
-    et_commit(r);
+    et_commit(&p->w, r);
     ((struct et_file_header *)base)->records_written = written;
     printf("%llu\n", (unsigned long long)written);
     munmap(base, size);

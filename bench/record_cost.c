@@ -62,7 +62,7 @@ static int open_trace(struct trace *t, const char *dir, const char *name, uint64
     /* Runs grow to 64 chunks; leave room for every run's unused tail. */
     t->size = ET_HEADER_SIZE + (records * 80 / ET_CHUNK_SIZE + 256) * ET_CHUNK_SIZE;
     const char *what;
-    int ret = et_trace_create(t->path, t->size, (uint32_t)getpid(), 1, true, NULL, &what);
+    int ret = et_trace_create(t->path, t->size, false, (uint32_t)getpid(), 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "record_cost: %s: %s: %s\n", t->path, what, strerror(-ret));
         return -1;
@@ -112,7 +112,7 @@ static double write_records(struct trace *t, uint64_t n, bool clock, const uint6
             struct et_stack_trailer trailer = {(uint16_t)frames, 0, 0};
             memcpy(tail + frames * 8, &trailer, sizeof(trailer));
         }
-        et_commit(r);
+        et_commit(&t->w, r);
     }
     return now_s() - start;
 }

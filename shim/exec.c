@@ -283,7 +283,7 @@ static inline __attribute__((always_inline)) int do_exec(const struct exec_call 
         if (r) {
             r->flags |= rflags;
             et_exec_fill(r, &info);
-            et_commit(r);
+            et_commit(&et_proc.writer, r);
         }
     } else {
         et_write_exec(&et_proc.writer, &id, ts, rflags, &info);

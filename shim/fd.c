@@ -46,7 +46,7 @@ static int pipe_common(uint16_t kind, int fds[2], int flags)
         b->result = ret;
         b->reserved2 = 0;
         b->inode = inode;
-        et_commit(r);
+        et_commit(&et_proc.writer, r);
     }
     errno = saved;
     return ret;
@@ -87,7 +87,7 @@ ET_EXPORT int close(int fd)
             b->fd = fd;
             b->result = ret;
             et_fd_describe(fd, entry, &b->pipe);
-            et_commit(r);
+            et_commit(&et_proc.writer, r);
         }
     }
     errno = saved;
@@ -168,7 +168,7 @@ static void record_range(uint16_t kind, uint64_t ts, unsigned first, unsigned la
     b->flags = (uint32_t)flags;
     b->result = result;
     b->reserved = 0;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 ET_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
@@ -234,7 +234,7 @@ static void record_dup(uint16_t kind, uint64_t ts, int oldfd, int newfd, int fla
     b->reserved2 = 0;
     et_fd_describe(oldfd, source, &b->source);
     et_fd_describe(newfd, replaced, &b->replaced);
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 ET_EXPORT int dup(int oldfd)
@@ -304,7 +304,7 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
                 b->result = ret;
                 b->reserved = 0;
                 et_fd_describe(fd, entry, &b->pipe);
-                et_commit(r);
+                et_commit(&et_proc.writer, r);
             }
         }
     } else {

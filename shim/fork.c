@@ -21,7 +21,7 @@ static void record_fork(uint16_t kind, uint64_t ts, pid_t result, int err, uint6
     b->kind = kind;
     b->result = result;
     b->clone_flags = clone_flags;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static pid_t fork_like(uint16_t kind, pid_t (*real)(void))

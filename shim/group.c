@@ -30,7 +30,7 @@ static void record_setpgid(uint16_t kind, uint64_t ts, pid_t pid, pid_t pgid, in
     b->pid = pid;
     b->pgid = pgid;
     b->result = result;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 ET_EXPORT int setpgid(pid_t pid, pid_t pgid)
@@ -69,7 +69,7 @@ ET_EXPORT pid_t setsid(void)
         struct et_setsid *b = et_record_body(r);
         b->result = ret;
         b->reserved = 0;
-        et_commit(r);
+        et_commit(&et_proc.writer, r);
     }
     errno = saved;
     return ret;
@@ -99,7 +99,7 @@ ET_EXPORT int prctl(int option, ...)
         b->option = option;
         b->result = ret;
         b->arg2 = arg2;
-        et_commit(r);
+        et_commit(&et_proc.writer, r);
     }
     errno = saved;
     return ret;
@@ -128,7 +128,7 @@ static void record_sigchld(uint16_t call, uint64_t ts, uint16_t disposition, uin
     b->sa_flags = sa_flags;
     b->result = result;
     b->reserved = 0;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static sighandler_t signal_common(uint16_t call, sighandler_t (*real)(int, sighandler_t), int sig,

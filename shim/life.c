@@ -132,7 +132,7 @@ void et_record_exit(uint16_t how, int status)
     struct et_image_exit *b = et_record_body(r);
     b->how = how;
     b->status = status;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static void record_exit_on_exit(int status, void *unused)
@@ -218,6 +218,26 @@ static bool image_is_go(void)
     return false;
 }
 
+/* Preloaded by hand, the first process creates the trace: of the size
+ * EXECTRACE_RING names, as a ring, or else the default fixed size. */
+static int create_trace_file(const char *path, const char **what)
+{
+    const char *ring = getenv(ET_ENV_RING);
+    uint64_t size = ET_DEFAULT_FILE_SIZE;
+    if (ring && *ring) {
+        char *end;
+        unsigned long long n = strtoull(ring, &end, 10);
+        uint64_t unit = *end == 'K' || *end == 'k' ? 1ull << 10 : *end == 'M' || *end == 'm' ? 1ull << 20
+                        : *end == 'G' || *end == 'g' ? 1ull << 30 : 1;
+        if (end == ring || (unit != 1 && end[1]) || (unit == 1 && *end) || n > ET_MAX_FILE_SIZE / unit) {
+            *what = "EXECTRACE_RING is not a size such as 64M";
+            return -EINVAL;
+        }
+        return et_trace_create(path, n * unit, true, 0, 0, false, NULL, what);
+    }
+    return et_trace_create(path, size, false, 0, 0, false, NULL, what);
+}
+
 /* Maps the trace file named by EXECTRACE_FILE, creating it if needed. */
 static int attach_trace_file(void)
 {
@@ -249,7 +269,7 @@ static int attach_trace_file(void)
     if (fd == -ENOENT) {
         /* Preloaded by hand: the first process creates the file. */
         const char *what;
-        int ret = et_trace_create(abs, ET_DEFAULT_FILE_SIZE, 0, 0, false, NULL, &what);
+        int ret = create_trace_file(abs, &what);
         if (ret < 0 && ret != -EEXIST)
             return ret;
         fd = et_openat(AT_FDCWD, abs, open_flags, 0);

@@ -80,7 +80,7 @@ static void record_wait(uint16_t call, uint64_t began, uint64_t now, int64_t res
     b->flags = w->truncated ? ET_PIPE_WAIT_TRUNCATED : 0;
     b->reserved = 0;
     __builtin_memcpy(b + 1, w->ends, tail);
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 /* After a read of a known read end: end-of-file, the first time this fd
@@ -107,7 +107,7 @@ static void after_read(uint16_t call, int fd, uint64_t entry, uint64_t began, ss
             b->reserved = 0;
             b->reserved2 = 0;
             et_fd_describe(fd, entry, &b->pipe);
-            et_commit(r);
+            et_commit(&et_proc.writer, r);
         }
     }
 }

@@ -29,6 +29,7 @@ enum et_state {
 /* The environment variables that carry tracing across exec. */
 #define ET_ENV_FILE "EXECTRACE_FILE"
 #define ET_ENV_STACK_DEPTH "EXECTRACE_STACK_DEPTH"
+#define ET_ENV_RING "EXECTRACE_RING" /* preloaded by hand: create the trace as a ring of this size */
 #define ET_ENV_PRELOAD "LD_PRELOAD"
 /* ET_ENV_RECORDER: exectrace/seize_request.h */
 #define ET_ENV_BUF (ET_MAX_PATH_BYTES + 32)

@@ -37,7 +37,7 @@ static inline __attribute__((always_inline)) struct et_record *record_signal(uin
             b->pidfd_pid = (int32_t)(e & ET_FDE_VALUE_MASK);
     }
     b->reserved2 = 0;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
     return r;
 }
 
@@ -136,7 +136,7 @@ ET_EXPORT int pidfd_open(pid_t pid, unsigned int flags)
         b->flags = flags;
         b->result = fd;
         b->reserved = 0;
-        et_commit(r);
+        et_commit(&et_proc.writer, r);
     }
     errno = saved;
     return fd;

@@ -72,7 +72,7 @@ static int do_spawn(uint16_t kind, pid_t *pid, const char *path, const posix_spa
         uint8_t *tail = (uint8_t *)(b + 1);
         tail += et_put_str(tail, path, ET_MAX_PATH_BYTES, &path_truncated);
         et_put_argv(tail, argv, &args);
-        et_commit(r);
+        et_commit(&et_proc.writer, r);
     }
     errno = saved;
     return ret;
@@ -104,7 +104,7 @@ static void record_action(uint16_t op, posix_spawn_file_actions_t *actions, int 
     b->result = result;
     b->file_actions = (uint64_t)(uintptr_t)actions;
     et_fd_describe(fd, et_fd_get(fd), &b->pipe);
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 ET_EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *actions, int fd)

@@ -157,7 +157,7 @@ static void record_module(const struct dl_phdr_info *info, uintptr_t start, uint
     uint8_t *tail = (uint8_t *)(b + 1);
     memcpy(tail, build_id, build_id_len);
     et_put_str(tail + build_id_len, path, ET_MAX_PATH_BYTES, &truncated);
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static bool module_known(uintptr_t pc)

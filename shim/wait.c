@@ -23,7 +23,7 @@ static void record_enter(uint16_t kind, int idtype, int64_t id, int options)
     b->id = id;
     b->options = options;
     b->reserved2 = 0;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static void record_return(uint16_t kind, int result, int err, int status, const siginfo_t *info, int options)
@@ -42,7 +42,7 @@ static void record_return(uint16_t kind, int result, int err, int status, const 
         b->info_status = info->si_status;
     }
     b->options = options;
-    et_commit(r);
+    et_commit(&et_proc.writer, r);
 }
 
 static pid_t wait_common(uint16_t kind, pid_t pid, int *status, int options, struct rusage *usage)

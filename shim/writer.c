@@ -81,17 +81,46 @@ static void populate_writable(const void *start, uint64_t len)
     et_sys3(SYS_madvise, (long)first, (long)(end - first), ET_MADV_POPULATE_WRITE);
 }
 
+static uint64_t ring_table_bytes(uint32_t slots)
+{
+    return ((uint64_t)slots * sizeof(struct et_ring_slot) + 4095u) & ~4095ull;
+}
+
+uint32_t et_ring_slots_for(uint64_t size)
+{
+    if (size < ET_HEADER_SIZE)
+        return 0;
+    uint64_t slots = (size - ET_HEADER_SIZE) / (ET_RING_SLOT_BYTES + sizeof(struct et_ring_slot));
+    while (slots && ET_HEADER_SIZE + ring_table_bytes((uint32_t)slots) + slots * ET_RING_SLOT_BYTES > size)
+        slots--;
+    return slots < ET_RING_MIN_SLOTS ? 0 : (uint32_t)slots;
+}
+
+/* The geometry a ring header must have; false when it does not. */
+static bool ring_header_consistent(const struct et_file_header *h)
+{
+    uint32_t slots = h->ring_slot_count;
+    return slots >= ET_RING_MIN_SLOTS && slots < (1u << 24) &&
+           h->ring_data_offset == ET_HEADER_SIZE + ring_table_bytes(slots) &&
+           h->chunk_count == slots * ET_RING_SLOT_CHUNKS &&
+           h->file_size == h->ring_data_offset + (uint64_t)h->chunk_count * ET_CHUNK_SIZE;
+}
+
 int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint32_t owner_pid)
 {
     struct et_file_header *h = base;
 
     memset(w, 0, sizeof(*w));
+    w->ring_run = ET_RING_NO_RUN;
     if (mapped_size >= ET_HEADER_SIZE)
         populate_writable(h, ET_HEADER_SIZE);
     if (mapped_size < ET_HEADER_SIZE || memcmp(h->magic, ET_MAGIC, ET_MAGIC_LEN) != 0 ||
-        h->version_major != ET_VERSION_MAJOR || h->endian_marker != ET_ENDIAN_MARKER ||
-        h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE ||
-        h->file_size != ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE)
+        h->endian_marker != ET_ENDIAN_MARKER || h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE)
+        return -EINVAL;
+    bool ring = h->version_major == ET_VERSION_MAJOR_RING && (h->flags & ET_FILE_RING);
+    if (ring ? !ring_header_consistent(h)
+             : h->version_major != ET_VERSION_MAJOR ||
+                   h->file_size != ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE)
         return -EINVAL;
     if (h->file_size > mapped_size)
         return -EFBIG;
@@ -99,7 +128,13 @@ int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint
     w->size = h->file_size;
     w->chunk_count = h->chunk_count;
     w->owner_pid = owner_pid;
-    w->next_run_chunks = ET_FIRST_RUN_CHUNKS;
+    w->next_run_chunks = ring ? 1 : ET_FIRST_RUN_CHUNKS;
+    if (ring) {
+        w->ring = true;
+        w->ring_slots = h->ring_slot_count;
+        w->ring_table = (struct et_ring_slot *)((uint8_t *)h + ET_HEADER_SIZE);
+        w->ring_data = (uint8_t *)h + h->ring_data_offset;
+    }
     return 0;
 }
 
@@ -110,7 +145,8 @@ void et_writer_forget_run(struct et_writer *w, uint32_t owner_pid)
     if (w->hdr)
         populate_writable(w->hdr, ET_HEADER_SIZE);
     __atomic_store_n(&w->run, NULL, __ATOMIC_RELAXED);
-    w->next_run_chunks = ET_FIRST_RUN_CHUNKS;
+    __atomic_store_n(&w->ring_run, ET_RING_NO_RUN, __ATOMIC_RELAXED);
+    w->next_run_chunks = w->ring ? 1 : ET_FIRST_RUN_CHUNKS;
     w->owner_pid = owner_pid;
 }
 
@@ -196,6 +232,239 @@ static struct et_record *reserve_in(struct et_run_header *run, uint32_t size, bo
     return r;
 }
 
+/* ---- Ring traces (trace_format.h, "Ring traces") ---- */
+
+#define RING_NO_CLAIM ET_RING_NO_RUN
+
+static uint32_t ring_max_run_slots(const struct et_writer *w)
+{
+    uint32_t eighth = w->ring_slots / 8;
+    return eighth < ET_RING_MAX_RUN_SLOTS ? eighth : ET_RING_MAX_RUN_SLOTS;
+}
+
+/* a came before b, generations compared on a circle of 2^40. */
+static bool gen_before(uint64_t a, uint64_t b)
+{
+    uint64_t d = (b - a) & ET_RING_GEN_MASK;
+    return d != 0 && d < (1ull << (ET_RING_GEN_BITS - 1));
+}
+
+/* What a walk of a run's records found. */
+struct ring_walk {
+    bool complete;     /* every record reserved is committed: nobody is writing */
+    uint32_t kept;     /* the bytes of the records that end at or before the limit */
+    uint64_t records;  /* the records after it, and their bytes */
+    uint64_t bytes;
+};
+
+/* Walks the records reserved in the run whose first slot is `first` and
+ * whose state is `state`, splitting them at `limit` bytes from its start. */
+static struct ring_walk ring_walk(const struct et_writer *w, uint32_t first, uint64_t state, uint32_t limit)
+{
+    struct ring_walk out = {true, 0, 0, 0};
+    uint64_t gen = ET_RING_STATE_GEN(state);
+    uint32_t used = ET_RING_STATE_USED(state);
+    uint32_t room = (uint32_t)(w->ring_slots - first) * ET_RING_SLOT_BYTES;
+    const uint8_t *start = w->ring_data + (uint64_t)first * ET_RING_SLOT_BYTES;
+    const uint8_t *p = start, *end = start + (used < room ? used : room);
+    while (p < end) {
+        const struct et_record *r = (const struct et_record *)(const void *)p;
+        uint32_t commit = __atomic_load_n(&r->commit, __ATOMIC_ACQUIRE);
+        uint32_t size = __atomic_load_n(&r->size, __ATOMIC_RELAXED);
+        if (size < sizeof(struct et_record) || size % 8 || size > (size_t)(end - p) ||
+            commit != et_ring_commit_word(r->type, size, gen)) {
+            out.complete = false;
+            return out;
+        }
+        if ((uint64_t)(p - start) + size <= limit) {
+            out.kept += size;
+        } else {
+            out.records++;
+            out.bytes += size;
+        }
+        p += size;
+    }
+    return out;
+}
+
+static void count_overwritten(struct et_writer *w, uint64_t runs, const struct ring_walk *lost)
+{
+    if (runs)
+        __atomic_fetch_add(&w->hdr->ring_runs_overwritten, runs, __ATOMIC_RELAXED);
+    if (lost->records) {
+        __atomic_fetch_add(&w->hdr->ring_records_overwritten, lost->records, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&w->hdr->ring_bytes_overwritten, lost->bytes, __ATOMIC_RELAXED);
+    }
+}
+
+enum take { TAKEN, STALE, BUSY };
+
+/* Takes slot j for the run of generation `gen`: from an earlier lap's
+ * run, once no record of it is being written.  A slot that is not its
+ * run's first cuts the run short first: it ends with the last record that
+ * ends before the slot, and takes no more (ET_RING_CLOSED). */
+static enum take ring_take_slot(struct et_writer *w, uint32_t j, uint64_t gen)
+{
+    struct et_ring_slot *slot = &w->ring_table[j];
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+        uint32_t kind = ET_RING_STATE_KIND(state);
+        struct ring_walk lost = {true, 0, 0, 0};
+        bool head = kind == ET_RING_OPEN || kind == ET_RING_CLOSED;
+        if (kind != ET_RING_EMPTY && !gen_before(ET_RING_STATE_GEN(state), gen))
+            return STALE; /* a later lap has it: this claim waited a whole lap */
+        if (kind == ET_RING_TAKING)
+            return BUSY;
+        if (head) {
+            lost = ring_walk(w, j, state, 0);
+            /* A closed run is complete: only its count is wanted. */
+            if (kind == ET_RING_OPEN && !lost.complete)
+                return BUSY;
+        }
+        if (kind == ET_RING_CONT) {
+            uint32_t h = (uint32_t)(__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) % w->ring_slots);
+            uint64_t hs = __atomic_load_n(&w->ring_table[h].state, __ATOMIC_ACQUIRE);
+            uint32_t hk = ET_RING_STATE_KIND(hs);
+            uint32_t cut_at = (j - h) * ET_RING_SLOT_BYTES;
+            if ((hk == ET_RING_OPEN || hk == ET_RING_CLOSED) && ET_RING_STATE_GEN(hs) == ET_RING_STATE_GEN(state) &&
+                h < j && (hk == ET_RING_OPEN || ET_RING_STATE_USED(hs) > cut_at)) {
+                struct ring_walk cut = ring_walk(w, h, hs, cut_at);
+                if (hk == ET_RING_OPEN && !cut.complete)
+                    return BUSY;
+                uint64_t shorter = ET_RING_STATE(ET_RING_STATE_GEN(hs), ET_RING_CLOSED, cut.kept);
+                if (!__atomic_compare_exchange_n(&w->ring_table[h].state, &hs, shorter, false, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_ACQUIRE))
+                    continue;
+                count_overwritten(w, 0, &cut);
+            }
+        }
+        /* Fails when a record was reserved since the walk: walk again. */
+        if (__atomic_compare_exchange_n(&slot->state, &state, ET_RING_STATE(gen, ET_RING_TAKING, 0), false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (head)
+                count_overwritten(w, 1, &lost);
+            return TAKEN;
+        }
+    }
+    return BUSY;
+}
+
+static void ring_publish(struct et_writer *w, uint32_t j, uint64_t seq, uint64_t claimed_ns, uint16_t slots,
+                         uint32_t kind)
+{
+    struct et_ring_slot *slot = &w->ring_table[j];
+    __atomic_store_n(&slot->seq, seq, __ATOMIC_RELAXED);
+    slot->claimed_ns = claimed_ns;
+    slot->owner_pid = w->owner_pid;
+    slot->slots = slots;
+    __atomic_store_n(&slot->state, ET_RING_STATE(seq, kind, 0), __ATOMIC_RELEASE);
+}
+
+/* Claims a run with room for a record of `size` bytes: its generation <<
+ * 24 | first slot, or RING_NO_CLAIM (try again: a later claim lands
+ * elsewhere). */
+static uint64_t ring_claim(struct et_writer *w, uint32_t size)
+{
+    uint32_t need = (size + ET_RING_SLOT_BYTES - 1) / ET_RING_SLOT_BYTES;
+    uint32_t most = ring_max_run_slots(w);
+    if (most < need)
+        most = need;
+    uint32_t want = __atomic_load_n(&w->next_run_chunks, __ATOMIC_RELAXED);
+    if (want < need)
+        want = need;
+    if (want > most)
+        want = most;
+
+    uint64_t seq = __atomic_fetch_add(&w->hdr->next_chunk, want, __ATOMIC_ACQ_REL);
+    /* Read after the sequence was taken: a record written later than this
+     * time went in at or after it (the reader's "complete since"). */
+    uint64_t now = et_now_ns();
+    uint32_t first = (uint32_t)(seq % w->ring_slots);
+    if (first + want > w->ring_slots) {
+        /* A run does not wrap: the end of the ring, if it has room. */
+        if (w->ring_slots - first < need)
+            return RING_NO_CLAIM;
+        want = w->ring_slots - first;
+    }
+    uint32_t taken = 0;
+    while (taken < want) {
+        enum take t = ring_take_slot(w, first + taken, (seq + taken) & ET_RING_GEN_MASK);
+        if (t != TAKEN) {
+            if (t == BUSY)
+                __atomic_fetch_add(&w->hdr->ring_busy_skips, 1, __ATOMIC_RELAXED);
+            break;
+        }
+        taken++;
+    }
+    if (taken < need) {
+        /* Give back what was taken, as empty runs of their own sequence:
+         * a claim older than them still cannot take them. */
+        for (uint32_t i = 0; i < taken; i++)
+            ring_publish(w, first + i, seq + i, now, 1, ET_RING_CLOSED);
+        return RING_NO_CLAIM;
+    }
+    for (uint32_t i = 1; i < taken; i++)
+        ring_publish(w, first + i, seq, now, 0, ET_RING_CONT);
+    ring_publish(w, first, seq, now, (uint16_t)taken, ET_RING_OPEN);
+    __atomic_store_n(&w->next_run_chunks, taken * 2 > most ? most : taken * 2, __ATOMIC_RELAXED);
+    populate_writable(w->ring_data + (uint64_t)first * ET_RING_SLOT_BYTES, (uint64_t)taken * ET_RING_SLOT_BYTES);
+    return (seq & ET_RING_GEN_MASK) << 24 | first;
+}
+
+/* A record of `size` bytes in the run `run`, or NULL: it is full, closed
+ * by a later lap, or has been open half a lap. */
+static struct et_record *ring_reserve_in(struct et_writer *w, uint64_t run, uint32_t size)
+{
+    uint32_t first = (uint32_t)(run & 0xffffffu);
+    uint64_t gen = run >> 24;
+    struct et_ring_slot *slot = &w->ring_table[first];
+    uint64_t next = __atomic_load_n(&w->hdr->next_chunk, __ATOMIC_ACQUIRE);
+    if (((next - gen) & ET_RING_GEN_MASK) > w->ring_slots / 2)
+        return NULL;
+    uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+    uint32_t used;
+    do {
+        if (ET_RING_STATE_KIND(state) != ET_RING_OPEN || ET_RING_STATE_GEN(state) != gen)
+            return NULL;
+        used = ET_RING_STATE_USED(state);
+        uint32_t cap = (uint32_t)__atomic_load_n(&slot->slots, __ATOMIC_RELAXED) * ET_RING_SLOT_BYTES;
+        if (used > cap || size > cap - used)
+            return NULL;
+    } while (!__atomic_compare_exchange_n(&slot->state, &state, state + size, false, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    struct et_record *r = (struct et_record *)(void *)(w->ring_data + (uint64_t)first * ET_RING_SLOT_BYTES + used);
+    __atomic_store_n(&r->size, size, __ATOMIC_RELAXED);
+    return r;
+}
+
+static struct et_record *ring_reserve(struct et_writer *w, uint32_t size)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint64_t run = __atomic_load_n(&w->ring_run, __ATOMIC_ACQUIRE);
+        struct et_record *r;
+        if (run != ET_RING_NO_RUN && (r = ring_reserve_in(w, run, size)) != NULL)
+            return r;
+        uint64_t fresh = ring_claim(w, size);
+        if (fresh == RING_NO_CLAIM)
+            continue;
+        /* Another thread may have installed a run meanwhile: this record
+         * still goes into ours. */
+        __atomic_compare_exchange_n(&w->ring_run, &run, fresh, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
+        if ((r = ring_reserve_in(w, fresh, size)) != NULL)
+            return r;
+    }
+    return NULL;
+}
+
+void et_ring_commit(struct et_writer *w, struct et_record *r)
+{
+    /* The slot the record begins in cannot change hands before this
+     * store: a claim waits for its records to be complete. */
+    uint64_t j = (uint64_t)((uint8_t *)r - w->ring_data) / ET_RING_SLOT_BYTES;
+    uint64_t gen = ET_RING_STATE_GEN(__atomic_load_n(&w->ring_table[j].state, __ATOMIC_RELAXED));
+    __atomic_store_n(&r->commit, et_ring_commit_word(r->type, r->size, gen), __ATOMIC_RELEASE);
+}
+
 struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t body_size,
                                     const struct et_identity *id, uint64_t ts_ns, int err)
 {
@@ -211,7 +480,9 @@ struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t
      * fill the run just installed: so try again, a bounded number of times. */
     bool foreign = id->pid != w->owner_pid;
     struct et_record *r = NULL;
-    for (int attempt = 0; attempt < 4 && !r; attempt++) {
+    if (w->ring)
+        r = ring_reserve(w, size);
+    for (int attempt = 0; attempt < 4 && !r && !w->ring; attempt++) {
         struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
         if (run && (r = reserve_in(run, size, foreign)) != NULL)
             break;
@@ -307,7 +578,7 @@ void et_write_start(struct et_writer *w, const struct et_identity *id, uint64_t 
     tail += pipe_bytes;
     tail += et_put_str(tail, info->exe, ET_MAX_PATH_BYTES, &exe_truncated);
     et_put_argv(tail, info->argv, &args);
-    et_commit(r);
+    et_commit(w, r);
 }
 
 uint32_t et_exec_body_size(const struct et_exec_info *info)
@@ -351,7 +622,7 @@ void et_write_exec(struct et_writer *w, const struct et_identity *id, uint64_t t
     if (info->stack)
         et_stack_put(r, info->stack);
     et_exec_fill(r, info);
-    et_commit(r);
+    et_commit(w, r);
 }
 
 void et_stack_put(struct et_record *r, const struct et_stack *stack)
@@ -379,10 +650,10 @@ void et_write_exec_failed(struct et_writer *w, const struct et_identity *id, uin
     b->kind = kind;
     b->reserved = 0;
     b->result = result;
-    et_commit(r);
+    et_commit(w, r);
 }
 
-static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time)
+static int fill_header(int fd, uint64_t size, bool ring, uint32_t launcher_pid, uint64_t launcher_start_time)
 {
     struct et_file_header h;
     memset(&h, 0, sizeof(h));
@@ -394,6 +665,14 @@ static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t la
     h.chunk_size = ET_CHUNK_SIZE;
     h.chunk_count = (uint32_t)((size - ET_HEADER_SIZE) / ET_CHUNK_SIZE);
     h.file_size = ET_HEADER_SIZE + (uint64_t)h.chunk_count * ET_CHUNK_SIZE;
+    if (ring) {
+        h.version_major = ET_VERSION_MAJOR_RING;
+        h.flags = ET_FILE_RING;
+        h.ring_slot_count = et_ring_slots_for(size);
+        h.ring_data_offset = (uint32_t)(ET_HEADER_SIZE + ring_table_bytes(h.ring_slot_count));
+        h.chunk_count = h.ring_slot_count * ET_RING_SLOT_CHUNKS;
+        h.file_size = h.ring_data_offset + (uint64_t)h.chunk_count * ET_CHUNK_SIZE;
+    }
     h.launcher_pid = launcher_pid;
     h.launcher_start_time = launcher_start_time;
     _Static_assert(sizeof(EXECTRACE_VERSION) <= sizeof(h.writer_version), "version fits the header");
@@ -416,7 +695,7 @@ static int fill_header(int fd, uint64_t size, uint32_t launcher_pid, uint64_t la
     return 0;
 }
 
-int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time,
+int et_trace_create(const char *path, uint64_t size, bool ring, uint32_t launcher_pid, uint64_t launcher_start_time,
                     bool replace, int *replaced_fd, const char **what)
 {
     char tmp[4096 + 32];
@@ -424,7 +703,7 @@ int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint
     if (replaced_fd)
         *replaced_fd = -1;
 
-    if (size < ET_MIN_FILE_SIZE || size > ET_MAX_FILE_SIZE) {
+    if (size < ET_MIN_FILE_SIZE || size > ET_MAX_FILE_SIZE || (ring && !et_ring_slots_for(size))) {
         *what = "size out of range";
         return -EINVAL;
     }
@@ -441,12 +720,16 @@ int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint
         return -errno;
     }
     uint64_t file_size = ET_HEADER_SIZE + (size - ET_HEADER_SIZE) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
+    if (ring) {
+        uint32_t slots = et_ring_slots_for(size);
+        file_size = ET_HEADER_SIZE + ring_table_bytes(slots) + (uint64_t)slots * ET_RING_SLOT_BYTES;
+    }
     ret = -posix_fallocate(fd, 0, (off_t)file_size);
     if (ret) {
         *what = "reserve space";
         goto fail;
     }
-    ret = fill_header(fd, file_size, launcher_pid, launcher_start_time);
+    ret = fill_header(fd, file_size, ring, launcher_pid, launcher_start_time);
     if (ret) {
         *what = "write header";
         goto fail;

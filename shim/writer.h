@@ -22,9 +22,19 @@ struct et_writer {
     /* The run this process appends to; a fork child starts with none. */
     struct et_run_header *run;
     /* Chunks to claim next time: small for the many short-lived processes,
-     * doubling for the busy ones so claims stay rare. */
+     * doubling for the busy ones so claims stay rare.  Slots in a ring. */
     uint32_t next_run_chunks;
+    /* A ring trace (trace_format.h, "Ring traces"): its slot table and
+     * data, and the run this process appends to, as generation << 24 |
+     * first slot, one word so that threads and signal handlers read both
+     * at once (ET_RING_NO_RUN: none). */
+    bool ring;
+    uint32_t ring_slots;
+    struct et_ring_slot *ring_table;
+    uint8_t *ring_data;
+    uint64_t ring_run;
 };
+#define ET_RING_NO_RUN UINT64_MAX
 
 #define ET_FIRST_RUN_CHUNKS 2u
 #define ET_MAX_GROWN_RUN_CHUNKS 64u
@@ -54,8 +64,14 @@ static inline void *et_record_body(struct et_record *r)
     return r + 1;
 }
 
-static inline void et_commit(struct et_record *r)
+void et_ring_commit(struct et_writer *w, struct et_record *r);
+
+static inline void et_commit(struct et_writer *w, struct et_record *r)
 {
+    if (__builtin_expect(w->ring, 0)) {
+        et_ring_commit(w, r);
+        return;
+    }
     __atomic_store_n(&r->commit, et_commit_word(r->type, r->size), __ATOMIC_RELEASE);
 }
 
@@ -68,8 +84,12 @@ uint64_t et_now_ns(void);
 /* The next timestamps of this process image come from the system call. */
 void et_clock_new_image(void);
 
+/* The slots of a ring trace of `size` bytes, 0 when it is too small. */
+uint32_t et_ring_slots_for(uint64_t size);
+
 /*
- * Creates a trace file of `size` bytes, its blocks reserved so the mapping
+ * Creates a trace file of `size` bytes (a ring trace when `ring` is set:
+ * the newest records replace the oldest), its blocks reserved so the mapping
  * can never raise SIGBUS, mode 0600, without following a symlink.  When
  * `replace` is set, an existing regular file of the caller's is replaced;
  * otherwise an existing file is left alone and -EEXIST returned (another
@@ -78,7 +98,7 @@ void et_clock_new_image(void);
  * for the caller to close when freeing it costs least.  Returns 0 or
  * -errno; on failure `what` names the step that failed.
  */
-int et_trace_create(const char *path, uint64_t size, uint32_t launcher_pid, uint64_t launcher_start_time,
+int et_trace_create(const char *path, uint64_t size, bool ring, uint32_t launcher_pid, uint64_t launcher_start_time,
                     bool replace, int *replaced_fd, const char **what);
 
 /* Encoding of the variable-length tails (see trace_format.h).  Each function

@@ -209,7 +209,7 @@ static struct et_record *record_signal(struct et_tracer *t, struct et_tthread *t
         b->target = (int32_t)c->args[0];
         b->sig = (int32_t)c->args[1];
     }
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
     return r;
 }
 
@@ -229,7 +229,7 @@ static void record_wait_enter(struct et_tracer *t, struct et_tthread *th, const 
         b->id = (int64_t)(int32_t)c->args[0];
         b->options = (int32_t)c->args[2];
     }
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 static void waited_without_info(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c,
@@ -284,7 +284,7 @@ static void record_wait_return(struct et_tracer *t, struct et_tthread *th, const
         else if (!err && rval > 0 && !c->args[1] && et_tracer_exit_status(t, (pid_t)rval, &status))
             b->status = status; /* the caller did not ask; the kernel told us */
     }
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 static void record_pipe(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, int err)
@@ -317,7 +317,7 @@ static void record_pipe(struct et_tracer *t, struct et_tthread *th, const struct
     b->flags = flags;
     b->result = err ? -1 : 0;
     b->inode = end.inode;
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 static void record_fork(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, int32_t result,
@@ -330,7 +330,7 @@ static void record_fork(struct et_tracer *t, struct et_tthread *th, const struct
     b->kind = c->nr == SYS_fork ? ET_FORK_FORK : c->nr == SYS_vfork ? ET_FORK_VFORK : ET_FORK_CLONE;
     b->result = result;
     b->clone_flags = b->kind == ET_FORK_CLONE ? clone_flags : 0;
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 void et_call_created(struct et_tracer *t, struct et_tthread *th, struct et_tthread *child, uint64_t clone_flags)
@@ -392,7 +392,7 @@ static void record_simple(struct et_tracer *t, struct et_tthread *th, const stru
     default:
         return;
     }
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 static void record_sigchld(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c, long rval,
@@ -413,7 +413,7 @@ static void record_sigchld(struct et_tracer *t, struct et_tthread *th, const str
                      : act[0] == (uint64_t)(uintptr_t)SIG_IGN ? ET_DISP_IGNORE
                                                              : ET_DISP_HANDLER;
     b->result = err ? -1 : (int32_t)rval;
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 static void record_exit_group(struct et_tracer *t, struct et_tthread *th, const struct et_pending_call *c)
@@ -424,7 +424,7 @@ static void record_exit_group(struct et_tracer *t, struct et_tthread *th, const 
     struct et_image_exit *b = et_record_body(r);
     b->how = ET_EXIT_EXIT_GROUP;
     b->status = (int32_t)(c->args[0] & 0xff);
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 /* close, dup and fcntl: only pipe ends are recorded, as by the shim. */
@@ -486,7 +486,7 @@ static void fd_call_exit(struct et_tracer *t, struct et_tthread *th, const struc
         if (!(r = begin(t, th, ET_REC_CLOSE, sizeof(struct et_close), c->ts, err)))
             return;
         *(struct et_close *)et_record_body(r) = (struct et_close){fd, result, c->ends[0]};
-        et_commit(r);
+        et_commit(t->cfg.writer, r);
         return;
     }
     if (c->nr == SYS_fcntl && (int)c->args[1] == F_SETFD) {
@@ -497,7 +497,7 @@ static void fd_call_exit(struct et_tracer *t, struct et_tthread *th, const struc
             return;
         *(struct et_set_cloexec *)et_record_body(r) =
             (struct et_set_cloexec){fd, (int32_t)c->args[2], result, 0, c->ends[0]};
-        et_commit(r);
+        et_commit(t->cfg.writer, r);
         return;
     }
     /* A dup of some kind. */
@@ -548,7 +548,7 @@ static void fd_call_exit(struct et_tracer *t, struct et_tthread *th, const struc
     b->result = result;
     b->source = c->ends[0];
     b->replaced = c->ends[1];
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
 }
 
 /* close_range: the pipe ends it closes (or marks close-on-exec), listed at
@@ -608,7 +608,7 @@ static void close_range_exit(struct et_tracer *t, struct et_tthread *th, struct 
         b->result = err ? -1 : (int32_t)rval;
         if (n)
             memcpy(b + 1, c->range, n * sizeof(struct et_pipe_end));
-        et_commit(r);
+        et_commit(t->cfg.writer, r);
     }
     free(c->range);
     c->range = NULL;

@@ -377,7 +377,7 @@ static void write_module(struct et_tracer *t, struct et_tthread *th, const struc
     uint8_t *tail = (uint8_t *)(b + 1);
     memcpy(tail, elf->build_id, elf->build_id_len);
     et_put_str(tail + elf->build_id_len, exe, ET_MAX_PATH_BYTES, &truncated);
-    et_commit(r);
+    et_commit(t->cfg.writer, r);
     t->stats.records++;
 }
 

@@ -37,13 +37,18 @@
 #define ET_MAGIC "\x89" "ETRACE\n"
 #define ET_MAGIC_LEN 8
 #define ET_VERSION_MAJOR 1
-#define ET_VERSION_MINOR 6 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
+#define ET_VERSION_MINOR 7 /* 1.1: snapshot records; 1.2: call-site stacks, module records;
                               1.3: the ptrace recorder (ET_RF_RECORDER, recorder records);
                               1.4: each run counts its records (et_run_header.records);
                               1.5: the exec hooks' shared cache (dynamic_images),
                                    partial stacks (ET_STACK_PARTIAL);
                               1.6: readers of pipes (pipe_eof, pipe_wait records),
-                                   the writer's version in the header, run_end flags */
+                                   the writer's version in the header, run_end flags;
+                              1.7: checkpoint snapshots (ET_SNAP_CHECKPOINT, command lines) */
+/* A ring trace (see "Ring traces" below) is major version 2, with the
+ * minor version of its records: a reader of 1.x would take the runs of
+ * earlier laps for current ones. */
+#define ET_VERSION_MAJOR_RING 2
 #define ET_ENDIAN_MARKER 0x01020304u
 
 #define ET_HEADER_SIZE 4096u
@@ -68,6 +73,7 @@
 
 /* Header flags. */
 #define ET_FILE_FINISHED 0x1u /* the launcher wrote records_written at the end */
+#define ET_FILE_RING 0x2u     /* a ring trace (major version 2) */
 
 #define ET_DYNAMIC_IMAGE_SLOTS 16u
 
@@ -105,7 +111,18 @@ struct et_file_header {
     /* Snapshots taken so far (1.1): each takes the next number. */
     uint32_t snapshots;
     uint32_t reserved4;
-    uint8_t reserved5[256 - 216];
+    /* Ring traces: what the claims of later laps took from earlier ones
+     * (runs, their complete records and the bytes they used), and the
+     * slots a claim found still being written or claimed (a writer
+     * stopped, or killed, inside a record): those are left alone. */
+    uint64_t ring_runs_overwritten;
+    uint64_t ring_records_overwritten;
+    uint64_t ring_bytes_overwritten;
+    uint64_t ring_busy_skips;
+    /* Ring traces: slots in the ring, and where their data begins (the
+     * slot table lies between the header and it). */
+    uint32_t ring_slot_count;
+    uint32_t ring_data_offset;
     /* 1.5: program files found to load the shim, each by the identity the
      * exec hooks give a file (device, inode, change time and size hashed
      * into one word; 0 is an empty slot).  Shared by every process that
@@ -130,6 +147,8 @@ _Static_assert(offsetof(struct et_file_header, next_chunk) == 128, "layout");
 _Static_assert(offsetof(struct et_file_header, records_dropped) == 192, "layout");
 _Static_assert(offsetof(struct et_file_header, bytes_dropped) == 200, "layout");
 _Static_assert(offsetof(struct et_file_header, snapshots) == 208, "layout");
+_Static_assert(offsetof(struct et_file_header, ring_runs_overwritten) == 216, "layout");
+_Static_assert(offsetof(struct et_file_header, ring_slot_count) == 248, "layout");
 _Static_assert(offsetof(struct et_file_header, dynamic_images) == 256, "layout");
 
 struct et_run_header {
@@ -217,6 +236,90 @@ _Static_assert(offsetof(struct et_record, start_time) == 32, "layout");
 static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
 {
     return 0xc3a5c85cu ^ size ^ ((uint32_t)type << 16);
+}
+
+/*
+ * Ring traces (major version 2, ET_FILE_RING): the newest history kept.
+ *
+ *   [0, ET_HEADER_SIZE)                   struct et_file_header
+ *   [ET_HEADER_SIZE, ring_data_offset)    ring_slot_count struct et_ring_slot
+ *   [ring_data_offset, file_size)         ring_slot_count slots of ET_RING_SLOT_BYTES
+ *
+ * A run is one or more consecutive slots, claimed by adding its length to
+ * next_chunk, which counts slots in a ring trace and only grows: a run's
+ * *sequence* is the count it got, its slots are sequence modulo the slot
+ * count, so a claim of a later lap lands on the slots of an earlier one.
+ * The data of a run is records only: what a run header holds in a trace of
+ * major version 1 is in the slot table, one cache line per slot, so that a
+ * later claim can tell who holds a slot, and whether anyone is still
+ * writing there, before it takes it.
+ *
+ * Each slot's `state` word packs the generation of the run that holds it
+ * (the low ET_RING_GEN_BITS of the run's sequence), what the slot is
+ * (ET_RING_*), and for a run's first slot the bytes reserved in the run.
+ * Writers reserve with a compare-and-swap on the first slot's word, which
+ * fails once the generation or the kind changed: a writer that was
+ * descheduled while the ring went round cannot reserve in a later lap's
+ * run.  A claim takes a slot with a compare-and-swap too, and only once
+ * every record reserved in the run there is complete: a writer between
+ * reserving and committing keeps its run from being reused (the claim
+ * skips it and counts ring_busy_skips), so no writer ever writes over a
+ * later lap's data.  The claim of a slot that is not a run's first closes
+ * the run first (ET_RING_CLOSED), so that it takes no more records.
+ *
+ * A record of a ring trace commits with et_ring_commit_word(), which mixes
+ * in the generation: the bytes a killed writer left of an earlier lap's
+ * record never read as a record of the run that holds them now.
+ *
+ * A run that stays open half a lap (ring_slot_count / 2 slots claimed
+ * since) takes no more records: so every record reserved while next_chunk
+ * was at least N - ring_slot_count / 2, N its value now, is still in the
+ * ring, and a reader can say from when the history is complete (the time
+ * the slot of that sequence was claimed).
+ */
+#define ET_RING_SLOT_CHUNKS 2u
+#define ET_RING_SLOT_BYTES (ET_RING_SLOT_CHUNKS * ET_CHUNK_SIZE)
+#define ET_RING_MAX_RUN_SLOTS 32u
+#define ET_RING_MIN_SLOTS 64u
+/* The smallest ring trace: header, slot table (one page), 64 slots. */
+#define ET_RING_MIN_FILE_SIZE (ET_HEADER_SIZE + 4096ull + ET_RING_MIN_SLOTS * ET_RING_SLOT_BYTES)
+#define ET_RING_GEN_BITS 40u
+#define ET_RING_GEN_MASK ((1ull << ET_RING_GEN_BITS) - 1)
+
+enum et_ring_kind {
+    ET_RING_EMPTY = 0,  /* never claimed, or a claim gave it up */
+    ET_RING_TAKING = 1, /* being claimed: its other fields are being written */
+    ET_RING_OPEN = 2,   /* a run's first slot, taking records */
+    ET_RING_CLOSED = 3, /* a run's first slot, its records final */
+    ET_RING_CONT = 4,   /* a later slot of the run that begins at seq */
+};
+
+/* state: generation in the high 40 bits, kind in the next 3, bytes
+ * reserved in the low 21 (a run's first slot). */
+#define ET_RING_STATE(gen, kind, used) \
+    ((((uint64_t)(gen) & ET_RING_GEN_MASK) << 24) | ((uint64_t)(kind) << 21) | ((uint64_t)(used) & 0x1fffffu))
+#define ET_RING_STATE_GEN(s) ((uint64_t)(s) >> 24)
+#define ET_RING_STATE_KIND(s) ((uint32_t)((s) >> 21) & 7u)
+#define ET_RING_STATE_USED(s) ((uint32_t)(s) & 0x1fffffu)
+
+struct et_ring_slot {
+    uint64_t state;
+    uint64_t seq;        /* the sequence of the run's first slot */
+    uint64_t claimed_ns; /* CLOCK_MONOTONIC when the run was claimed (after its sequence was taken) */
+    uint32_t owner_pid;  /* the process that claimed it */
+    uint16_t slots;      /* first slot: the run's length in slots */
+    uint16_t reserved;
+    uint8_t reserved2[32];
+};
+_Static_assert(sizeof(struct et_ring_slot) == 64, "ring slot size");
+_Static_assert(ET_RING_MAX_RUN_SLOTS * ET_RING_SLOT_BYTES < (1u << 21), "a run's bytes fit the state word");
+_Static_assert(ET_MAX_RECORD_SIZE <= ET_RING_MAX_RUN_SLOTS * ET_RING_SLOT_BYTES, "a record fits a run");
+
+static inline uint32_t et_ring_commit_word(uint16_t type, uint32_t size, uint64_t gen)
+{
+    /* The low three bits stay those of et_commit_word: never zero. */
+    uint32_t mix = (uint32_t)((gen & ET_RING_GEN_MASK) * 0x9e3779b97f4a7c15ull >> 32) & ~7u;
+    return et_commit_word(type, size) ^ mix;
 }
 
 /*

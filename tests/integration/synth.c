@@ -54,7 +54,7 @@ struct synth *synth_new(uint32_t launcher_pid, uint64_t launcher_start)
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->path, sizeof(s->path), "%s/made.trace", s->dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(s->path, SYNTH_SIZE, launcher_pid, launcher_start, false, NULL, &what), 0);
+    assert_int_equal(et_trace_create(s->path, SYNTH_SIZE, false, launcher_pid, launcher_start, false, NULL, &what), 0);
     int fd = open(s->path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;
@@ -109,7 +109,7 @@ void synth_put(struct synth *s, uint32_t pid, uint64_t start, uint32_t tid, uint
     memcpy(et_record_body(r), body, body_len);
     if (tlen)
         memcpy((uint8_t *)et_record_body(r) + body_len, tail->b, tlen);
-    et_commit(r);
+    et_commit(writer_for(s, pid, start), r);
     if (type < ET_REC_TYPE_COUNT)
         s->seen[type] = true;
 }

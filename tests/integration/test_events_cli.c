@@ -375,9 +375,9 @@ static void wrong_magic_is_refused_with_one_line(void **state)
 
 static void newer_major_version_is_refused_with_one_line(void **state)
 {
-    uint16_t major = ET_VERSION_MAJOR + 1;
+    uint16_t major = ET_VERSION_MAJOR_RING + 1;
     unreadable_copy(state, ((struct fixture *)*state)->trace_len, offsetof(struct et_file_header, version_major),
-                    (const uint8_t *)&major, sizeof(major), "offset 8: trace format 2.");
+                    (const uint8_t *)&major, sizeof(major), "offset 8: trace format 3.");
     /* And it says what to do about it. */
     struct fixture *fx = *state;
     struct captured o;

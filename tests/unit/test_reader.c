@@ -47,7 +47,7 @@ static uint8_t *fresh_trace(size_t *len)
     char path[64];
     snprintf(path, sizeof(path), "%s/t.trace", dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 77, 0, false, NULL, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, false, 77, 0, false, NULL, &what), 0);
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     uint8_t *buf = aligned_alloc(4096, ET_MIN_FILE_SIZE);
@@ -88,7 +88,7 @@ static int build(void **state)
         s->sig = 0;
         s->pidfd = -1;
         s->pidfd_pid = -1;
-        et_commit(r);
+        et_commit(&w, r);
     }
     b->size = et_align8(sizeof(struct et_record) + sizeof(struct et_signal));
 
@@ -281,10 +281,21 @@ static void newer_major_version_says_the_file_is_newer(void **state)
 {
     (void)state;
     uint8_t *c = copy_of(B.len);
-    ((struct et_file_header *)c)->version_major = ET_VERSION_MAJOR + 1;
+    ((struct et_file_header *)c)->version_major = ET_VERSION_MAJOR_RING + 1;
     ((struct et_file_header *)c)->version_minor = 0;
-    assert_unreadable(c, B.len, 8, "trace format 2.0, this exectrace reads 1.x");
+    assert_unreadable(c, B.len, 8, "trace format 3.0, this exectrace reads 1.x and 2.x");
     assert_unreadable(c, B.len, 8, "newer");
+    free(c);
+}
+
+/* Major version 2 is a ring: a header that says so without a ring's
+ * geometry is not read as one. */
+static void a_ring_version_without_a_ring_is_refused(void **state)
+{
+    (void)state;
+    uint8_t *c = copy_of(B.len);
+    ((struct et_file_header *)c)->version_major = ET_VERSION_MAJOR_RING;
+    assert_unreadable(c, B.len, 248, "ring trace with an inconsistent geometry");
     free(c);
 }
 
@@ -749,6 +760,7 @@ int main(void)
         cmocka_unit_test(file_shorter_than_the_magic_is_unreadable),
         cmocka_unit_test(file_cut_inside_the_header_names_where_it_ends),
         cmocka_unit_test(newer_major_version_says_the_file_is_newer),
+        cmocka_unit_test(a_ring_version_without_a_ring_is_refused),
         cmocka_unit_test(older_major_version_is_refused_without_claiming_it_is_newer),
         cmocka_unit_test(other_byte_order_is_named),
         cmocka_unit_test(garbled_byte_order_marker_is_named),

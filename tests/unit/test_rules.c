@@ -73,7 +73,7 @@ static int sim_setup(void **state)
     assert_non_null(mkdtemp(S.dir));
     snprintf(S.path, sizeof(S.path), "%s/t.trace", S.dir);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(S.path, 1u << 20, 1, 0, false, NULL, &what), 0);
+    assert_int_equal(et_trace_create(S.path, 1u << 20, false, 1, 0, false, NULL, &what), 0);
     int fd = open(S.path, O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     struct stat st;
@@ -126,7 +126,7 @@ static void emit(struct pr p, uint32_t tid, uint16_t type, uint64_t ts, int err,
     struct et_record *r = et_record_reserve(writer_of(p), type, (uint32_t)len, &id, ts, err);
     assert_non_null(r);
     memcpy(et_record_body(r), body, len);
-    et_commit(r);
+    et_commit(writer_of(p), r);
 }
 
 /* ---- records --------------------------------------------------------------------- */

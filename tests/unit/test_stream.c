@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "reader.h"
 #include "stream.h"
 #include "writer.h"
@@ -56,16 +57,8 @@ static void tfile_open(struct tfile *f, uint64_t size, unsigned nwriters)
     snprintf(f->dir, sizeof(f->dir), "/tmp/exectrace-stream-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/t.trace", f->dir);
-    const char *what = NULL;
-    assert_int_equal(et_trace_create(f->path, size, 1, 0, false, NULL, &what), 0);
-    int fd = open(f->path, O_RDWR | O_CLOEXEC);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    f->size = (uint64_t)st.st_size;
-    f->map = mmap(NULL, (size_t)f->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    assert_true(f->map != MAP_FAILED);
+    f->map = map_new_trace(f->path, size, false, 1, &f->size);
+    assert_non_null(f->map);
     assert_true(nwriters <= MAX_WRITERS);
     f->w = calloc(nwriters, sizeof(*f->w));
     f->recs = calloc(MAX_RECORDS, sizeof(*f->recs));
@@ -99,7 +92,7 @@ static struct et_record *append(struct tfile *f, unsigned run, int32_t seq, uint
     b->target = (int32_t)run;
     b->target_tid = seq;
     b->pidfd = b->pidfd_pid = -1;
-    et_commit(r);
+    et_commit(&f->w[run], r);
     f->recs[f->nrecs++] = (struct written){(int32_t)run, seq, ts, (uint64_t)((uint8_t *)r - f->map), r};
     return r;
 }

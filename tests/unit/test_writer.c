@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "files.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -42,16 +43,8 @@ static void tfile_open(struct tfile *f, uint64_t size)
     snprintf(f->dir, sizeof(f->dir), "/tmp/exectrace-writer-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof(f->path), "%s/t.trace", f->dir);
-    const char *what = NULL;
-    assert_int_equal(et_trace_create(f->path, size, (uint32_t)getpid(), 0, false, NULL, &what), 0);
-    int fd = open(f->path, O_RDWR | O_CLOEXEC);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    f->size = (uint64_t)st.st_size;
-    f->map = mmap(NULL, (size_t)f->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    assert_true(f->map != MAP_FAILED);
+    f->map = map_new_trace(f->path, size, false, (uint32_t)getpid(), &f->size);
+    assert_non_null(f->map);
     assert_int_equal(et_writer_attach(&f->w, f->map, f->size, (uint32_t)getpid()), 0);
 }
 
@@ -97,7 +90,7 @@ static bool append_tagged(struct et_writer *w, int32_t who, int32_t seq)
     struct et_record *r = reserve_tagged(w, who, seq);
     if (!r)
         return false;
-    et_commit(r);
+    et_commit(w, r);
     return true;
 }
 
@@ -315,7 +308,7 @@ static void records_about_another_process_mark_their_run(void **state)
         struct et_record *r = et_record_reserve(&f.w, ET_REC_SIGNAL, sizeof(struct et_signal), id, 1, 0);
         assert_non_null(r);
         memset(et_record_body(r), 0, sizeof(struct et_signal));
-        et_commit(r);
+        et_commit(&f.w, r);
     }
     const struct et_run_header *run = (const void *)((const uint8_t *)f.map + ET_HEADER_SIZE);
     assert_int_equal(ET_RUN_RECORDS(run->records), 3);
@@ -417,7 +410,7 @@ static void full_file_refuses_however_many_retries(void **state)
         if (!r)
             break;
         memset(et_record_body(r), (int)ok + 1, body);
-        et_commit(r);
+        et_commit(&f.w, r);
         ok++;
     }
     assert_true(ok > 0);
@@ -428,7 +421,7 @@ static void full_file_refuses_however_many_retries(void **state)
         struct et_record *r = et_record_reserve(&f.w, 200, body, &id, 0, 0);
         if (r) {
             late_successes++;
-            et_commit(r); /* as a hook would */
+            et_commit(&f.w, r); /* as a hook would */
         }
     }
     const struct et_file_header *h = f.map;
@@ -586,7 +579,7 @@ static void fill_new_run_once_installed(int sig, siginfo_t *si, void *ucv)
     if (used + sizeof(struct et_record) <= cap) {
         struct et_record *r = et_record_reserve(step_writer, 200, cap - used - (uint32_t)sizeof(struct et_record), &id, 0, 0);
         if (r)
-            et_commit(r);
+            et_commit(step_writer, r);
     }
 }
 
@@ -611,7 +604,7 @@ static int interrupted_append_child(struct et_writer *w)
         return STEP_NOT_FIRED;
     if (r) {
         memset(et_record_body(r), 0, sizeof(struct et_signal));
-        et_commit(r);
+        et_commit(w, r);
     }
     return STEP_OK;
 }
@@ -783,7 +776,7 @@ static void created_file_is_private_reserved_and_has_a_valid_header(void **state
     const uint64_t size = ET_MIN_FILE_SIZE + 100 * ET_CHUNK_SIZE + 500;
     const char *what = NULL;
     mode_t old = umask(0);
-    int ret = et_trace_create(path, size, 4242, 987654321, false, NULL, &what);
+    int ret = et_trace_create(path, size, false, 4242, 987654321, false, NULL, &what);
     umask(old);
     assert_int_equal(ret, 0);
 
@@ -867,14 +860,14 @@ static void create_leaves_an_existing_file_alone_unless_replacing(void **state)
     const char *path = in_dir(&d, "t.trace");
     write_file(path, "someone else's data\n");
     const char *what = NULL;
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, false, 1, 0, false, NULL, &what), -EEXIST);
     assert_non_null(what);
     assert_file_is(path, "someone else's data\n");
     assert_int_equal(dir_entries(&d), 1);
 
     struct stat before, after;
     assert_int_equal(stat(path, &before), 0);
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 2, 0, true, NULL, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, false, 2, 0, true, NULL, &what), 0);
     assert_int_equal(stat(path, &after), 0);
     assert_int_equal(after.st_size, ET_MIN_FILE_SIZE);
     assert_true(after.st_ino != before.st_ino);
@@ -896,11 +889,11 @@ static void replacing_can_hand_over_the_replaced_file(void **state)
     const char *path = in_dir(&d, "t.trace");
     const char *what = NULL;
     int old = 7;
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 1, 0, true, &old, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, false, 1, 0, true, &old, &what), 0);
     assert_int_equal(old, -1); /* nothing was there */
 
     write_file(path, "the previous run\n");
-    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, 2, 0, true, &old, &what), 0);
+    assert_int_equal(et_trace_create(path, ET_MIN_FILE_SIZE, false, 2, 0, true, &old, &what), 0);
     assert_true(old >= 0);
     struct stat st;
     assert_int_equal(fstat(old, &st), 0);
@@ -928,11 +921,11 @@ static void create_never_follows_a_symlink(void **state)
     assert_int_equal(symlink(target, link_path), 0);
     const char *what = NULL;
 
-    assert_int_equal(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
+    assert_int_equal(et_trace_create(link_path, ET_MIN_FILE_SIZE, false, 1, 0, false, NULL, &what), -EEXIST);
     assert_file_is(target, "precious\n");
     /* Replacing is for regular files: a symlink is refused, not followed and
      * not removed. */
-    assert_true(et_trace_create(link_path, ET_MIN_FILE_SIZE, 1, 0, true, NULL, &what) < 0);
+    assert_true(et_trace_create(link_path, ET_MIN_FILE_SIZE, false, 1, 0, true, NULL, &what) < 0);
     assert_file_is(target, "precious\n");
     struct stat st;
     assert_int_equal(lstat(link_path, &st), 0);
@@ -943,9 +936,9 @@ static void create_never_follows_a_symlink(void **state)
     const char *dangling = in_dir(&d, "dangling.trace");
     const char *nowhere = in_dir(&d, "created-through-link");
     assert_int_equal(symlink(nowhere, dangling), 0);
-    assert_int_equal(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, false, NULL, &what), -EEXIST);
+    assert_int_equal(et_trace_create(dangling, ET_MIN_FILE_SIZE, false, 1, 0, false, NULL, &what), -EEXIST);
     assert_int_equal(lstat(nowhere, &st), -1);
-    assert_true(et_trace_create(dangling, ET_MIN_FILE_SIZE, 1, 0, true, NULL, &what) < 0);
+    assert_true(et_trace_create(dangling, ET_MIN_FILE_SIZE, false, 1, 0, true, NULL, &what) < 0);
     assert_int_equal(lstat(nowhere, &st), -1);
     assert_int_equal(dir_entries(&d), 3);
     tdir_remove(&d);
@@ -957,8 +950,8 @@ static void create_rejects_sizes_out_of_range(void **state)
     struct tdir d;
     tdir_make(&d);
     const char *what = NULL;
-    assert_int_equal(et_trace_create(in_dir(&d, "a"), ET_MIN_FILE_SIZE - 1, 1, 0, false, NULL, &what), -EINVAL);
-    assert_int_equal(et_trace_create(in_dir(&d, "b"), ET_MAX_FILE_SIZE + 1, 1, 0, false, NULL, &what), -EINVAL);
+    assert_int_equal(et_trace_create(in_dir(&d, "a"), false, ET_MIN_FILE_SIZE - 1, 1, 0, false, NULL, &what), -EINVAL);
+    assert_int_equal(et_trace_create(in_dir(&d, "b"), false, ET_MAX_FILE_SIZE + 1, 1, 0, false, NULL, &what), -EINVAL);
     assert_int_equal(dir_entries(&d), 0);
     tdir_remove(&d);
 }
