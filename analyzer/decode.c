@@ -710,8 +710,8 @@ static char state_letter(uint8_t c)
 
 static const char *snapshot_reason(unsigned reason)
 {
-    static const char *const names[] = {"?", "hang", "requested", "interrupt"};
-    return names[reason < 4 ? reason : 0];
+    static const char *const names[] = {"?", "hang", "requested", "interrupt", "checkpoint"};
+    return names[reason < 5 ? reason : 0];
 }
 
 static void decode_snapshot(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)
@@ -739,6 +739,19 @@ static void decode_snapshot(const struct et_record *r, const struct et_decode_li
     f->v.threads.n = threads ? b->thread_count : 0;
     f->v.threads.wchans = tail;
     f_pipes(d, "pipes", pipes, b->pipe_count, pipes && b->pipe_count ? ET_TEXT_KEY : ET_TEXT_NONE);
+    if (b->flags & ET_SNAP_COMMAND_PROC) {
+        f_bool(d, "command", true);
+        f_text(d, "(the command)", ET_TEXT_NOTE);
+    }
+    if (!(b->flags & ET_SNAP_HAS_COMMAND))
+        return;
+    /* A checkpoint's command line, after the threads' wchans. */
+    for (unsigned k = 0; k < b->thread_count; k++)
+        tail_str(&tail, &comm_len);
+    size_t exe_len;
+    const char *exe = tail_str(&tail, &exe_len);
+    f_str(d, "exe", exe, exe_len, ET_TEXT_KEY);
+    f_argv(d, &tail, b->argv_count, b->argv_count, b->flags & ET_SNAP_ARGV_TRUNCATED, ET_TEXT_KEY);
 }
 
 static void decode_module(const struct et_record *r, const struct et_decode_links *links, struct et_decoded *d)

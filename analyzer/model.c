@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "decode.h"
+#include "output.h"
 
 #define COMMAND_MAX 200
 
@@ -96,6 +98,19 @@ static int32_t current_by_pid(const struct et_model *m, uint32_t pid)
     return i < 0 ? ET_NO_PROC : (int32_t)i;
 }
 
+static void mark_before_history(struct et_model *m, int32_t pi);
+
+/* A wrapped ring's launcher, its start overwritten: the header names it. */
+static void recognise_launcher(struct et_model *m, int32_t pi)
+{
+    const struct et_file_header *h = m->trace ? m->trace->hdr : NULL;
+    struct et_proc *p = &m->procs[pi];
+    if (h && h->launcher_pid && p->pid == h->launcher_pid && p->start_time == h->launcher_start_time) {
+        p->flags |= ET_PF_LAUNCHER;
+        m->launcher = pi;
+    }
+}
+
 /* The process that wrote a record.  A placeholder made for this pid (its
  * parent recorded creating it, or it is someone's parent) becomes it. */
 static int32_t proc_of_record(struct et_model *m, const struct et_record *r)
@@ -119,9 +134,14 @@ static int32_t proc_of_record(struct et_model *m, const struct et_record *r)
         int inserted;
         if (et_procmap_get_or_put(&m->by_identity, r->pid, r->start_time, (uint32_t)cur, &inserted) < 0)
             m->out_of_memory = true;
+        if (m->history_from_ns)
+            recognise_launcher(m, cur);
         return cur;
     }
-    return proc_new(m, r->pid, r->start_time, 0, r->ts_ns);
+    int32_t pi = proc_new(m, r->pid, r->start_time, 0, r->ts_ns);
+    if (pi != ET_NO_PROC && m->history_from_ns && r->type != ET_REC_IMAGE_START)
+        mark_before_history(m, pi);
+    return pi;
 }
 
 const char *et_proc_command(const struct et_proc *p)
@@ -227,6 +247,181 @@ static void add_image(struct et_model *m, struct et_proc *p, uint64_t ts, char *
     p->last_image = img;
 }
 
+/* ---- a wrapped ring's processes that started before its history --------------- */
+
+/* The note of a process, or (start_time 0) the newest with its pid; NULL
+ * when there is none. */
+static struct et_identity_note *note_find(struct et_model *m, uint32_t pid, uint64_t start_time)
+{
+    long i = start_time ? et_procmap_get(&m->note_by_identity, pid, start_time) : et_procmap_get(&m->note_by_pid, pid, 0);
+    return i >= 0 ? &m->notes[i] : NULL;
+}
+
+static struct et_identity_note *note_for(struct et_model *m, uint32_t pid, uint64_t start_time)
+{
+    struct et_identity_note *found = note_find(m, pid, start_time);
+    if (found)
+        return found;
+    struct et_identity_note *v = grow(m->notes, &m->notes_cap, m->nnotes + 1, sizeof(*v), 64, &m->out_of_memory);
+    if (!v)
+        return NULL;
+    m->notes = v;
+    uint32_t k = (uint32_t)m->nnotes++;
+    memset(&m->notes[k], 0, sizeof(m->notes[k]));
+    m->notes[k].pid = pid;
+    m->notes[k].start_time = start_time;
+    int inserted;
+    if (et_procmap_get_or_put(&m->note_by_identity, pid, start_time, k, &inserted) < 0 ||
+        et_procmap_get_or_put(&m->note_by_pid, pid, 0, k, &inserted) < 0)
+        m->out_of_memory = true;
+    else if (!inserted)
+        et_procmap_set(&m->note_by_pid, pid, 0, k);
+    return &m->notes[k];
+}
+
+static void note_command(struct et_identity_note *n, char *command, const char *exe, size_t exe_len)
+{
+    if (!command)
+        return;
+    free(n->command);
+    free(n->exe);
+    n->command = command;
+    n->exe = exe && exe_len ? strndup(exe, exe_len) : NULL;
+}
+
+/* A record from before the complete history: only who its process was. */
+static void note_identity(struct et_model *m, const struct et_record *r)
+{
+    m->records_before_history++;
+    if (!m->first_ts_before_history || r->ts_ns < m->first_ts_before_history)
+        m->first_ts_before_history = r->ts_ns;
+    if (r->type != ET_REC_IMAGE_START && r->type != ET_REC_SNAPSHOT)
+        return;
+    struct et_identity_note *n = note_for(m, r->pid, r->start_time);
+    if (!n)
+        return;
+    struct et_tail tail = et_tail_of(r);
+    const char *exe;
+    uint16_t exe_len;
+    if (r->type == ET_REC_IMAGE_START) {
+        const struct et_image_start *b = et_body(r);
+        n->ppid = b->ppid;
+        n->pgid = b->pgid;
+        n->sid = b->sid;
+        et_tail_array(&tail, b->pipe_count, sizeof(struct et_pipe_end));
+        et_tail_str(&tail, &exe, &exe_len);
+        if (b->origin == ET_ORIGIN_EXEC || b->origin == ET_ORIGIN_LAUNCHER) {
+            n->go = b->flags & ET_START_GO;
+            note_command(n, join_argv(&tail, b->argv_count), exe, exe_len);
+        } else if (!n->command) {
+            /* A fork child runs its parent's program. */
+            const struct et_identity_note *parent = note_find(m, b->ppid, 0);
+            if (parent && parent->command) {
+                n = note_for(m, r->pid, r->start_time); /* the table may have moved */
+                note_command(n, strdup(parent->command), parent->exe, parent->exe ? strlen(parent->exe) : 0);
+            }
+        }
+        return;
+    }
+    const struct et_snapshot *b = et_body(r);
+    n->ppid = b->ppid;
+    n->pgid = b->pgid;
+    n->sid = b->sid;
+    n->command_proc = b->flags & ET_SNAP_COMMAND_PROC;
+    if (!(b->flags & ET_SNAP_HAS_COMMAND))
+        return;
+    et_tail_array(&tail, b->thread_count, sizeof(struct et_snapshot_thread));
+    et_tail_array(&tail, b->pipe_count, sizeof(struct et_pipe_end));
+    const char *s;
+    uint16_t len;
+    et_tail_str(&tail, &s, &len); /* comm */
+    for (unsigned k = 0; k < b->thread_count; k++)
+        et_tail_str(&tail, &s, &len);
+    if (et_tail_str(&tail, &exe, &exe_len) && b->argv_count)
+        note_command(n, join_argv(&tail, b->argv_count), exe, exe_len);
+}
+
+/* A process of a wrapped ring whose start the trace no longer holds: who
+ * it was, as far as the notes say, and its parents likewise. */
+static void mark_before_history(struct et_model *m, int32_t pi)
+{
+    for (int depth = 0; depth < 64 && pi != ET_NO_PROC; depth++) {
+        struct et_proc *p = &m->procs[pi];
+        if (p->flags & ET_PF_BEFORE_HISTORY)
+            return;
+        p->flags |= ET_PF_BEFORE_HISTORY;
+        recognise_launcher(m, pi);
+        const struct et_identity_note *n = note_find(m, p->pid, p->start_time);
+        if (!n)
+            return;
+        if (n->command_proc && m->command == ET_NO_PROC) {
+            p->flags |= ET_PF_COMMAND;
+            m->command = pi;
+        }
+        if (n->go)
+            p->flags |= ET_PF_GO;
+        p->ppid = n->ppid;
+        if (!p->pgid) {
+            p->pgid = n->pgid;
+            p->sid = n->sid;
+        }
+        if (n->command && !p->last_image) {
+            char *command = strdup(n->command);
+            if (command)
+                add_image(m, p, p->begin_ts, command, n->exe, n->exe ? strlen(n->exe) : 0);
+        }
+        if (p->parent != ET_NO_PROC || n->ppid <= 1 || (p->flags & ET_PF_LAUNCHER))
+            return;
+        int32_t parent = current_by_pid(m, n->ppid);
+        bool made = parent == ET_NO_PROC;
+        if (made)
+            parent = proc_new(m, n->ppid, 0, ET_PF_PLACEHOLDER, m->procs[pi].begin_ts);
+        if (parent == ET_NO_PROC || parent == pi)
+            return;
+        link_child(m, parent, pi);
+        if (!made)
+            return;
+        pi = parent; /* and who its parent was */
+    }
+}
+
+const char *et_model_history(const struct et_model *m, char *buf, size_t len)
+{
+    const struct et_trace *t = m->trace;
+    if (!t || !t->ring)
+        return NULL;
+    const struct et_file_header *h = t->hdr;
+    uint64_t slots = h->ring_slot_count;
+    if (!t->ring_wrapped) {
+        snprintf(buf, len, "ring trace of %" PRIu64 " KiB: not yet full, the whole history is here",
+                 slots * ET_RING_SLOT_BYTES >> 10);
+        return buf;
+    }
+    char from[ET_SECONDS_LEN], oldest[ET_SECONDS_LEN];
+    et_format_when(from, h->anchor_monotonic_ns, m->history_from_ns);
+    et_format_when(oldest, h->anchor_monotonic_ns, m->first_ts_before_history);
+    size_t used = 0;
+    int n = m->history_from_ns == UINT64_MAX
+                ? snprintf(buf, len, "ring trace of %" PRIu64 " KiB, gone round %" PRIu64 " times: no complete history "
+                                     "is left (the ring went round faster than its runs were written)",
+                           slots * ET_RING_SLOT_BYTES >> 10, t->ring_claimed_slots / slots)
+                : snprintf(buf, len, "ring trace of %" PRIu64 " KiB, gone round %" PRIu64 " times: history complete "
+                                     "from %s",
+                           slots * ET_RING_SLOT_BYTES >> 10, t->ring_claimed_slots / slots, from);
+    if (n > 0)
+        used = (size_t)n;
+    if (m->records_before_history && used < len) {
+        n = snprintf(buf + used, len - used, "; the %" PRIu64 " records left from %s before it say only who processes were",
+                     m->records_before_history, oldest);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "; %" PRIu64 " records (%" PRIu64 " KiB) overwritten",
+                 (uint64_t)h->ring_records_overwritten, (uint64_t)h->ring_bytes_overwritten >> 10);
+    return buf;
+}
+
 /* ---- pipes ------------------------------------------------------------------ */
 
 static uint32_t pipe_of(struct et_model *m, uint64_t inode, int32_t creator, const struct et_record *created)
@@ -297,6 +492,14 @@ static void maybe_forget_pipe(struct et_model *m, uint32_t pipe)
     free(pp->log);
     *pp = (struct et_model_pipe){.free = true};
     m->free_pipes[m->nfree_pipes++] = pipe;
+}
+
+static bool proc_holds_fd(const struct et_proc *p, int32_t fd)
+{
+    for (uint32_t k = 0; k < p->nholds; k++)
+        if (p->holds[k].fd == fd)
+            return true;
+    return false;
 }
 
 static bool proc_holds(const struct et_proc *p, uint32_t pipe, bool write)
@@ -770,10 +973,65 @@ static void on_group_record(struct et_model *m, int32_t pi, const struct et_reco
 
 /* A process's live state, read from /proc.  Processes that never load the
  * shim first appear here. */
+/* A checkpoint of a ring trace: for a process whose start the trace does
+ * not hold, who it is and the pipe ends it holds, as of now.  Not a look
+ * at a hang: the rules are not told. */
+static void on_checkpoint(struct et_model *m, int32_t pi, const struct et_record *r)
+{
+    struct et_proc *p = &m->procs[pi];
+    const struct et_snapshot *b = et_body(r);
+    if ((b->flags & ET_SNAP_COMMAND_PROC) && m->command == ET_NO_PROC) {
+        p->flags |= ET_PF_COMMAND;
+        m->command = pi;
+    }
+    if (p->origin)
+        return; /* its start record is here: the trace itself says more */
+    if (!p->pgid) {
+        p->pgid = b->pgid;
+        p->sid = b->sid;
+    }
+    if (!p->ppid)
+        p->ppid = b->ppid;
+    if (p->parent == ET_NO_PROC && b->ppid > 1) {
+        int32_t parent = current_by_pid(m, b->ppid);
+        if (parent != ET_NO_PROC && parent != pi)
+            link_child(m, parent, pi);
+    }
+    struct et_tail tail = et_tail_of(r);
+    et_tail_array(&tail, b->thread_count, sizeof(struct et_snapshot_thread));
+    const struct et_pipe_end *ends = et_tail_array(&tail, b->pipe_count, sizeof(*ends));
+    const char *s, *exe;
+    uint16_t len, exe_len;
+    et_tail_str(&tail, &s, &len); /* comm */
+    for (unsigned k = 0; k < b->thread_count; k++)
+        et_tail_str(&tail, &s, &len);
+    if (!p->last_image && (b->flags & ET_SNAP_HAS_COMMAND) && et_tail_str(&tail, &exe, &exe_len) && b->argv_count) {
+        char *command = join_argv(&tail, b->argv_count);
+        if (command)
+            add_image(m, &m->procs[pi], r->ts_ns, command, exe, exe_len);
+    }
+    if (!ends || (m->procs[pi].flags & ET_PF_HOLDS_FROM_CHECKPOINT) || (b->flags & ET_SNAP_PIPES_TRUNCATED))
+        return;
+    m->procs[pi].flags |= ET_PF_HOLDS_FROM_CHECKPOINT;
+    for (unsigned i = 0; i < b->pipe_count; i++) {
+        if (proc_holds_fd(&m->procs[pi], ends[i].fd))
+            continue; /* a record since said so already */
+        uint32_t pipe = pipe_of(m, ends[i].inode, ET_NO_PROC, NULL);
+        if (m->out_of_memory)
+            return;
+        hold_add(m, pi, ends[i].fd, pipe, ends[i].flags & ET_PIPE_READ, ends[i].flags & ET_PIPE_WRITE,
+                 ends[i].flags & ET_PIPE_CLOEXEC);
+    }
+}
+
 static void on_snapshot(struct et_model *m, int32_t pi, const struct et_record *r)
 {
     struct et_proc *p = &m->procs[pi];
     const struct et_snapshot *b = et_body(r);
+    if (b->reason == ET_SNAP_CHECKPOINT) {
+        on_checkpoint(m, pi, r);
+        return;
+    }
     if (b->snapshot >= m->snapshot) {
         m->snapshot = b->snapshot;
         m->snapshot_ts = r->ts_ns;
@@ -836,6 +1094,10 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
     if (m->snapshot && !m->snapshot_told && r->ts_ns > m->snapshot_ts && m->snapshot >= m->trace->hdr->snapshots) {
         m->snapshot_told = true;
         TELL0(m, on_snapshot);
+    }
+    if (r->ts_ns < m->history_from_ns) {
+        note_identity(m, r);
+        return;
     }
     m->records++;
     m->current = r;
@@ -926,8 +1188,15 @@ void et_model_feed(struct et_model *m, const struct et_record *r)
         const struct et_reaped *b = et_body(r);
         long ci = b->start_time ? et_procmap_get(&m->by_identity, (uint32_t)b->pid, b->start_time) : -1;
         int32_t c = ci >= 0 ? (int32_t)ci : current_by_pid(m, (uint32_t)b->pid);
-        if (c == ET_NO_PROC)
+        if (c == ET_NO_PROC) {
             c = proc_new(m, (uint32_t)b->pid, b->start_time, ET_PF_PLACEHOLDER, r->ts_ns);
+            if (c != ET_NO_PROC && m->history_from_ns)
+                mark_before_history(m, c);
+        }
+        if (c != ET_NO_PROC && b->role == ET_REAPED_COMMAND && m->command == ET_NO_PROC) {
+            m->procs[c].flags |= ET_PF_COMMAND;
+            m->command = c;
+        }
         if (c != ET_NO_PROC)
             reap(m, c, pi, b->status, r->ts_ns, r);
         break;
@@ -966,6 +1235,10 @@ void et_model_init(struct et_model *m, const struct et_trace *t, const struct et
     et_procmap_init(&m->by_pid);
     et_procmap_init(&m->reaped_by_pid);
     et_procmap_init(&m->pipe_by_inode);
+    et_procmap_init(&m->note_by_identity);
+    et_procmap_init(&m->note_by_pid);
+    if (t && t->ring_wrapped)
+        m->history_from_ns = t->ring_complete_since_ns;
     m->forgotten = calloc(ET_FORGOTTEN_PIPES, sizeof(*m->forgotten));
     if (!m->forgotten)
         m->out_of_memory = true;
@@ -1013,6 +1286,13 @@ void et_model_free(struct et_model *m)
     free(m->pipes);
     free(m->free_pipes);
     free(m->forgotten);
+    for (size_t i = 0; i < m->nnotes; i++) {
+        free(m->notes[i].command);
+        free(m->notes[i].exe);
+    }
+    free(m->notes);
+    et_procmap_free(&m->note_by_identity);
+    et_procmap_free(&m->note_by_pid);
     et_procmap_free(&m->by_identity);
     et_procmap_free(&m->by_pid);
     et_procmap_free(&m->reaped_by_pid);

@@ -42,6 +42,13 @@ enum et_proc_flag {
      * running then), but no record says when or how: its reaper was not
      * traced.  Not ET_PF_ENDED: no time is invented for it. */
     ET_PF_END_UNSEEN = 1u << 14,
+    /* A wrapped ring trace: it was running when the complete history
+     * begins, its start long overwritten.  Who it is comes from what is
+     * left of earlier records, or a checkpoint (ET_SNAP_CHECKPOINT). */
+    ET_PF_BEFORE_HISTORY = 1u << 15,
+    /* The pipe ends it holds came from a checkpoint, its start not being
+     * in the trace. */
+    ET_PF_HOLDS_FROM_CHECKPOINT = 1u << 16,
 };
 
 enum et_end_how {
@@ -78,6 +85,18 @@ struct et_holding {
     bool read, write;
     uint64_t from;
     uint64_t until; /* 0 while held */
+};
+
+/* Who a process was, from a record before a wrapped ring's complete
+ * history. */
+struct et_identity_note {
+    uint32_t pid;
+    uint64_t start_time;
+    uint32_t ppid, pgid, sid;
+    char *command;
+    char *exe;
+    bool go;
+    bool command_proc; /* the command exectrace ran */
 };
 
 /* A wait call in progress, for races with signals from other threads. */
@@ -205,6 +224,18 @@ struct et_model {
 
     uint64_t first_ts, last_ts;
     uint64_t records;
+    /* A wrapped ring trace: records before this time (where the reader says
+     * the history stops being complete) only say who processes were (their
+     * command lines, parents): the state they would set up (pipe ends held,
+     * children started, waits) may have lost its later records, so nothing
+     * is judged from it.  0: everything counts. */
+    uint64_t history_from_ns;
+    uint64_t records_before_history;
+    uint64_t first_ts_before_history; /* the oldest record left, 0 if none */
+    struct et_identity_note *notes;
+    size_t nnotes, notes_cap;
+    struct et_procmap note_by_identity; /* (pid, start time) -> note */
+    struct et_procmap note_by_pid;      /* (pid, 0) -> its newest note */
     uint32_t snapshot;    /* the latest snapshot in the trace, 0 if none */
     uint64_t snapshot_ts;
     bool snapshot_told;   /* the observer knows the latest snapshot is complete */
@@ -219,6 +250,10 @@ void et_model_feed(struct et_model *m, const struct et_record *r);
  * observer the trace has ended. */
 void et_model_finish(struct et_model *m);
 void et_model_free(struct et_model *m);
+
+/* A ring trace's history in a sentence ("ring trace: ..."), or NULL for a
+ * trace of fixed size. */
+const char *et_model_history(const struct et_model *m, char *buf, size_t len);
 
 /* Display helpers. */
 const char *et_proc_command(const struct et_proc *p); /* latest image, or "?" */

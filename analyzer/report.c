@@ -118,6 +118,9 @@ static void print_text(FILE *out, const char *path, const struct et_model *m, co
     if (t->hdr->records_dropped)
         fprintf(out, ", %" PRIu64 " dropped (the trace file was full)", (uint64_t)t->hdr->records_dropped);
     fputc('\n', out);
+    char history[512];
+    if (et_model_history(m, history, sizeof(history)))
+        fprintf(out, "%s\n", history);
     if (!F->n && m->snapshot) {
         fputs("No findings: nothing in the snapshot is blocked on something exectrace recognises. What each process "
               "was doing is in the snapshot records: exectrace events FILE | grep snapshot\n",
@@ -336,6 +339,32 @@ static void print_json(FILE *out, const char *path, const struct et_model *m, co
     et_json_seconds(&j, m->last_ts > m->first_ts ? (int64_t)(m->last_ts - m->first_ts) : 0, 6);
     et_json_key(&j, "damage");
     et_json_cstr(&j, t->problems ? t->diag : NULL);
+    et_json_key(&j, "ring");
+    if (t->ring) {
+        et_json_object(&j);
+        et_json_key(&j, "bytes");
+        et_json_uint(&j, (uint64_t)h->ring_slot_count * ET_RING_SLOT_BYTES);
+        et_json_key(&j, "laps");
+        et_json_uint(&j, t->ring_claimed_slots / h->ring_slot_count);
+        et_json_key(&j, "complete_from");
+        if (m->history_from_ns && m->history_from_ns != UINT64_MAX)
+            et_json_seconds(&j, (int64_t)(m->history_from_ns - h->anchor_monotonic_ns), 6);
+        else if (m->history_from_ns)
+            et_json_null(&j);
+        else
+            et_json_int(&j, 0);
+        et_json_key(&j, "records_before_complete");
+        et_json_uint(&j, m->records_before_history);
+        et_json_key(&j, "records_overwritten");
+        et_json_uint(&j, h->ring_records_overwritten);
+        et_json_key(&j, "bytes_overwritten");
+        et_json_uint(&j, h->ring_bytes_overwritten);
+        et_json_key(&j, "busy_skips");
+        et_json_uint(&j, h->ring_busy_skips);
+        et_json_end(&j);
+    } else {
+        et_json_null(&j);
+    }
     et_json_end(&j);
 
     et_json_key(&j, "processes");

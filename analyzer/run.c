@@ -91,7 +91,26 @@ struct launcher {
      * the command runs, on another CPU than the command's start; -1 for
      * none. */
     int replaced_fd;
+    /* A ring trace: where the ring was (next_chunk) at the last checkpoint. */
+    uint64_t checkpoint_at;
 };
+
+/* A ring trace is restated (a checkpoint) each time a quarter of the ring
+ * was claimed since the last: the newest checkpoint is then always within
+ * the half of the ring whose history is complete, however fast the ring
+ * goes round, as long as this loop wakes that often. */
+#define CHECKPOINT_POLL_MS 25
+
+static void maybe_checkpoint(struct launcher *l)
+{
+    if (!l->writer.ring)
+        return;
+    uint64_t next = __atomic_load_n(&l->writer.hdr->next_chunk, __ATOMIC_ACQUIRE);
+    if (next - l->checkpoint_at < l->writer.ring_slots / 4)
+        return;
+    et_take_checkpoint(&l->writer, "/proc", (int32_t)l->self.pid, l->command_done ? -1 : (int32_t)l->command_pid);
+    l->checkpoint_at = __atomic_load_n(&l->writer.hdr->next_chunk, __ATOMIC_ACQUIRE);
+}
 
 const char et_usage_run[] =
     "usage: exectrace run [-o FILE] [--size BYTES | --ring BYTES] [--no-wait-orphans] [--no-ptrace] [-q]\n"
@@ -544,7 +563,16 @@ static void print_summary(struct launcher *l, const struct trace_counts *c)
     }
     size_t processes = c->processes.count;
     uint64_t dropped = c->t.hdr->records_dropped;
-    if (!l->opt.quiet)
+    const struct et_file_header *h = c->t.hdr;
+    if (!l->opt.quiet && c->t.ring)
+        fprintf(stderr,
+                "exectrace: trace %s: a ring of %" PRIu64 " KiB, gone round %" PRIu64 " times: %zu process%s and %" PRIu64
+                " events in it, %" PRIu64 " events overwritten%s\n",
+                l->opt.trace_path, (uint64_t)h->ring_slot_count * ET_RING_SLOT_BYTES >> 10,
+                c->t.ring_claimed_slots / h->ring_slot_count, processes, processes == 1 ? "" : "es", c->records,
+                (uint64_t)h->ring_records_overwritten,
+                dropped ? " (and some dropped: a record found no run to go in)" : "");
+    else if (!l->opt.quiet)
         fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
                 l->opt.trace_path, processes, processes == 1 ? "" : "es", c->records, dropped,
                 dropped ? " (the trace file was full: use a larger --size)" : "");
@@ -1042,6 +1070,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     bool interrupted = false;
     uint64_t deadline = lp->opt.hang_after_ns ? et_now_ns() + lp->opt.hang_after_ns : 0;
     for (;;) {
+        maybe_checkpoint(lp);
         bool children_left = reap_ready(lp);
         if (lp->command_done && (!children_left || !lp->opt.wait_orphans || stop_waiting))
             break;
@@ -1065,6 +1094,8 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
         }
         if (lp->reap_retry && (timeout_ms < 0 || timeout_ms > 10))
             timeout_ms = 10;
+        if (lp->writer.ring && (timeout_ms < 0 || timeout_ms > CHECKPOINT_POLL_MS))
+            timeout_ms = CHECKPOINT_POLL_MS;
         /* poll skips a negative fd: the report pipe once read, the seize
          * socket without the recorder. */
         struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {report_fd, POLLIN, 0}, {lp->seize_fd, POLLIN, 0}};

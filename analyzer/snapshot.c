@@ -248,8 +248,41 @@ void et_live_proc_free(struct et_live_proc *p)
 {
     free(p->threads);
     free(p->pipes);
+    free(p->exe);
+    free(p->cmdline);
     p->threads = NULL;
     p->pipes = NULL;
+    p->exe = NULL;
+    p->cmdline = NULL;
+}
+
+int et_live_read_command(const char *proc_root, struct et_live_proc *p)
+{
+    char path[512];
+    char buf[ET_MAX_ARGV_BYTES + 1];
+    snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root, p->pid);
+    ssize_t n = et_read_file(path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    p->cmdline = malloc((size_t)n + 1);
+    if (!p->cmdline)
+        return -ENOMEM;
+    memcpy(p->cmdline, buf, (size_t)n + 1);
+    p->cmdline_len = (size_t)n;
+    snprintf(path, sizeof(path), "%s/%d/exe", proc_root, p->pid);
+    n = readlink(path, buf, ET_MAX_PATH_BYTES);
+    p->exe = strndup(n > 0 ? buf : "", n > 0 ? (size_t)n : 0);
+    return p->exe ? 0 : -ENOMEM;
+}
+
+/* The strings of a NUL-separated command line, as an argv; their count. */
+static size_t split_cmdline(const struct et_live_proc *p, char **argv, size_t max)
+{
+    size_t n = 0;
+    for (size_t at = 0; p->cmdline && at < p->cmdline_len && n < max; at += strlen(p->cmdline + at) + 1)
+        argv[n++] = p->cmdline + at;
+    argv[n] = NULL;
+    return n;
 }
 
 struct pid_ppid {
@@ -349,16 +382,25 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
                      const struct et_live_tree *tree)
 {
     size_t written = 0;
+    char *argv[ET_MAX_ARGV_STRINGS + 2];
     for (size_t i = 0; i < tree->n; i++) {
         const struct et_live_proc *p = &tree->procs[i];
-        bool truncated = false;
+        bool truncated = false, exe_truncated = false;
         uint32_t comm_bytes = et_put_str(NULL, p->comm, sizeof(p->comm), &truncated);
         uint32_t wchan_bytes = 0;
         for (uint32_t k = 0; k < p->nthreads; k++)
             wchan_bytes += et_put_str(NULL, p->threads[k].wchan, sizeof(p->threads[k].wchan), &truncated);
+        /* A checkpoint's command line: its exe, then argv. */
+        bool with_command = p->cmdline != NULL;
+        struct et_argv_summary args = {0, 0, false};
+        uint32_t command_bytes = 0;
+        if (with_command) {
+            split_cmdline(p, argv, ET_MAX_ARGV_STRINGS + 1);
+            command_bytes = et_put_str(NULL, p->exe, ET_MAX_PATH_BYTES, &exe_truncated) + et_put_argv(NULL, argv, &args);
+        }
         uint32_t size = (uint32_t)(sizeof(struct et_snapshot) + p->nthreads * sizeof(struct et_snapshot_thread) +
                                    p->npipes * sizeof(struct et_pipe_end)) +
-                        comm_bytes + wchan_bytes;
+                        comm_bytes + wchan_bytes + command_bytes;
         struct et_identity id = {(uint32_t)p->pid, 0, p->start_time};
         struct et_record *r = et_record_reserve(w, ET_REC_SNAPSHOT, size, &id, ts, 0);
         if (!r)
@@ -367,13 +409,14 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
         memset(b, 0, sizeof(*b));
         b->snapshot = snapshot;
         b->reason = reason;
-        b->flags = p->flags;
+        b->flags = p->flags | (with_command ? ET_SNAP_HAS_COMMAND : 0) | (args.truncated ? ET_SNAP_ARGV_TRUNCATED : 0);
         b->ppid = p->ppid;
         b->pgid = p->pgid;
         b->sid = p->sid;
         b->thread_count = (uint16_t)p->nthreads;
         b->pipe_count = (uint16_t)p->npipes;
         b->state = (uint8_t)p->state;
+        b->argv_count = args.count;
         uint8_t *tail = (uint8_t *)(b + 1);
         for (uint32_t k = 0; k < p->nthreads; k++) {
             struct et_snapshot_thread t = {.tid = p->threads[k].tid,
@@ -389,6 +432,10 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
         tail += et_put_str(tail, p->comm, sizeof(p->comm), &truncated);
         for (uint32_t k = 0; k < p->nthreads; k++)
             tail += et_put_str(tail, p->threads[k].wchan, sizeof(p->threads[k].wchan), &truncated);
+        if (with_command) {
+            tail += et_put_str(tail, p->exe, ET_MAX_PATH_BYTES, &exe_truncated);
+            et_put_argv(tail, argv, &args);
+        }
         et_commit(w, r);
         written++;
     }
@@ -407,4 +454,24 @@ uint32_t et_take_snapshot(struct et_writer *w, const char *proc_root, int32_t ro
     *nprocs = et_live_write(w, id, reason, ts, &tree);
     et_live_tree_free(&tree);
     return id;
+}
+
+int et_take_checkpoint(struct et_writer *w, const char *proc_root, int32_t root, int32_t command_pid)
+{
+    struct et_live_tree tree;
+    int ret = et_live_read_tree(proc_root, root, &tree);
+    if (ret < 0)
+        return ret;
+    for (size_t i = 0; i < tree.n; i++) {
+        /* One that ended meanwhile is restated without its command line. */
+        if (et_live_read_command(proc_root, &tree.procs[i]) == -ENOMEM) {
+            et_live_tree_free(&tree);
+            return -ENOMEM;
+        }
+        if (tree.procs[i].pid == command_pid)
+            tree.procs[i].flags |= ET_SNAP_COMMAND_PROC;
+    }
+    size_t n = et_live_write(w, 0, ET_SNAP_CHECKPOINT, et_now_ns(), &tree);
+    et_live_tree_free(&tree);
+    return (int)n;
 }

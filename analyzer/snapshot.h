@@ -37,6 +37,11 @@ struct et_live_proc {
     uint32_t nthreads;
     struct et_pipe_end *pipes;
     uint32_t npipes;
+    /* Read for checkpoints only (et_live_read_command): the program's path
+     * and its command line, NUL-separated; NULL when not read. */
+    char *exe;
+    char *cmdline;
+    size_t cmdline_len;
 };
 
 struct et_live_tree {
@@ -64,7 +69,11 @@ void et_live_tree_free(struct et_live_tree *t);
 /* Parses a /proc/PID/syscall line into a thread; false if it is not one. */
 bool et_live_parse_syscall(const char *text, struct et_live_thread *t);
 
-/* Appends one snapshot record per process; returns how many were written.
+/* Reads p's program path and command line into it; 0 or -errno. */
+int et_live_read_command(const char *proc_root, struct et_live_proc *p);
+
+/* Appends one snapshot record per process (with its command line when it
+ * was read); returns how many were written.
  * The snapshot number comes from the trace header, so that concurrent
  * snapshots of one trace never share one. */
 uint32_t et_live_next_snapshot_id(struct et_writer *w);
@@ -76,5 +85,10 @@ size_t et_live_write(struct et_writer *w, uint32_t snapshot, uint16_t reason, ui
  * processes it holds. */
 uint32_t et_take_snapshot(struct et_writer *w, const char *proc_root, int32_t root, uint16_t reason,
                           size_t *nprocs);
+
+/* A ring trace's checkpoint (ET_SNAP_CHECKPOINT): root's descendants with
+ * their command lines, command_pid's flagged ET_SNAP_COMMAND_PROC; how many
+ * were written, or -errno. */
+int et_take_checkpoint(struct et_writer *w, const char *proc_root, int32_t root, int32_t command_pid);
 
 #endif

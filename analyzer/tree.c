@@ -49,13 +49,20 @@ static void describe(const struct et_model *m, const struct et_proc *p, char *ou
 
     /* Known from a snapshot only: alive then is all the trace says. */
     bool snapshot_only = p->snap && !(p->flags & (ET_PF_TRACED | ET_PF_ENDED | ET_PF_END_UNSEEN));
+    bool before = p->flags & ET_PF_BEFORE_HISTORY;
     fmt_when(m, snapshot_only ? p->snap->ts_ns : p->begin_ts, a, sizeof(a));
-    PUT("%s%s", snapshot_only ? "alive at the snapshot at " : "", a);
+    if (before)
+        PUT("started before the recorded history");
+    else
+        PUT("%s%s", snapshot_only ? "alive at the snapshot at " : "", a);
     if (p->flags & ET_PF_LAUNCHER) {
-        PUT(" the launcher, subreaper of everything the command left behind");
+        PUT("%sthe launcher, subreaper of everything the command left behind", before ? "; " : " ");
         return;
     }
-    if (p->flags & ET_PF_ENDED) {
+    if (before && (p->flags & ET_PF_ENDED)) {
+        fmt_when(m, p->end_ts, b, sizeof(b));
+        PUT(", ended at %s%s", p->end_ts_exact ? "" : "~", b);
+    } else if (p->flags & ET_PF_ENDED) {
         fmt_duration(p->end_ts > p->begin_ts ? p->end_ts - p->begin_ts : 0, b, sizeof(b));
         PUT(" ran %s%s", p->end_ts_exact ? "" : "~", b);
     }
@@ -217,6 +224,9 @@ int et_cmd_tree(int argc, char **argv)
         return ET_EXIT_BAD_TRACE;
     /* Roots: the launcher, then whatever has no known parent, by start. */
     const struct et_model *m = &a.model;
+    char history[512];
+    if (et_model_history(m, history, sizeof(history)))
+        print_wrapped("", history);
     if (m->launcher != ET_NO_PROC)
         print_proc(m, m->launcher, "", true, true, 0);
     for (size_t i = 0; i < m->nprocs; i++)

@@ -707,16 +707,27 @@ _Static_assert(sizeof(struct et_run_end) == 16, "run end size");
  * processes of one snapshot share `snapshot` and the record timestamp.
  * Tail: thread_count struct et_snapshot_thread, pipe_count struct
  * et_pipe_end (every pipe end it holds), then its command name (comm), then
- * one wchan string per thread. */
+ * one wchan string per thread, then (ET_SNAP_HAS_COMMAND) its program's
+ * path and argv_count strings of its command line. */
 enum et_snapshot_reason {
     ET_SNAP_HANG = 1,      /* run --hang-after: the command had not finished */
     ET_SNAP_REQUESTED = 2, /* exectrace snapshot, from another terminal */
     ET_SNAP_INTERRUPT = 3, /* Ctrl-C on exectrace run */
+    /* 1.7: a ring trace's launcher restating the live tree as the ring goes
+     * round, so that who each process is, its parent and the pipe ends it
+     * holds outlive its start record.  Snapshot number 0: not a look at a
+     * hang, and no snapshot number is taken. */
+    ET_SNAP_CHECKPOINT = 4,
 };
 #define ET_SNAP_THREADS_TRUNCATED 0x1u
 #define ET_SNAP_PIPES_TRUNCATED 0x2u
 #define ET_SNAP_NO_SYSCALL 0x4u  /* /proc/PID/syscall could not be read */
 #define ET_SNAP_NO_FDS 0x8u      /* /proc/PID/fd could not be read */
+/* 1.7: the tail goes on with the program's path and argv_count strings of
+ * its command line (/proc/PID/exe and cmdline, bounded as a start record's) */
+#define ET_SNAP_HAS_COMMAND 0x10u
+#define ET_SNAP_COMMAND_PROC 0x20u /* the command `exectrace run` ran */
+#define ET_SNAP_ARGV_TRUNCATED 0x40u
 #define ET_SNAP_MAX_THREADS 64u
 
 #define ET_SYSCALL_RUNNING (-1) /* not in a system call: running, or stopped */
@@ -732,9 +743,12 @@ struct et_snapshot {
     uint16_t thread_count;
     uint16_t pipe_count;
     uint8_t state; /* R, S, D, Z, T, t, X, I ... as /proc shows it */
-    uint8_t reserved[7];
+    uint8_t reserved;
+    uint16_t argv_count; /* 1.7, with ET_SNAP_HAS_COMMAND */
+    uint32_t reserved2;
 };
 _Static_assert(sizeof(struct et_snapshot) == 32, "snapshot size");
+_Static_assert(offsetof(struct et_snapshot, argv_count) == 26, "layout");
 
 struct et_snapshot_thread {
     int32_t tid;

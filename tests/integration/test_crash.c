@@ -55,7 +55,9 @@ static double elapsed(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void start_traced(struct crash_run *c)
+/* ring: a ring trace of 1 MiB, which the threads' calls go round dozens
+ * of times, rather than a trace with room for every call. */
+static void start_traced(struct crash_run *c, bool ring)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->dir, sizeof(c->dir), "/tmp/exectrace-crash-XXXXXX");
@@ -75,8 +77,8 @@ static void start_traced(struct crash_run *c)
     const char *prog = test_prog("crash_writer");
     /* Room for every call's record with its call-site stack: none may be
      * dropped. */
-    const char *const argv[] = {exectrace_bin(), "run", "-q", "--size", "256M", "-o", c->trace_path, "--", prog,
-                                c->shared_path, calls, NULL};
+    const char *const argv[] = {exectrace_bin(), "run", "-q", ring ? "--ring" : "--size", ring ? "1M" : "256M",
+                                "-o", c->trace_path, "--", prog, c->shared_path, calls, NULL};
     c->launcher = fork();
     assert_true(c->launcher >= 0);
     if (c->launcher == 0) {
@@ -149,11 +151,13 @@ static int count_kills(const struct et_record *r, uint64_t offset, void *ctx)
 
 /* Kills the traced program once every thread has completed at least
  * `after` calls, then checks the trace against the counters: with `exact`,
- * no call can have been in flight. */
-static void kill_after(uint64_t after, bool exact)
+ * no call can have been in flight.  In a ring, the newest calls only are
+ * left: never more than were made, nothing damaged (a thread that was
+ * descheduled while the others went round the ring may have none left). */
+static void kill_after_in(uint64_t after, bool exact, bool ring)
 {
     struct crash_run c;
-    start_traced(&c);
+    start_traced(&c, ring);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (fewest_calls(c.shared) < after) {
@@ -204,13 +208,26 @@ static void kill_after(uint64_t after, bool exact)
     assert_int_equal(t.hdr->records_dropped, 0);
     assert_int_equal(k.strays, 0);
     for (int i = 0; i < CRASH_THREADS; i++)
-        if (k.records[i] < calls[i] || k.records[i] > calls[i] + (exact ? 0 : 1))
+        if ((!ring && k.records[i] < calls[i]) || k.records[i] > calls[i] + (exact ? 0 : 1))
             fail_msg("thread %d (tid %d): %llu calls returned, %llu recorded", i, k.tid[i],
                      (unsigned long long)calls[i], (unsigned long long)k.records[i]);
+    if (ring && after >= 5000) {
+        uint64_t kept = 0;
+        for (int i = 0; i < CRASH_THREADS; i++)
+            kept += k.records[i];
+        assert_true(kept > 0);
+        assert_true(t.ring && t.ring_wrapped);
+        assert_true(t.hdr->ring_records_overwritten > 0);
+    }
     /* A killed writer can leave at most one unfinished record per thread. */
     assert_true(t.incomplete <= CRASH_THREADS);
     et_trace_close(&t);
     stop_traced(&c);
+}
+
+static void kill_after(uint64_t after, bool exact)
+{
+    kill_after_in(after, exact, false);
 }
 
 static void killed_at_the_first_calls(void **state)
@@ -239,6 +256,15 @@ static void killed_once_every_thread_was_done(void **state)
     kill_after(CALLS_PER_THREAD, true);
 }
 
+static void killed_in_a_ring_gone_round_many_times(void **state)
+{
+    (void)state;
+    kill_after_in(1, false, true);
+    kill_after_in(5000, false, true);
+    kill_after_in(30000, false, true);
+    kill_after_in(CALLS_PER_THREAD, true, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +272,7 @@ int main(void)
         cmocka_unit_test(killed_after_a_few_runs_were_claimed),
         cmocka_unit_test(killed_in_the_thick_of_it),
         cmocka_unit_test(killed_once_every_thread_was_done),
+        cmocka_unit_test(killed_in_a_ring_gone_round_many_times),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }
