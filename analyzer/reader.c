@@ -101,7 +101,8 @@ static void find_ring_runs(struct et_trace *t)
             (struct et_ring_run){seq, table[j].claimed_ns, j, bytes, table[j].owner_pid, (uint16_t)slots, cut};
         t->ring_cut_runs += cut;
     }
-    qsort(t->ring_runs, t->ring_nruns, sizeof(*t->ring_runs), by_seq);
+    if (t->ring_nruns > 1)
+        qsort(t->ring_runs, t->ring_nruns, sizeof(*t->ring_runs), by_seq);
 
     /* Every record reserved once next_chunk passed next - nslots / 2 is in
      * the ring, and the runs claimed from there on were claimed after: the

@@ -427,7 +427,12 @@ static struct et_record *ring_reserve_in(struct et_writer *w, uint64_t run, uint
         if (ET_RING_STATE_KIND(state) != ET_RING_OPEN || ET_RING_STATE_GEN(state) != gen)
             return NULL;
         used = ET_RING_STATE_USED(state);
-        uint32_t cap = (uint32_t)__atomic_load_n(&slot->slots, __ATOMIC_RELAXED) * ET_RING_SLOT_BYTES;
+        /* Bounded by the ring's end too: a damaged file that `exectrace
+         * snapshot` appends to may say anything. */
+        uint32_t slots = __atomic_load_n(&slot->slots, __ATOMIC_RELAXED);
+        if (slots > w->ring_slots - first)
+            slots = w->ring_slots - first;
+        uint32_t cap = slots * ET_RING_SLOT_BYTES;
         if (used > cap || size > cap - used)
             return NULL;
     } while (!__atomic_compare_exchange_n(&slot->state, &state, state + size, false, __ATOMIC_ACQ_REL,
@@ -703,7 +708,7 @@ int et_trace_create(const char *path, uint64_t size, bool ring, uint32_t launche
     if (replaced_fd)
         *replaced_fd = -1;
 
-    if (size < ET_MIN_FILE_SIZE || size > ET_MAX_FILE_SIZE || (ring && !et_ring_slots_for(size))) {
+    if ((ring ? !et_ring_slots_for(size) : size < ET_MIN_FILE_SIZE) || size > ET_MAX_FILE_SIZE) {
         *what = "size out of range";
         return -EINVAL;
     }

@@ -280,8 +280,8 @@ static inline uint32_t et_commit_word(uint16_t type, uint32_t size)
 #define ET_RING_SLOT_CHUNKS 2u
 #define ET_RING_SLOT_BYTES (ET_RING_SLOT_CHUNKS * ET_CHUNK_SIZE)
 #define ET_RING_MAX_RUN_SLOTS 32u
-#define ET_RING_MIN_SLOTS 64u
-/* The smallest ring trace: header, slot table (one page), 64 slots. */
+#define ET_RING_MIN_SLOTS 24u
+/* The smallest ring trace: header, slot table (one page), 24 slots. */
 #define ET_RING_MIN_FILE_SIZE (ET_HEADER_SIZE + 4096ull + ET_RING_MIN_SLOTS * ET_RING_SLOT_BYTES)
 #define ET_RING_GEN_BITS 40u
 #define ET_RING_GEN_MASK ((1ull << ET_RING_GEN_BITS) - 1)
