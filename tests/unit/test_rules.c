@@ -321,10 +321,16 @@ static void ev_child(struct pr parent, struct pr child, uint64_t ts, const char 
 
 /* ---- reading the findings ----------------------------------------------------------- */
 
-static void build(void)
+/* complete_from: read as a ring that went round, whose history is
+ * complete from then (0: a trace of fixed size). */
+static void build_from(uint64_t complete_from)
 {
     assert_int_equal(((struct et_file_header *)S.map)->records_dropped, 0);
     assert_int_equal(et_trace_from_buffer(&S.t, S.map, (size_t)S.size), 0);
+    if (complete_from) {
+        S.t.ring_wrapped = true;
+        S.t.ring_complete_since_ns = complete_from;
+    }
     assert_int_equal(et_analyze(&S.a, &S.t, &S.th), 0);
     S.built = true;
     assert_int_equal(S.t.problems, 0);
@@ -332,6 +338,11 @@ static void build(void)
     for (size_t i = 0; i < S.a.findings.n; i++)
         if (!S.a.findings.v[i].basis || !S.a.findings.v[i].basis[0])
             fail_msg("%s has no basis for its severity", et_finding_kind_name(S.a.findings.v[i].kind));
+}
+
+static void build(void)
+{
+    build_from(0);
 }
 
 static void dump_findings(void)
@@ -559,6 +570,39 @@ static void unreaped_at_exit_lists_the_children_left_running(void **state)
                    "300 (sleep 200)");
     assert_true(proc(PR(200))->flags & ET_PF_ORPHANED);
     assert_int_equal(S.a.findings.n, 1);
+}
+
+/* A ring that went round: the children were started before its complete
+ * history, and whether they were waited for may have been in what was
+ * overwritten.  Nothing is judged from it; the parent is still named. */
+static void a_wrapped_ring_judges_nothing_from_before_its_complete_history(void **state)
+{
+    (void)state;
+    ev_start(.p = SH, .ppid = 1, .ts = MS(1000), .cmd = "sh -c job");
+    ev_child(SH, PR(200), MS(2000), "sleep 100", (struct ends){0});
+    ev_child(SH, PR(300), MS(2100), "sleep 200", (struct ends){0});
+    ev_exit(SH, MS(3000), 0);
+    build_from(MS(2500));
+    assert_no_findings();
+    assert_true(S.a.model.records_before_history > 0);
+    const struct et_proc *sh = proc(SH);
+    assert_true(sh->flags & ET_PF_BEFORE_HISTORY);
+    assert_string_equal(et_proc_command(sh), "sh -c job");
+    assert_true(sh->flags & ET_PF_ENDED);
+}
+
+/* The same run, its history complete from before it began: judged as a
+ * trace of fixed size is. */
+static void a_wrapped_ring_judges_what_its_complete_history_holds(void **state)
+{
+    (void)state;
+    ev_start(.p = SH, .ppid = 1, .ts = MS(1000), .cmd = "sh -c job");
+    ev_child(SH, PR(200), MS(2000), "sleep 100", (struct ends){0});
+    ev_child(SH, PR(300), MS(2100), "sleep 200", (struct ends){0});
+    ev_exit(SH, MS(3000), 0);
+    build_from(MS(500));
+    assert_int_equal(the(ET_FK_UNREAPED_AT_EXIT)->severity, ET_SEV_WARNING);
+    assert_false(proc(SH)->flags & ET_PF_BEFORE_HISTORY);
 }
 
 static void near_miss_unreaped_at_exit_the_parent_waited(void **state)
@@ -2033,6 +2077,8 @@ int main(void)
         T(zombie_not_reported_when_death_time_is_a_guess),
         T(zombie_not_reported_for_an_untraced_parent),
         T(unreaped_at_exit_lists_the_children_left_running),
+        T(a_wrapped_ring_judges_nothing_from_before_its_complete_history),
+        T(a_wrapped_ring_judges_what_its_complete_history_holds),
         T(near_miss_unreaped_at_exit_the_parent_waited),
         T(unreaped_at_exit_ignores_a_child_that_called_setsid),
         T(unreaped_at_exit_ignores_a_parent_that_ignores_sigchld),
