@@ -7,16 +7,20 @@
  * out: each process appends to its own runs, through the shim's writer, with
  * call-site stacks on the calls that carry them; they are 5 us apart, 200,000
  * a second in all, a busy but plausible rate for a tree of processes.
+ * With RING_BYTES, the trace is a ring of that size, which the events go
+ * round as many times as they need (a flight recorder's trace).
  *
- *   gen_trace FILE EVENTS PROCESSES
+ *   gen_trace FILE EVENTS PROCESSES [RING_BYTES]
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,8 +149,8 @@ static void child_event(struct proc *p)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: gen_trace FILE EVENTS PROCESSES\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: gen_trace FILE EVENTS PROCESSES [RING_BYTES]\n");
         return 2;
     }
     const char *path = argv[1];
@@ -159,13 +163,19 @@ int main(int argc, char **argv)
     /* About 100 bytes a record on average, and room for the runs' ends. */
     uint64_t size = ET_HEADER_SIZE + events * 128 + (uint64_t)procs * 16 * ET_CHUNK_SIZE;
     size = (size + ET_CHUNK_SIZE - 1) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
+    bool ring = argc == 5;
+    if (ring)
+        size = strtoull(argv[4], NULL, 10);
     const char *what;
-    int ret = et_trace_create(path, size, false, ROOT_PID, 1, true, NULL, &what);
+    int ret = et_trace_create(path, size, ring, ROOT_PID, 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "gen_trace: %s: %s: %s\n", path, what, strerror(-ret));
         return 1;
     }
     int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        size = (uint64_t)st.st_size; /* a ring's is what its slots take */
     void *base = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         perror(path);
@@ -192,7 +202,7 @@ int main(int argc, char **argv)
             struct et_record *r = begin(root, ET_REC_FORK, sizeof(struct et_fork), true);
             struct et_fork *b = et_record_body(r);
             *b = (struct et_fork){.kind = ET_FORK_FORK, .result = (int32_t)c->id.pid};
-            et_commit(&p->w, r);
+            et_commit(&root->w, r);
             write_start(c, ROOT_PID);
             c->events_left = per_child - 6 - 2; /* its start, objects and exit */
             c->inode = (uint64_t)next * 1000000u;
@@ -210,21 +220,21 @@ int main(int argc, char **argv)
             }
             struct et_record *r = begin(c, ET_REC_IMAGE_EXIT, sizeof(struct et_image_exit), false);
             *(struct et_image_exit *)et_record_body(r) = (struct et_image_exit){.how = ET_EXIT_EXIT};
-            et_commit(&p->w, r);
+            et_commit(&c->w, r);
             r = begin(root, ET_REC_WAIT_ENTER, sizeof(struct et_wait_enter), true);
             *(struct et_wait_enter *)et_record_body(r) =
                 (struct et_wait_enter){.kind = ET_WAIT_WAITPID, .id = (int64_t)c->id.pid};
-            et_commit(&p->w, r);
+            et_commit(&root->w, r);
             r = begin(root, ET_REC_WAIT_RETURN, sizeof(struct et_wait_return), false);
             *(struct et_wait_return *)et_record_body(r) =
                 (struct et_wait_return){.kind = ET_WAIT_WAITPID, .result = (int32_t)c->id.pid};
-            et_commit(&p->w, r);
+            et_commit(&root->w, r);
             alive[i] = alive[--nalive];
         }
     }
     struct et_record *r = begin(root, ET_REC_IMAGE_EXIT, sizeof(struct et_image_exit), false);
     *(struct et_image_exit *)et_record_body(r) = (struct et_image_exit){.how = ET_EXIT_EXIT};
-    et_commit(&p->w, r);
+    et_commit(&root->w, r);
     ((struct et_file_header *)base)->records_written = written;
     printf("%llu\n", (unsigned long long)written);
     munmap(base, size);

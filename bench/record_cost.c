@@ -25,6 +25,15 @@
  *   cold_stacked_record_ns  cold_record_ns for a record that also carries
  *                   those frames, as a hooked call's record with a stack does
  *   stacked_record_bytes    its size
+ *   ring_warm_record_ns     warm_record_ns in a ring trace (run --ring) that
+ *                   has not gone round yet
+ *   ring_record_ns  a record as the shim writes it into a 16 MiB ring that
+ *                   has gone round: its share of claiming slots a lap old
+ *                   (walking the records there) included
+ *   image_record_ns the first record of a process image (the size of a
+ *                   start record), as each new image writes it: a run of its
+ *                   own claimed, in a new trace
+ *   ring_image_record_ns    the same in a ring that has gone round
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,18 +65,25 @@ struct trace {
     struct et_writer w;
 };
 
-static int open_trace(struct trace *t, const char *dir, const char *name, uint64_t records)
+/* ring_bytes: a ring trace of that size rather than one with room for
+ * `records`. */
+static int open_trace_as(struct trace *t, const char *dir, const char *name, uint64_t records, uint64_t ring_bytes)
 {
     snprintf(t->path, sizeof(t->path), "%s/%s", dir, name);
     /* Runs grow to 64 chunks; leave room for every run's unused tail. */
     t->size = ET_HEADER_SIZE + (records * 80 / ET_CHUNK_SIZE + 256) * ET_CHUNK_SIZE;
+    if (ring_bytes)
+        t->size = ring_bytes;
     const char *what;
-    int ret = et_trace_create(t->path, t->size, false, (uint32_t)getpid(), 1, true, NULL, &what);
+    int ret = et_trace_create(t->path, t->size, ring_bytes != 0, (uint32_t)getpid(), 1, true, NULL, &what);
     if (ret < 0) {
         fprintf(stderr, "record_cost: %s: %s: %s\n", t->path, what, strerror(-ret));
         return -1;
     }
     int fd = open(t->path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        t->size = (uint64_t)st.st_size;
     t->base = fd < 0 ? MAP_FAILED : mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (fd >= 0)
         close(fd);
@@ -80,6 +96,11 @@ static int open_trace(struct trace *t, const char *dir, const char *name, uint64
         return -1;
     }
     return 0;
+}
+
+static int open_trace(struct trace *t, const char *dir, const char *name, uint64_t records)
+{
+    return open_trace_as(t, dir, name, records, 0);
 }
 
 static void close_trace(struct trace *t)
@@ -112,6 +133,23 @@ static double write_records(struct trace *t, uint64_t n, bool clock, const uint6
             struct et_stack_trailer trailer = {(uint16_t)frames, 0, 0};
             memcpy(tail + frames * 8, &trailer, sizeof(trailer));
         }
+        et_commit(&t->w, r);
+    }
+    return now_s() - start;
+}
+
+/* `n` process images' first records, each the size of a start record, in
+ * a run of its own as a new image claims one.  Seconds, or -1. */
+static double write_image_records(struct trace *t, uint64_t n)
+{
+    struct et_identity id = {(uint32_t)getpid(), (uint32_t)getpid(), 1};
+    double start = now_s();
+    for (uint64_t i = 0; i < n; i++) {
+        et_writer_forget_run(&t->w, id.pid);
+        struct et_record *r = et_record_reserve(&t->w, ET_REC_IMAGE_START, 360, &id, et_now_ns(), 0);
+        if (!r)
+            return -1;
+        memset(et_record_body(r), 0, 360);
         et_commit(&t->w, r);
     }
     return now_s() - start;
@@ -209,6 +247,30 @@ int main(int argc, char **argv)
     double stacked_s = write_records(&stacked, n, true, pcs, frames);
     close_trace(&stacked);
 
+    /* A ring: warm, and gone round (written through once, untimed). */
+    struct trace ring;
+    if (open_trace_as(&ring, argv[1], "record-cost-ring.trace", 0, ET_HEADER_SIZE + 4096 + 2 * n * 80) < 0)
+        return 1;
+    madvise(ring.base, ring.size, MADV_POPULATE_WRITE);
+    double ring_warm_s = write_records(&ring, n, true, NULL, 0);
+    close_trace(&ring);
+    struct trace lapped;
+    if (open_trace_as(&lapped, argv[1], "record-cost-lapped.trace", 0, 16u << 20) < 0)
+        return 1;
+    if (write_records(&lapped, (16u << 20) / 40, true, NULL, 0) < 0)
+        return 1;
+    double ring_s = write_records(&lapped, n, true, NULL, 0);
+
+    /* Process images' first records: in a new trace, and in the ring. */
+    uint64_t images = n / 20;
+    struct trace fresh;
+    if (open_trace(&fresh, argv[1], "record-cost-images.trace", images * 26) < 0)
+        return 1;
+    double image_s = write_image_records(&fresh, images);
+    close_trace(&fresh);
+    double ring_image_s = write_image_records(&lapped, images);
+    close_trace(&lapped);
+
     /* What the pipe hook adds to every pipe, as its own system call. */
     int fds[2];
     if (pipe(fds) != 0) {
@@ -226,7 +288,8 @@ int main(int argc, char **argv)
     close(fds[0]);
     close(fds[1]);
 
-    if (warm_write_s < 0 || warm_record_s < 0 || cold_s < 0 || stacked_s < 0) {
+    if (warm_write_s < 0 || warm_record_s < 0 || cold_s < 0 || stacked_s < 0 || ring_warm_s < 0 || ring_s < 0 ||
+        image_s < 0 || ring_image_s < 0) {
         fprintf(stderr, "record_cost: a trace file was too small\n");
         return 1;
     }
@@ -242,6 +305,10 @@ int main(int argc, char **argv)
     printf("stacked_record_bytes %u\n",
            et_align8((uint32_t)(sizeof(struct et_record) + sizeof(struct et_signal) + frames * 8 +
                                 sizeof(struct et_stack_trailer))));
+    printf("ring_warm_record_ns %.1f\n", ring_warm_s / (double)n * 1e9);
+    printf("ring_record_ns %.1f\n", ring_s / (double)n * 1e9);
+    printf("image_record_ns %.1f\n", image_s / (double)images * 1e9);
+    printf("ring_image_record_ns %.1f\n", ring_image_s / (double)images * 1e9);
     (void)sink;
     return 0;
 }

@@ -122,7 +122,10 @@ def variants(build, scratch, strace_ok, seccomp_ok):
     v = [("untraced", lambda argv: (argv, {})),
          ("exectrace", exectrace(0)),
          ("exectrace+stacks", exectrace(8)),
-         ("exectrace run", lambda argv: ([et, "run", "-q", "-o", trace, "--"] + argv, {}))]
+         ("exectrace run", lambda argv: ([et, "run", "-q", "-o", trace, "--"] + argv, {})),
+         # The flight recorder, at the same size: what keeping the newest
+         # history rather than the first costs.
+         ("exectrace run --ring", lambda argv: ([et, "run", "-q", "--ring", "64M", "-o", trace, "--"] + argv, {}))]
     if strace_ok:
         v.append(("strace -f", lambda argv: (["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + STRACE_CALLS]
                                              + argv, {})))
@@ -296,7 +299,7 @@ def measure_workloads(args, scratch, phases):
                 if w.prepare:
                     subprocess.run(w.prepare, stdout=subprocess.DEVNULL, check=True)
                 traced = name.startswith("exectrace")
-                if name == "exectrace run":
+                if name.startswith("exectrace run"):
                     # It makes its own trace, replacing the last one as a
                     # user's next run would.
                     before = (0, 0)
@@ -373,7 +376,8 @@ def measure_launcher(args, scratch):
 
 
 RECORD_COST_FIELDS = ("clock_ns", "warm_write_ns", "warm_record_ns", "cold_record_ns", "record_bytes", "pipe_fstat_ns",
-                      "walk_ns", "walk_frames", "cold_stacked_record_ns", "stacked_record_bytes")
+                      "walk_ns", "walk_frames", "cold_stacked_record_ns", "stacked_record_bytes",
+                      "ring_warm_record_ns", "ring_record_ns", "image_record_ns", "ring_image_record_ns")
 
 
 def measure_record_cost(args, scratch):
@@ -435,11 +439,16 @@ def measure_analyzer(args, scratch):
     # The same shape at both sizes, 1,000 events per process: what changes
     # is only how long the trace goes on.
     sizes = [(100000, 100), (1000000, 1000)] if args.quick else [(1000000, 1000), (10000000, 10000)]
+    # And the larger run into a 64 MiB ring (16 MiB for --quick), which it
+    # goes round many times: what `report` reads of a flight recorder.
+    ring = (16 << 20) if args.quick else (64 << 20)
     out = []
-    for events, procs in sizes:
-        trace = os.path.join(scratch, f"synthetic-{events}.trace")
-        log(f"analyzer: writing a synthetic trace of {events} events over {procs} processes")
-        written = int(run_out([gen, trace, str(events), str(procs)]).splitlines()[-1])
+    for events, procs, ring_bytes in [(e, p, 0) for e, p in sizes] + [sizes[-1] + (ring,)]:
+        trace = os.path.join(scratch, f"synthetic-{events}{'-ring' if ring_bytes else ''}.trace")
+        log(f"analyzer: writing a synthetic trace of {events} events over {procs} processes"
+            + (f" into a {ring_bytes >> 20} MiB ring" if ring_bytes else ""))
+        written = int(run_out([gen, trace, str(events), str(procs)] + ([str(ring_bytes)] if ring_bytes else []))
+                      .splitlines()[-1])
         size = os.path.getsize(trace)
         # The trace's pages go to the disk first: writing back 1.4 GiB while
         # the analyzer reads it moved `report` between 610 and 820 ms.
@@ -471,7 +480,7 @@ def measure_analyzer(args, scratch):
                 log(f"analyzer: {' '.join(command)}, {events} events: round {rnd + 1}/{args.rounds}: "
                     f"{fmt_s(took)}, peak RSS {ru.ru_maxrss // 1024} MiB")
             out.append({"command": " ".join(command), "events": written, "procs": procs, "runs": runs,
-                        "size": size, "argv": argv})
+                        "size": size, "argv": argv, "ring": ring_bytes})
         os.unlink(trace)
     return out
 
@@ -737,6 +746,7 @@ def write_cost_breakdown(add, results, rc, steps, misses):
     add(f"| a record carrying those frames ({med['stacked_record_bytes']:.0f} bytes) into a new trace, as the "
         f"shim writes it | {med['cold_stacked_record_ns']:.1f} |")
     add("")
+    write_ring_costs(add, results, med)
     for r in results:
         if r["w"].kind != "loop" or not r["events"].get("exectrace"):
             continue
@@ -764,6 +774,40 @@ def write_cost_breakdown(add, results, rc, steps, misses):
                 r["why"] += (f"; preloading a library that does nothing already costs {floor / b['procs'] * 1e6:.0f} us "
                              "of wall time per process" if floor > 0 else
                              "; preloading a library that does nothing costs no measurable time here")
+    add("")
+
+
+def write_ring_costs(add, results, med):
+    """Ring mode against the fixed-size trace: per record, per process
+    image, and per workload under `exectrace run`."""
+    add("### Ring mode (`run --ring`) against the fixed-size trace\n")
+    add("The same writer in a ring trace: a record reserves with a compare-and-swap on its run's slot word and "
+        "commits with its generation; a run is claimed slot by slot, each a lap old walked first (every record "
+        "there complete) and counted as overwritten. From `bench/record_cost`, medians of the rounds:\n")
+    add("| what | fixed size, ns | ring, ns |")
+    add("|---|---|---|")
+    add(f"| a record once its page is mapped | {med['warm_record_ns']:.1f} | {med['ring_warm_record_ns']:.1f} |")
+    add(f"| a record as the shim writes it: into a new trace; into a 16 MiB ring that has gone round "
+        f"(claims of slots a lap old included) | {med['cold_record_ns']:.1f} | {med['ring_record_ns']:.1f} |")
+    add(f"| a process image's first record (a start record's size, in a run of its own): in a new trace; in the "
+        f"ring gone round | {med['image_record_ns']:.1f} | {med['ring_image_record_ns']:.1f} |")
+    add("")
+    rows = [r for r in results if "exectrace run --ring" in r["times"]]
+    if not rows:
+        return
+    add("The workloads under `exectrace run -o FILE` (64 MiB, fixed) and `exectrace run --ring 64M` (none of "
+        "them fills it: this is the ring's own cost, not that of going round):\n")
+    add("| workload | run | run --ring | ring - run, per event | per process |")
+    add("|---|---|---|---|---|")
+    for r in rows:
+        base = statistics.median(r["times"]["untraced"])
+        fixed = statistics.median(r["times"]["exectrace run"])
+        ring = statistics.median(r["times"]["exectrace run --ring"])
+        n = r["events"].get("exectrace run --ring") or r["events"].get("exectrace run", 0)
+        procs = r["processes"].get("exectrace run --ring") or r["processes"].get("exectrace run", 0)
+        per = f"{(ring - fixed) / n * 1e9:+.0f} ns" if n else "-"
+        per_proc = f"{(ring - fixed) / procs * 1e6:+.1f} us" if procs > 2 else "-"
+        add(f"| {r['w'].name} | {pct(fixed, base):+.1f}% | {pct(ring, base):+.1f}% | {per} | {per_proc} |")
     add("")
 
 
@@ -945,7 +989,8 @@ def target_rows(results, launcher, analyzer, rc, steps):
                  f"its summary of {launcher['records']:,} records: {c['tally_ms']:.2f} ms", False,
                  f"{c['tally_ms']:.2f} ms", "-", f"the summary reads one page per run of the trace (runs of up to 64 KiB): "
                  f"{c['runs']} pages here, where reading the records back took {c['scan_ms']:.1f} ms", None))
-    big = {a["command"]: a for a in analyzer if a["events"] == max(x["events"] for x in analyzer)}
+    fixed = [a for a in analyzer if not a.get("ring")]
+    big = {a["command"]: a for a in fixed if a["events"] == max(x["events"] for x in fixed)}
     if "report" in big:
         rate = big["report"]["rate"]
         rows.append((f"`exectrace report` on {big['report']['events']:,} events", f">= {TARGET_EVENTS_PER_S / 1e6:.0f} M "
@@ -957,8 +1002,8 @@ def target_rows(results, launcher, analyzer, rc, steps):
     flat = [(name, a["growth_rss"]) for name, a in big.items() if "growth_rss" in a]
     if flat:
         worst = max(g for _, g in flat)
-        smallest = min(a["events"] for a in analyzer)
-        rows.append((f"memory from {smallest:,} to {max(a['events'] for a in analyzer):,} events", f"peak RSS +{TARGET_MEMORY_GROWTH * 100:.0f}% at most",
+        smallest = min(a["events"] for a in fixed)
+        rows.append((f"memory from {smallest:,} to {max(a['events'] for a in fixed):,} events", f"peak RSS +{TARGET_MEMORY_GROWTH * 100:.0f}% at most",
                      ", ".join(f"`{name}` {g * 100:+.0f}%" for name, g in flat), worst <= TARGET_MEMORY_GROWTH,
                      f"{(worst - TARGET_MEMORY_GROWTH) * 100:+.0f} points", "-", "the readers let the mapped trace go "
                      "as they read", None))
@@ -1110,7 +1155,8 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         "children (1,000 for the smaller trace, 10,000 for the larger: 1,000 events each), at most 100 alive at once, "
         "200,000 events a second in all, each recording its start and loaded objects, then pipe, close, "
         "dup, close, close, kill(self, 0) (pipe, kill and the root's fork and wait with 8-frame stacks), and its "
-        "exit. `exectrace report FILE` reads it; peak RSS is `ru_maxrss` (it counts the pages of the mapped "
+        "exit. The larger run is also written into a ring (`run --ring`), which it goes round many times: the "
+        "commands then read what the ring kept. `exectrace report FILE` reads it; peak RSS is `ru_maxrss` (it counts the pages of the mapped "
         "trace that were read), peak anonymous memory is the highest `RssAnon` seen in `/proc` every 2 ms (the "
         "analyzer's own memory: the model, the stream's buffers).\n")
     add("`exectrace events` and `events --json` (output to /dev/null) read the same traces: every record decoded "
@@ -1124,13 +1170,20 @@ def write_results(args, started, results, skipped, launcher, analyzer, record_co
         anon = statistics.median(x[2] for x in a["runs"])
         a["rate"] = a["events"] / t[0]
         a["rss"], a["anon"] = rss, anon
+        if a.get("ring"):
+            # Most of what was written went round: the time is that of
+            # reading the ring, whatever was written.
+            add(f"| `{a['command']}`, a {a['ring'] >> 20} MiB ring gone round | {a['events']:,} written | "
+                f"{a['procs']:,} | {a['size'] / 2**20:.0f} MiB | {fmt_s(t[0])} [{fmt_s(t[1])}-{fmt_s(t[2])}] | - | "
+                f"{rss / 1024:.0f} MiB | {anon / 1024:.1f} MiB |")
+            continue
         add(f"| `{a['command']}` | {a['events']:,} | {a['procs']:,} | {a['size'] / 2**20:.0f} MiB | {fmt_s(t[0])} "
             f"[{fmt_s(t[1])}-{fmt_s(t[2])}] | {a['rate'] / 1e6:.1f} M | {rss / 1024:.0f} MiB | "
             f"{anon / 1024:.1f} MiB |")
     add("")
     for command in ANALYZER_COMMANDS:
         name = " ".join(command)
-        runs = [a for a in analyzer if a["command"] == name]
+        runs = [a for a in analyzer if a["command"] == name and not a.get("ring")]
         small, big = runs[0], runs[-1]
         growth_rss = big["rss"] / small["rss"] - 1
         growth_anon = big["anon"] / small["anon"] - 1 if small["anon"] else float("inf")

@@ -386,6 +386,9 @@ static uint64_t ring_claim(struct et_writer *w, uint32_t size)
             return RING_NO_CLAIM;
         want = w->ring_slots - first;
     }
+    /* The slots' words, in one system call rather than a fault (a new
+     * image's first claim is its first touch of the table). */
+    populate_writable(&w->ring_table[first], (uint64_t)want * sizeof(struct et_ring_slot));
     uint32_t taken = 0;
     while (taken < want) {
         enum take t = ring_take_slot(w, first + taken, (seq + taken) & ET_RING_GEN_MASK);
