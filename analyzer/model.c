@@ -105,7 +105,10 @@ static void recognise_launcher(struct et_model *m, int32_t pi)
 {
     const struct et_file_header *h = m->trace ? m->trace->hdr : NULL;
     struct et_proc *p = &m->procs[pi];
-    if (h && h->launcher_pid && p->pid == h->launcher_pid && p->start_time == h->launcher_start_time) {
+    /* A placeholder (no start time) with its pid is it too: the launcher
+     * outlives everything of its tree, so its pid is not reused meanwhile. */
+    if (h && h->launcher_pid && p->pid == h->launcher_pid &&
+        (p->start_time == h->launcher_start_time || !p->start_time)) {
         p->flags |= ET_PF_LAUNCHER;
         m->launcher = pi;
     }
