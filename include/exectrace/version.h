@@ -9,6 +9,6 @@
 #ifndef EXECTRACE_VERSION_H
 #define EXECTRACE_VERSION_H
 
-#define EXECTRACE_VERSION "0.1.0"
+#define EXECTRACE_VERSION "0.2.0"
 
 #endif

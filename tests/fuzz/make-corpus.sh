@@ -178,7 +178,8 @@ head -c $((4096 + 1024 + 333)) "$BASE" >"$OUT/damaged-cut-mid-chunk"
 head -c $((second + 20)) "$BASE" >"$OUT/damaged-cut-mid-record"
 f=$(damage damaged-other-byte-order); poke "$f" 12 '\x01\x02\x03\x04'
 f=$(damage damaged-garbled-endian-marker); poke "$f" 12 '\xde\xad\xbe\xef'
-f=$(damage damaged-newer-major-version); poke "$f" 8 '\x02\x00'
+f=$(damage damaged-newer-major-version); poke "$f" 8 '\x03\x00'
+f=$(damage damaged-ring-major-fixed-file); poke "$f" 8 '\x02\x00'
 f=$(damage damaged-chunk-size-512); poke "$f" 20 '\x00\x02\x00\x00'
 f=$(damage damaged-file-size-inconsistent); poke "$f" 24 "$(le64 12345)"
 f=$(damage damaged-chunk-count-huge); poke "$f" 32 '\xff\xff\xff\xff'
@@ -212,4 +213,43 @@ dd if=/dev/zero of="$f" bs=1 seek=$second count=$((4096 + 2048 - second)) conv=n
 # Every chunk's first word garbled but the first.
 f=$(damage damaged-all-tags-but-first)
 for ((c = 1; 4096 + c * 1024 < len; c++)); do poke "$f" $((4096 + c * 1024)) '\x01\x00\x7a\x5e'; done
+# ---- ring traces (format 2) --------------------------------------------------------
+
+# ring NAME [RUN OPTIONS] -- COMMAND...: a trace of the smallest ring, whole
+# (a ring is written everywhere: nothing to cut).
+ring() {
+    local name=$1 opts=()
+    shift
+    while [[ $1 != -- ]]; do
+        opts+=("$1")
+        shift
+    done
+    shift
+    local f="$SCRATCH/$name"
+    timeout -k 5 60 "$ET" run -q -o "$f" --ring 56K "${opts[@]}" -- "$@" >/dev/null 2>&1 </dev/null || true
+    if [[ ! -s $f ]]; then
+        echo "make-corpus: $name: no trace" >&2
+        return
+    fi
+    cp "$f" "$OUT/$name"
+}
+ring ring-not-round -- bash -c 'sleep 0.1 | cat'
+# 200 programs go round the 48 KiB ring several times, with checkpoints.
+ring ring-gone-round -- bash -c 'for i in $(seq 200); do /bin/true; done; sleep 0.1 | cat'
+ring ring-hang-held-pipe --hang-after 1 --kill-after-report -- bash -c 'for i in $(seq 100); do /bin/true; done; out=$(sleep 30 & echo hi)'
+RING="$OUT/ring-gone-round"
+if [[ -s $RING ]]; then
+    slots=$(u32 "$RING" 248)
+    data=$(u32 "$RING" 252)
+    rdamage() { cp "$RING" "$OUT/$1"; echo "$OUT/$1"; }
+    f=$(rdamage damaged-ring-slot-seq); poke "$f" $((4096 + 8)) "$(le64 999999)"
+    f=$(rdamage damaged-ring-slot-state); poke "$f" 4096 '\xff\xff\xff\xff\xff\xff\xff\xff'
+    f=$(rdamage damaged-ring-slots-huge); for ((s = 0; s < slots; s++)); do poke "$f" $((4096 + s * 64 + 28)) '\xff\xff'; done
+    f=$(rdamage damaged-ring-next-chunk-huge); poke "$f" 128 '\xff\xff\xff\xff\xff\xff\xff\x7f'
+    f=$(rdamage damaged-ring-geometry); poke "$f" 248 "$(le32 $((slots + 1)))"
+    f=$(rdamage damaged-ring-data-zeroed); dd if=/dev/zero of="$f" bs=1 seek=$((data + 2048)) count=4096 conv=notrunc status=none
+    head -c $((data + 5000)) "$RING" >"$OUT/damaged-ring-cut"
+    head -c 6000 "$RING" >"$OUT/damaged-ring-cut-in-table"
+fi
+
 echo "make-corpus: $(ls "$OUT" | wc -l) files, $(du -sk "$OUT" | cut -f1) KiB in $OUT"
