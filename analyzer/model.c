@@ -191,7 +191,9 @@ bool et_proc_is_descendant(const struct et_model *m, int32_t index, int32_t ance
 int32_t et_proc_unseen_reaper(const struct et_model *m, int32_t index)
 {
     const struct et_proc *p = &m->procs[index];
-    if (!(p->flags & ET_PF_END_UNSEEN) || p->parent == ET_NO_PROC)
+    /* Before a ring's complete history, its reap may be in what was
+     * overwritten: nobody is named. */
+    if (!(p->flags & ET_PF_END_UNSEEN) || p->parent == ET_NO_PROC || (p->flags & ET_PF_BEFORE_HISTORY))
         return ET_NO_PROC;
     const struct et_proc *q = &m->procs[p->parent];
     bool untraced = !(q->flags & ET_PF_TRACED) || (q->flags & (ET_PF_UNTRACED_EXEC | ET_PF_SETID_EXEC));

@@ -739,7 +739,10 @@ static void check_untraced(struct et_rule_context *rc)
                     unrecorded_why(m, p, why, sizeof(why)));
             if (f)
                 et_finding_add_evidence(f, p->created_by);
-        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER)) && traced_child(m, p) != ET_NO_PROC) {
+        } else if (!(p->flags & (ET_PF_TRACED | ET_PF_LAUNCHER | ET_PF_BEFORE_HISTORY)) &&
+                   traced_child(m, p) != ET_NO_PROC) {
+            /* (A process from before a ring's complete history may have
+             * written records that were overwritten.) */
             f = et_findings_add(rc->out, ET_FK_UNTRACED, ET_SEV_INFO,
                 "a blind spot of the trace, not a bug", p->begin_ts, (int32_t)i,
                     "pid %u, the parent of %s, is not traced: it does not load the shim (a static binary, such as a "

@@ -234,6 +234,12 @@ static int create_trace(struct launcher *l)
      * pages ourselves means that fault never happens; a busy run still
      * reads ahead, in steps, where it writes. */
     posix_fadvise(fd, 0, FIRST_PAGES_BYTES, POSIX_FADV_WILLNEED);
+    if (l->opt.ring) {
+        /* A ring's first slots lie after its slot table. */
+        uint32_t data = 0;
+        if (pread(fd, &data, sizeof(data), offsetof(struct et_file_header, ring_data_offset)) == sizeof(data))
+            posix_fadvise(fd, data, FIRST_PAGES_BYTES, POSIX_FADV_WILLNEED);
+    }
     l->map = mmap(NULL, (size_t)fst.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (l->map == MAP_FAILED || et_writer_attach(&l->writer, l->map, (uint64_t)fst.st_size, l->self.pid) < 0) {
@@ -549,6 +555,10 @@ static void count_trace(struct launcher *l, struct trace_counts *c)
     c->launcher_start = l->self.start_time;
     if (et_trace_from_buffer(&c->t, l->map, l->writer.size) < 0)
         return;
+    /* A ring's runs keep no counts: its summary says what the header
+     * knows, not what reading every record would (milliseconds a lap). */
+    if (c->t.ring)
+        return;
     if (et_trace_tally(&c->t, count_process, c, &c->records) < 0) {
         et_trace_scan(&c->t, count_process, c); /* not a trace of this version */
         c->records = c->t.records;
@@ -564,14 +574,17 @@ static void print_summary(struct launcher *l, const struct trace_counts *c)
     size_t processes = c->processes.count;
     uint64_t dropped = c->t.hdr->records_dropped;
     const struct et_file_header *h = c->t.hdr;
-    if (!l->opt.quiet && c->t.ring)
+    if (!l->opt.quiet && c->t.ring && c->t.ring_wrapped)
         fprintf(stderr,
-                "exectrace: trace %s: a ring of %" PRIu64 " KiB, gone round %" PRIu64 " times: %zu process%s and %" PRIu64
-                " events in it, %" PRIu64 " events overwritten%s\n",
+                "exectrace: trace %s: a ring of %" PRIu64 " KiB, gone round %" PRIu64 " times, %" PRIu64
+                " events overwritten%s; `exectrace report` says from when its history is complete\n",
                 l->opt.trace_path, (uint64_t)h->ring_slot_count * ET_RING_SLOT_BYTES >> 10,
-                c->t.ring_claimed_slots / h->ring_slot_count, processes, processes == 1 ? "" : "es", c->records,
-                (uint64_t)h->ring_records_overwritten,
-                dropped ? " (and some dropped: a record found no run to go in)" : "");
+                c->t.ring_claimed_slots / h->ring_slot_count, (uint64_t)h->ring_records_overwritten,
+                dropped ? " (some dropped: a record found no run it could take)" : "");
+    else if (!l->opt.quiet && c->t.ring)
+        fprintf(stderr, "exectrace: trace %s: a ring of %" PRIu64 " KiB, %" PRIu64 "%% of it claimed: the whole history is in it\n",
+                l->opt.trace_path, (uint64_t)h->ring_slot_count * ET_RING_SLOT_BYTES >> 10,
+                c->t.ring_claimed_slots * 100 / h->ring_slot_count);
     else if (!l->opt.quiet)
         fprintf(stderr, "exectrace: trace %s: %zu process%s, %" PRIu64 " events, %" PRIu64 " dropped%s\n",
                 l->opt.trace_path, processes, processes == 1 ? "" : "es", c->records, dropped,
@@ -594,7 +607,7 @@ static void print_summary(struct launcher *l, const struct trace_counts *c)
 /* With every process gone, the header can say how many records there are. */
 static void finish_header(struct launcher *l, const struct trace_counts *c)
 {
-    if (!c->t.hdr)
+    if (!c->t.hdr || c->t.ring) /* a ring's count is of what it kept: not counted */
         return;
     l->writer.hdr->records_written = c->records;
     __atomic_or_fetch(&l->writer.hdr->flags, ET_FILE_FINISHED, __ATOMIC_RELEASE);
