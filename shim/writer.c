@@ -360,6 +360,22 @@ static void ring_publish(struct et_writer *w, uint32_t j, uint64_t seq, uint64_t
     __atomic_store_n(&slot->state, ET_RING_STATE(seq, kind, 0), __ATOMIC_RELEASE);
 }
 
+/* Takes the slots [first, first + count) of sequences seq.. and leaves
+ * them empty: virtual slots a claim got but does not use, so that no lap
+ * leaves an earlier lap's run behind it.  Stops at a slot a later lap has. */
+static void ring_clear(struct et_writer *w, uint32_t first, uint32_t count, uint64_t seq, uint64_t now)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        enum take t = ring_take_slot(w, first + i, (seq + i) & ET_RING_GEN_MASK);
+        if (t == STALE)
+            return;
+        if (t == BUSY)
+            __atomic_fetch_add(&w->hdr->ring_busy_skips, 1, __ATOMIC_RELAXED);
+        else
+            ring_publish(w, first + i, seq + i, now, 1, ET_RING_CLOSED);
+    }
+}
+
 /* Claims a run with room for a record of `size` bytes: its generation <<
  * 24 | first slot, or RING_NO_CLAIM (try again: a later claim lands
  * elsewhere). */
@@ -380,24 +396,27 @@ static uint64_t ring_claim(struct et_writer *w, uint32_t size)
      * time went in at or after it (the reader's "complete since"). */
     uint64_t now = et_now_ns();
     uint32_t first = (uint32_t)(seq % w->ring_slots);
+    /* A run does not wrap: it ends at the end of the ring, and what the
+     * claim got beyond is cleared at its start. */
+    uint32_t here = want, over = 0;
     if (first + want > w->ring_slots) {
-        /* A run does not wrap: the end of the ring, if it has room. */
-        if (w->ring_slots - first < need)
-            return RING_NO_CLAIM;
-        want = w->ring_slots - first;
+        here = w->ring_slots - first;
+        over = want - here;
     }
     /* The slots' words, in one system call rather than a fault (a new
      * image's first claim is its first touch of the table). */
-    populate_writable(&w->ring_table[first], (uint64_t)want * sizeof(struct et_ring_slot));
+    populate_writable(&w->ring_table[first], (uint64_t)here * sizeof(struct et_ring_slot));
     uint32_t taken = 0;
-    while (taken < want) {
-        enum take t = ring_take_slot(w, first + taken, (seq + taken) & ET_RING_GEN_MASK);
-        if (t != TAKEN) {
-            if (t == BUSY)
-                __atomic_fetch_add(&w->hdr->ring_busy_skips, 1, __ATOMIC_RELAXED);
-            break;
-        }
+    enum take t = TAKEN;
+    while (taken < here && (t = ring_take_slot(w, first + taken, (seq + taken) & ET_RING_GEN_MASK)) == TAKEN)
         taken++;
+    if (t == BUSY)
+        __atomic_fetch_add(&w->hdr->ring_busy_skips, 1, __ATOMIC_RELAXED);
+    if (t != STALE) {
+        if (taken + 1 < here)
+            ring_clear(w, first + taken + 1, here - taken - 1, seq + taken + 1, now);
+        if (over)
+            ring_clear(w, 0, over, seq + here, now);
     }
     if (taken < need) {
         /* Give back what was taken, as empty runs of their own sequence:

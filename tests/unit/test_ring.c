@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "events.h"
 #include "files.h"
@@ -336,6 +337,119 @@ static void a_claim_a_lap_late_takes_nothing(void **state)
     ring_close(&f);
 }
 
+/* A signal handler that appends in the middle of its own process's record:
+ * round the ring twice over from inside the handler, through the same
+ * writer, while the interrupted record is reserved and not committed.  The
+ * interrupted run is left alone, the handler's records go elsewhere, and
+ * the interrupted record commits whole afterwards. */
+static struct et_writer *handler_writer;
+static int handler_records;
+
+static void append_from_handler(int sig)
+{
+    (void)sig;
+    for (int i = 0; i < handler_records; i++)
+        if (!append_tagged(handler_writer, 1, i, et_now_ns()))
+            abort();
+}
+
+static void a_signal_handler_goes_round_inside_a_record(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    struct ring f;
+    ring_open(&f, 128u << 10);
+    struct et_writer w;
+    attach(&f, &w, 100);
+    handler_writer = &w;
+    handler_records = N;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = append_from_handler;
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    assert_true(append_tagged(&w, 0, 0, et_now_ns()));
+    struct et_record *inside = reserve_tagged(&w, 0, 1, et_now_ns());
+    assert_non_null(inside);
+    raise(SIGUSR1);
+    et_commit(&w, inside);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    assert_true(header(&f)->next_chunk > 2ull * header(&f)->ring_slot_count);
+    assert_true(header(&f)->ring_busy_skips > 0);
+
+    struct et_trace t;
+    struct readback rb;
+    read_back(&f, &t, &rb, N);
+    assert_int_equal(rb.bad, 0);
+    assert_int_equal(rb.duplicates, 0);
+    assert_int_equal(t.problems, 0);
+    assert_true(was_read(&rb, 0, 1));
+    assert_true(was_read(&rb, 1, N - 1));
+    et_trace_close(&t);
+    free(rb.count);
+    ring_close(&f);
+}
+
+/* Threads of one process share its writer, and so its run: many rounds of
+ * the ring, every record whole and read once, each thread's records since
+ * the complete history all there. */
+#define THREADS 4
+#define THREAD_RECORDS 20000
+struct thread_arg {
+    struct et_writer *w;
+    int who;
+    uint64_t *ts;
+};
+
+static void *thread_writer(void *p)
+{
+    struct thread_arg *a = p;
+    for (int i = 0; i < THREAD_RECORDS; i++) {
+        uint64_t ts = et_now_ns();
+        if (!append_tagged(a->w, a->who, i, ts))
+            return (void *)1;
+        a->ts[i] = ts;
+    }
+    return NULL;
+}
+
+static void threads_of_one_process_share_its_runs(void **state)
+{
+    (void)state;
+    struct ring f;
+    ring_open(&f, 256u << 10);
+    struct et_writer w;
+    attach(&f, &w, 100);
+    pthread_t th[THREADS];
+    struct thread_arg args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (struct thread_arg){&w, i, calloc(THREAD_RECORDS, sizeof(uint64_t))};
+        assert_non_null(args[i].ts);
+        assert_int_equal(pthread_create(&th[i], NULL, thread_writer, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        void *ret;
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_null(ret);
+    }
+    struct et_trace t;
+    struct readback rb;
+    read_back(&f, &t, &rb, THREAD_RECORDS);
+    assert_int_equal(rb.bad, 0);
+    assert_int_equal(rb.duplicates, 0);
+    assert_int_equal(t.problems, 0);
+    assert_true(t.ring_wrapped);
+    for (int k = 0; k < THREADS; k++) {
+        for (int i = 0; i < THREAD_RECORDS; i++)
+            if (args[k].ts[i] >= t.ring_complete_since_ns)
+                assert_true(was_read(&rb, k, i));
+        free(args[k].ts);
+    }
+    assert_int_equal(rb.records + header(&f)->ring_records_overwritten, (uint64_t)THREADS * THREAD_RECORDS);
+    et_trace_close(&t);
+    free(rb.count);
+    ring_close(&f);
+}
+
 /* A run stays open at most half a lap: a writer that writes rarely moves
  * on to a new run rather than adding to one about to be overwritten. */
 static void a_run_open_half_a_lap_takes_no_more(void **state)
@@ -560,6 +674,8 @@ int main(void)
         cmocka_unit_test(a_writer_inside_a_record_keeps_its_run),
         cmocka_unit_test(a_run_taken_by_a_later_lap_takes_no_records),
         cmocka_unit_test(a_claim_a_lap_late_takes_nothing),
+        cmocka_unit_test(a_signal_handler_goes_round_inside_a_record),
+        cmocka_unit_test(threads_of_one_process_share_its_runs),
         cmocka_unit_test(a_run_open_half_a_lap_takes_no_more),
         cmocka_unit_test(many_processes_wrap_the_ring),
         cmocka_unit_test(a_damaged_slot_table_costs_its_runs_only),
