@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,6 +170,31 @@ static void a_snapshot_goes_into_the_ring(void **state)
     traced_run_free(&r);
 }
 
+/* vfork children write into their parent's run: round a small ring many
+ * times with them, and what is left reads whole. */
+static bool from_vfork_child(const struct et_record *rec, const void *arg)
+{
+    (void)arg;
+    return rec->flags & ET_RF_VFORK_CHILD;
+}
+
+static void vfork_children_go_round_the_ring(void **state)
+{
+    (void)state;
+    struct traced_run r;
+    const char *const options[] = {"--ring", "56K", NULL};
+    char script[PATH_MAX + 128];
+    snprintf(script, sizeof(script), "for i in $(seq 150); do '%s' vfork_exec; '%s' vfork_fds; done",
+             test_prog("hooks_create"), test_prog("hooks_create"));
+    assert_int_equal(traced_run(&r, options, NULL, (const char *const[]){"sh", "-c", script, NULL}), 0);
+    assert_int_equal(r.status, 0);
+    assert_true(r.loaded && r.trace.ring_wrapped);
+    assert_int_equal(r.trace.problems, 0);
+    assert_int_equal(r.trace.hdr->records_dropped, 0);
+    assert_true(count_records(&r, ET_REC_EXEC, -1, from_vfork_child, NULL) > 0);
+    traced_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +202,7 @@ int main(void)
         cmocka_unit_test(a_hang_after_the_ring_went_round_is_diagnosed),
         cmocka_unit_test(the_shim_alone_makes_a_ring_when_asked),
         cmocka_unit_test(a_snapshot_goes_into_the_ring),
+        cmocka_unit_test(vfork_children_go_round_the_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

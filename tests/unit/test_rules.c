@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "reader.h"
 #include "report.h"
+#include "snapshot.h"
 #include "writer.h"
 
 #define MS(x) ((uint64_t)(x) * 1000000ull)
@@ -603,6 +604,55 @@ static void a_wrapped_ring_judges_what_its_complete_history_holds(void **state)
     build_from(MS(500));
     assert_int_equal(the(ET_FK_UNREAPED_AT_EXIT)->severity, ET_SEV_WARNING);
     assert_false(proc(SH)->flags & ET_PF_BEFORE_HISTORY);
+}
+
+/* A checkpoint of a ring (the launcher restating the live tree) names a
+ * process whose start was overwritten, and says which pipe ends it holds;
+ * a process whose start is in the trace keeps what the trace says. */
+static void checkpoint(uint64_t ts, struct pr p, uint32_t ppid, const char *cmdline, size_t cmdline_len,
+                       struct et_pipe_end *ends, uint32_t nends)
+{
+    char *line = malloc(cmdline_len + 1);
+    assert_non_null(line);
+    memcpy(line, cmdline, cmdline_len + 1);
+    struct et_live_proc live = {.pid = (int32_t)p.pid, .start_time = p.st, .ppid = ppid, .pgid = SHELL_PGID,
+                                .sid = SHELL_PGID, .state = 'S', .comm = "sh", .pipes = ends, .npipes = nends,
+                                .exe = strdup("/bin/sh"), .cmdline = line, .cmdline_len = cmdline_len};
+    struct et_live_tree tree = {&live, 1};
+    assert_int_equal(et_live_write(writer_of(p), 0, ET_SNAP_CHECKPOINT, ts, &tree), 1);
+    free(live.exe);
+    free(line);
+}
+
+static void a_checkpoint_restates_a_process_started_before_the_history(void **state)
+{
+    (void)state;
+    struct et_pipe_end ends[] = {WR(1, 777)};
+    checkpoint(MS(3000), SH, 1, "sh\0-c\0job", 9, ends, 1);
+    build_from(MS(2500));
+    assert_no_findings();
+    const struct et_proc *sh = proc(SH);
+    assert_true(sh->flags & ET_PF_BEFORE_HISTORY);
+    assert_true(sh->flags & ET_PF_HOLDS_FROM_CHECKPOINT);
+    assert_string_equal(et_proc_command(sh), "sh -c job");
+    assert_int_equal(sh->nholds, 1);
+    assert_true(sh->holds[0].write && !sh->holds[0].read);
+    assert_int_equal(sh->holds[0].fd, 1);
+    assert_int_equal(S.a.model.pipes[sh->holds[0].pipe].inode, 777);
+}
+
+static void a_checkpoint_changes_nothing_the_trace_says(void **state)
+{
+    (void)state;
+    ev_start(.p = SH, .ppid = 1, .ts = MS(1000), .cmd = "sh -c job");
+    struct et_pipe_end ends[] = {WR(1, 777)};
+    checkpoint(MS(3000), SH, 1, "sh\0-c\0other", 11, ends, 1);
+    ev_exit(SH, MS(4000), 0);
+    build();
+    const struct et_proc *sh = proc(SH);
+    assert_false(sh->flags & (ET_PF_BEFORE_HISTORY | ET_PF_HOLDS_FROM_CHECKPOINT));
+    assert_string_equal(et_proc_command(sh), "sh -c job");
+    assert_int_equal(S.a.model.snapshot, 0); /* not a look at a hang */
 }
 
 static void near_miss_unreaped_at_exit_the_parent_waited(void **state)
@@ -2079,6 +2129,8 @@ int main(void)
         T(unreaped_at_exit_lists_the_children_left_running),
         T(a_wrapped_ring_judges_nothing_from_before_its_complete_history),
         T(a_wrapped_ring_judges_what_its_complete_history_holds),
+        T(a_checkpoint_restates_a_process_started_before_the_history),
+        T(a_checkpoint_changes_nothing_the_trace_says),
         T(near_miss_unreaped_at_exit_the_parent_waited),
         T(unreaped_at_exit_ignores_a_child_that_called_setsid),
         T(unreaped_at_exit_ignores_a_parent_that_ignores_sigchld),
