@@ -346,6 +346,67 @@ static void note_identity(struct et_model *m, const struct et_record *r)
         note_command(n, join_argv(&tail, b->argv_count), exe, exe_len);
 }
 
+void et_model_prime(struct et_model *m, struct et_trace *t)
+{
+    if (!m->history_from_ns || m->history_from_ns == UINT64_MAX)
+        return;
+    struct et_procmap started, checkpointed; /* (pid, start) -> 1; -> index of its earliest checkpoint */
+    et_procmap_init(&started);
+    et_procmap_init(&checkpointed);
+    const struct et_record **found = NULL;
+    size_t nfound = 0, cap = 0;
+    bool counted = t->counted;
+    t->counted = true; /* not a pass: nothing is counted twice */
+    uint32_t next = 0;
+    struct et_run_cursor c;
+    while (et_trace_next_run(t, &next, &c)) {
+        const struct et_record *r;
+        while ((r = et_run_next(t, &c)) != NULL) {
+            if (r->ts_ns < m->history_from_ns)
+                continue;
+            int inserted;
+            if (r->type == ET_REC_IMAGE_START) {
+                if (et_procmap_get_or_put(&started, r->pid, r->start_time, 1, &inserted) < 0)
+                    m->out_of_memory = true;
+                continue;
+            }
+            if (r->type != ET_REC_SNAPSHOT)
+                continue;
+            const struct et_snapshot *b = et_body(r);
+            if (b->reason != ET_SNAP_CHECKPOINT || !(b->flags & ET_SNAP_HAS_COMMAND))
+                continue;
+            long k = et_procmap_get(&checkpointed, r->pid, r->start_time);
+            if (k >= 0) {
+                if (r->ts_ns < found[k]->ts_ns)
+                    found[k] = r; /* the one nearest the history's start */
+                continue;
+            }
+            if (nfound == cap) {
+                cap = cap ? cap * 2 : 64;
+                const struct et_record **v = realloc(found, cap * sizeof(*v));
+                if (!v) {
+                    m->out_of_memory = true;
+                    break;
+                }
+                found = v;
+            }
+            found[nfound] = r;
+            if (et_procmap_get_or_put(&checkpointed, r->pid, r->start_time, (uint32_t)nfound++, &inserted) < 0)
+                m->out_of_memory = true;
+        }
+    }
+    t->counted = counted;
+    for (size_t i = 0; i < nfound && !m->out_of_memory; i++)
+        if (et_procmap_get(&started, found[i]->pid, found[i]->start_time) < 0 &&
+            !note_find(m, found[i]->pid, found[i]->start_time)) {
+            note_identity(m, found[i]);
+            m->records_before_history--; /* a note, not a record before the history */
+        }
+    free(found);
+    et_procmap_free(&started);
+    et_procmap_free(&checkpointed);
+}
+
 /* A process of a wrapped ring whose start the trace no longer holds: who
  * it was, as far as the notes say, and its parents likewise. */
 static void mark_before_history(struct et_model *m, int32_t pi)

@@ -246,6 +246,11 @@ struct et_model {
 void et_model_init(struct et_model *m, const struct et_trace *t, const struct et_model_observer *observer,
                    void *observer_ctx);
 void et_model_feed(struct et_model *m, const struct et_record *r);
+/* Of a wrapped ring, before the records are fed: the checkpoints of the
+ * complete history name, from the start, the processes that began before
+ * it and never exec'd in it (the first record of one can come long before
+ * the next checkpoint).  Reads every record once; counts nothing. */
+void et_model_prime(struct et_model *m, struct et_trace *t);
 /* After the last record: settles what only the end says, then tells the
  * observer the trace has ended. */
 void et_model_finish(struct et_model *m);

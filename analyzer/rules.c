@@ -149,6 +149,7 @@ int et_analyze_watching(struct et_analysis *a, struct et_trace *t, const struct 
     a->rules->also = also;
     a->rules->also_ctx = also_ctx;
     et_model_init(&a->model, t, et_rules_observer(), a->rules);
+    et_model_prime(&a->model, t);
     struct et_stream *s;
     if (et_stream_open(&s, t, ET_STREAM_DEFAULT_WINDOW) < 0)
         return -ENOMEM;

@@ -466,11 +466,20 @@ static struct et_record *ring_reserve_in(struct et_writer *w, uint64_t run, uint
 
 static struct et_record *ring_reserve(struct et_writer *w, uint32_t size)
 {
-    for (int attempt = 0; attempt < 4; attempt++) {
+    /* A claim fails when it meets a run a writer is still inside (one
+     * descheduled while the ring went round): each next claim lands
+     * further on, past it. */
+    for (int attempt = 0; attempt < 16; attempt++) {
         uint64_t run = __atomic_load_n(&w->ring_run, __ATOMIC_ACQUIRE);
         struct et_record *r;
         if (run != ET_RING_NO_RUN && (r = ring_reserve_in(w, run, size)) != NULL)
             return r;
+        /* Another thread may have claimed the next run meanwhile: use it
+         * rather than claim one more (in a small ring, runs claimed at
+         * once by every thread of a process would take a lap's share, and
+         * bring the next claims round onto the run being written). */
+        if (__atomic_load_n(&w->ring_run, __ATOMIC_ACQUIRE) != run)
+            continue;
         uint64_t fresh = ring_claim(w, size);
         if (fresh == RING_NO_CLAIM)
             continue;

@@ -140,6 +140,30 @@ static bool was_read(const struct readback *rb, int who, int seq)
     return rb->count[(unsigned)who * rb->per_writer + (unsigned)seq] != 0;
 }
 
+/* read_back, and every record read whole and once, nothing damaged. */
+static void read_whole(struct ring *f, struct et_trace *t, struct readback *rb, unsigned per_writer)
+{
+    read_back(f, t, rb, per_writer);
+    assert_int_equal(rb->bad, 0);
+    assert_int_equal(rb->duplicates, 0);
+    assert_int_equal(t->problems, 0);
+}
+
+static void read_done(struct ring *f, struct et_trace *t, struct readback *rb)
+{
+    et_trace_close(t);
+    free(rb->count);
+    ring_close(f);
+}
+
+/* A ring of `size` bytes with two writers, pids 100 and 200. */
+static void ring_with_two(struct ring *f, uint64_t size, struct et_writer *a, struct et_writer *b)
+{
+    ring_open(f, size);
+    attach(f, a, 100);
+    attach(f, b, 200);
+}
+
 static void ring_header_describes_the_ring(void **state)
 {
     (void)state;
@@ -190,10 +214,7 @@ static void a_ring_keeps_the_newest_records(void **state)
 
     struct et_trace t;
     struct readback rb;
-    read_back(&f, &t, &rb, N);
-    assert_int_equal(rb.bad, 0);
-    assert_int_equal(rb.duplicates, 0);
-    assert_int_equal(t.problems, 0);
+    read_whole(&f, &t, &rb, N);
     assert_int_equal(t.incomplete, 0);
     assert_true(t.ring_wrapped);
     /* The newest records, unbroken, at least half a ring of them (a run
@@ -231,10 +252,8 @@ static void a_writer_inside_a_record_keeps_its_run(void **state)
     (void)state;
     enum { N = 40000 };
     struct ring f;
-    ring_open(&f, 256u << 10);
     struct et_writer a, b;
-    attach(&f, &a, 100);
-    attach(&f, &b, 200);
+    ring_with_two(&f, 256u << 10, &a, &b);
     assert_true(append_tagged(&a, 0, 0, et_now_ns()));
     struct et_record *inside = reserve_tagged(&a, 0, 1, et_now_ns());
     assert_non_null(inside);
@@ -245,16 +264,11 @@ static void a_writer_inside_a_record_keeps_its_run(void **state)
 
     struct et_trace t;
     struct readback rb;
-    read_back(&f, &t, &rb, N);
-    assert_int_equal(rb.bad, 0);
-    assert_int_equal(rb.duplicates, 0);
-    assert_int_equal(t.problems, 0);
+    read_whole(&f, &t, &rb, N);
     assert_true(was_read(&rb, 0, 0));
     assert_true(was_read(&rb, 0, 1));
     assert_true(was_read(&rb, 1, N - 1));
-    et_trace_close(&t);
-    free(rb.count);
-    ring_close(&f);
+    read_done(&f, &t, &rb);
 }
 
 /* A writer whose run was taken by a later lap while it was away reserves
@@ -264,10 +278,8 @@ static void a_run_taken_by_a_later_lap_takes_no_records(void **state)
     (void)state;
     enum { N = 40000 };
     struct ring f;
-    ring_open(&f, 256u << 10);
     struct et_writer a, b;
-    attach(&f, &a, 100);
-    attach(&f, &b, 200);
+    ring_with_two(&f, 256u << 10, &a, &b);
     assert_true(append_tagged(&a, 0, 0, et_now_ns()));
     uint64_t old_run = a.ring_run;
     for (int i = 0; i < N; i++)
@@ -281,15 +293,11 @@ static void a_run_taken_by_a_later_lap_takes_no_records(void **state)
 
     struct et_trace t;
     struct readback rb;
-    read_back(&f, &t, &rb, N);
-    assert_int_equal(rb.bad, 0);
-    assert_int_equal(rb.duplicates, 0);
+    read_whole(&f, &t, &rb, N);
     assert_false(was_read(&rb, 0, 0));
     assert_true(was_read(&rb, 0, 1));
     assert_true(was_read(&rb, 1, N - 1));
-    et_trace_close(&t);
-    free(rb.count);
-    ring_close(&f);
+    read_done(&f, &t, &rb);
 }
 
 /* A claim whose sequence is a lap old (its claimer took the number, then
@@ -301,10 +309,8 @@ static void a_claim_a_lap_late_takes_nothing(void **state)
     (void)state;
     enum { N = 30000 };
     struct ring f;
-    ring_open(&f, 256u << 10);
     struct et_writer a, b;
-    attach(&f, &a, 100);
-    attach(&f, &b, 200);
+    ring_with_two(&f, 256u << 10, &a, &b);
     for (int i = 0; i < N; i++)
         assert_true(append_tagged(&b, 1, i, et_now_ns()));
     struct et_file_header *h = header(&f);
@@ -323,9 +329,7 @@ static void a_claim_a_lap_late_takes_nothing(void **state)
 
     struct et_trace t;
     struct readback rb;
-    read_back(&f, &t, &rb, N);
-    assert_int_equal(rb.bad, 0);
-    assert_int_equal(rb.duplicates, 0);
+    read_whole(&f, &t, &rb, N);
     assert_false(was_read(&rb, 0, 0));
     /* Exactly what was there before the late claims. */
     assert_int_equal(rb.records, rb_before.records);
@@ -378,15 +382,10 @@ static void a_signal_handler_goes_round_inside_a_record(void **state)
 
     struct et_trace t;
     struct readback rb;
-    read_back(&f, &t, &rb, N);
-    assert_int_equal(rb.bad, 0);
-    assert_int_equal(rb.duplicates, 0);
-    assert_int_equal(t.problems, 0);
+    read_whole(&f, &t, &rb, N);
     assert_true(was_read(&rb, 0, 1));
     assert_true(was_read(&rb, 1, N - 1));
-    et_trace_close(&t);
-    free(rb.count);
-    ring_close(&f);
+    read_done(&f, &t, &rb);
 }
 
 /* Threads of one process share its writer, and so its run: many rounds of
@@ -445,9 +444,7 @@ static void threads_of_one_process_share_its_runs(void **state)
         free(args[k].ts);
     }
     assert_int_equal(rb.records + header(&f)->ring_records_overwritten, (uint64_t)THREADS * THREAD_RECORDS);
-    et_trace_close(&t);
-    free(rb.count);
-    ring_close(&f);
+    read_done(&f, &t, &rb);
 }
 
 /* A run stays open at most half a lap: a writer that writes rarely moves
@@ -456,10 +453,8 @@ static void a_run_open_half_a_lap_takes_no_more(void **state)
 {
     (void)state;
     struct ring f;
-    ring_open(&f, 256u << 10);
     struct et_writer a, b;
-    attach(&f, &a, 100);
-    attach(&f, &b, 200);
+    ring_with_two(&f, 256u << 10, &a, &b);
     assert_true(append_tagged(&a, 0, 0, et_now_ns()));
     uint64_t first_run = a.ring_run;
     uint32_t slots = header(&f)->ring_slot_count;
@@ -569,10 +564,8 @@ static void a_damaged_slot_table_costs_its_runs_only(void **state)
 {
     (void)state;
     struct ring f;
-    ring_open(&f, 256u << 10);
     struct et_writer a, b;
-    attach(&f, &a, 100);
-    attach(&f, &b, 200);
+    ring_with_two(&f, 256u << 10, &a, &b);
     assert_true(append_tagged(&a, 0, 0, et_now_ns()));
     assert_true(append_tagged(&b, 1, 0, et_now_ns()));
     struct et_ring_slot *table = (struct et_ring_slot *)((uint8_t *)f.map + ET_HEADER_SIZE);
@@ -586,9 +579,7 @@ static void a_damaged_slot_table_costs_its_runs_only(void **state)
     assert_true(was_read(&rb, 1, 0));
     assert_true(t.problems > 0);
     assert_non_null(strstr(t.diag, "does not describe a run"));
-    et_trace_close(&t);
-    free(rb.count);
-    ring_close(&f);
+    read_done(&f, &t, &rb);
 }
 
 /* Bytes of a wrapped ring changed at random, in its slot table and its
