@@ -1182,6 +1182,7 @@ static int run_launcher(struct launcher *lp, int argc, char **argv)
     }
     print_summary(lp, &counts);
     et_procmap_free(&counts.processes);
+    et_trace_close(&counts.t); /* a ring's list of runs */
     int report_status = 0;
     if (lp->opt.report && !exec_err)
         report_status = final_report(lp);
