@@ -221,7 +221,10 @@ static void add_lane(struct et_timeline *tl, int32_t proc, uint32_t parent_lane,
     char label[256];
     et_proc_label(m, proc, label, sizeof(label));
     tl->lanes[lane] = (struct et_tl_lane){proc, parent_lane, rank, depth, p->begin_ts, lane_end(tl, p),
-                                          text(tl, "%s", label), ending(tl, p)};
+                                          text(tl, "%s%s", label,
+                                               (p->flags & ET_PF_BEFORE_HISTORY) ? ", started before the recorded history"
+                                                                                 : ""),
+                                          ending(tl, p)};
     uint32_t child_rank = 0;
     for (int32_t c = p->first_child; c != ET_NO_PROC; c = m->procs[c].next_sibling)
         add_lane(tl, c, lane, child_rank++, (uint16_t)(depth + 1));
@@ -368,7 +371,7 @@ static int record_instants(struct et_timeline *tl, struct et_trace *t)
         else
             continue;
         long proc = et_procmap_get(&m->by_identity, r->pid, r->start_time);
-        if (proc < 0)
+        if (proc < 0 || r->ts_ns < m->history_from_ns) /* a ring's earlier laps: only names */
             continue;
         struct et_tl_instant *in = PUSH(tl, instants);
         if (!in)

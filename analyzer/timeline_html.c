@@ -252,7 +252,14 @@ static void put_header(const struct page *pg, const char *trace_path)
         if (count[s])
             fprintf(f, ", <span class=\"sev-%s\">%u %s%s</span>", et_severity_name(s), count[s], et_severity_name(s),
                     count[s] == 1 ? "" : "s");
-    fputs("</span>\n<p class=\"keys\">W/S or Ctrl+wheel (or the wheel over the time axis): zoom around the pointer. "
+    fputs("</span>\n", f);
+    char history[512];
+    if (et_model_history(&tl->a.model, history, sizeof(history))) {
+        fputs("<p class=\"keys\">", f);
+        markup(f, history);
+        fputs("</p>\n", f);
+    }
+    fputs("<p class=\"keys\">W/S or Ctrl+wheel (or the wheel over the time axis): zoom around the pointer. "
           "A/D or drag: pan. 0: whole trace. Click: place the time cursor. &#8592;/&#8594;: step from event to "
           "event. Esc: clear the focus.</p></header>\n",
           f);

@@ -59,6 +59,22 @@ static void a_ring_keeps_the_end_of_a_long_run(void **state)
     assert_non_null(strstr(tree.out, "started before the recorded history"));
     captured_free(&tree);
 
+    /* The timeline says it too, and marks the lanes. */
+    char html[PATH_MAX + 16];
+    snprintf(html, sizeof(html), "%s/run.html", r.dir);
+    struct captured timeline;
+    assert_int_equal(run_captured((const char *const[]){exectrace_bin(), "timeline", "-o", html, r.trace_path, NULL},
+                                  NULL, &timeline),
+                     0);
+    assert_int_equal(timeline.status, 0);
+    captured_free(&timeline);
+    char *page = read_whole_file(html);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "history complete from +"));
+    assert_non_null(strstr(page, "started before the recorded history"));
+    free(page);
+    unlink(html);
+
     struct captured report;
     run_analysis("report", r.trace_path, "--json", &report);
     assert_int_equal(report.status, 0);
