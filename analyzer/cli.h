@@ -35,8 +35,6 @@ extern const char et_usage_run[], et_usage_events[], et_usage_report[], et_usage
     et_usage_export[], et_usage_timeline[], et_usage_findings[];
 
 int et_parse_long(const char *s, long min, long max, long *out);
-/* "64M", "1g", "65536": bytes.  0 or -1. */
-int et_parse_size(const char *s, uint64_t *out);
 /* "exectrace CMD: message (see 'exectrace CMD --help')": ET_EXIT_USAGE. */
 int et_usage_error(const char *command, const char *message);
 

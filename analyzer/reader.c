@@ -82,12 +82,9 @@ static void find_ring_runs(struct et_trace *t)
                 break;
             intact++;
         }
-        uint32_t bytes = used;
-        bool cut = false;
-        if (bytes > intact * ET_RING_SLOT_BYTES) {
-            bytes = intact * ET_RING_SLOT_BYTES;
-            cut = true;
-        }
+        /* Claims cut a run short before taking its later slots; a claim
+         * that died between the two, or a damaged table, leaves less. */
+        uint32_t bytes = used < intact * ET_RING_SLOT_BYTES ? used : intact * ET_RING_SLOT_BYTES;
         if (t->ring_nruns == cap) {
             cap = cap ? cap * 2 : 256;
             struct et_ring_run *v = realloc(t->ring_runs, cap * sizeof(*v));
@@ -97,9 +94,7 @@ static void find_ring_runs(struct et_trace *t)
             }
             t->ring_runs = v;
         }
-        t->ring_runs[t->ring_nruns++] =
-            (struct et_ring_run){seq, table[j].claimed_ns, j, bytes, table[j].owner_pid, (uint16_t)slots, cut};
-        t->ring_cut_runs += cut;
+        t->ring_runs[t->ring_nruns++] = (struct et_ring_run){seq, table[j].claimed_ns, j, bytes, (uint16_t)slots};
     }
     if (t->ring_nruns > 1)
         qsort(t->ring_runs, t->ring_nruns, sizeof(*t->ring_runs), by_seq);
@@ -124,11 +119,8 @@ static int check_ring_header(struct et_trace *t)
 {
     const struct et_file_header *h = t->hdr;
     uint32_t slots = h->ring_slot_count;
-    uint64_t table = ((uint64_t)slots * sizeof(struct et_ring_slot) + 4095u) & ~4095ull;
     t->ring = true;
-    if (!(h->flags & ET_FILE_RING) || slots < ET_RING_MIN_SLOTS || slots >= (1u << 24) ||
-        h->ring_data_offset != ET_HEADER_SIZE + table || h->chunk_count != slots * ET_RING_SLOT_CHUNKS ||
-        h->file_size != h->ring_data_offset + (uint64_t)h->chunk_count * ET_CHUNK_SIZE) {
+    if (!et_ring_geometry_ok(h)) {
         snprintf(t->diag, sizeof(t->diag), "offset 248: ring trace with an inconsistent geometry (%u slots)", slots);
         t->hdr = NULL;
         return -1;

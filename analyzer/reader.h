@@ -39,7 +39,6 @@ struct et_trace {
     size_t ring_nruns;
     uint64_t ring_claimed_slots; /* slots claimed since it was created */
     bool ring_wrapped;           /* a later lap took slots of an earlier one */
-    uint64_t ring_cut_runs;      /* runs whose later slots a later lap took */
     /* Every record written since this time is in the ring (0: since the
      * start, the ring never went round). */
     uint64_t ring_complete_since_ns;
@@ -49,10 +48,8 @@ struct et_ring_run {
     uint64_t seq;
     uint64_t claimed_ns;
     uint32_t first_slot;
-    uint32_t bytes; /* the records' bytes still in the ring */
-    uint32_t owner_pid;
+    uint32_t bytes; /* its records' bytes, as far as its slots are still its own */
     uint16_t slots;
-    bool cut;       /* a later lap took its last slots: bytes stops there */
 };
 
 /* Opens and maps a trace file.  Returns 0 when records can be read (check

@@ -225,15 +225,11 @@ static int create_trace_file(const char *path, const char **what)
     const char *ring = getenv(ET_ENV_RING);
     uint64_t size = ET_DEFAULT_FILE_SIZE;
     if (ring && *ring) {
-        char *end;
-        unsigned long long n = strtoull(ring, &end, 10);
-        uint64_t unit = *end == 'K' || *end == 'k' ? 1ull << 10 : *end == 'M' || *end == 'm' ? 1ull << 20
-                        : *end == 'G' || *end == 'g' ? 1ull << 30 : 1;
-        if (end == ring || (unit != 1 && end[1]) || (unit == 1 && *end) || n > ET_MAX_FILE_SIZE / unit) {
+        if (et_parse_size(ring, &size) < 0) {
             *what = "EXECTRACE_RING is not a size such as 64M";
             return -EINVAL;
         }
-        return et_trace_create(path, n * unit, true, 0, 0, false, NULL, what);
+        return et_trace_create(path, size, true, 0, 0, false, NULL, what);
     }
     return et_trace_create(path, size, false, 0, 0, false, NULL, what);
 }

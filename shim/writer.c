@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -81,9 +82,38 @@ static void populate_writable(const void *start, uint64_t len)
     et_sys3(SYS_madvise, (long)first, (long)(end - first), ET_MADV_POPULATE_WRITE);
 }
 
-static uint64_t ring_table_bytes(uint32_t slots)
+int et_parse_size(const char *s, uint64_t *out)
 {
-    return ((uint64_t)slots * sizeof(struct et_ring_slot) + 4095u) & ~4095ull;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 0:
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return -1;
+    }
+    if (*end && end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) && !(end[1] == 'B' && !end[2]))
+        return -1;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
 }
 
 uint32_t et_ring_slots_for(uint64_t size)
@@ -91,19 +121,9 @@ uint32_t et_ring_slots_for(uint64_t size)
     if (size < ET_HEADER_SIZE)
         return 0;
     uint64_t slots = (size - ET_HEADER_SIZE) / (ET_RING_SLOT_BYTES + sizeof(struct et_ring_slot));
-    while (slots && ET_HEADER_SIZE + ring_table_bytes((uint32_t)slots) + slots * ET_RING_SLOT_BYTES > size)
+    while (slots && et_ring_data_offset((uint32_t)slots) + slots * ET_RING_SLOT_BYTES > size)
         slots--;
     return slots < ET_RING_MIN_SLOTS ? 0 : (uint32_t)slots;
-}
-
-/* The geometry a ring header must have; false when it does not. */
-static bool ring_header_consistent(const struct et_file_header *h)
-{
-    uint32_t slots = h->ring_slot_count;
-    return slots >= ET_RING_MIN_SLOTS && slots < (1u << 24) &&
-           h->ring_data_offset == ET_HEADER_SIZE + ring_table_bytes(slots) &&
-           h->chunk_count == slots * ET_RING_SLOT_CHUNKS &&
-           h->file_size == h->ring_data_offset + (uint64_t)h->chunk_count * ET_CHUNK_SIZE;
 }
 
 int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint32_t owner_pid)
@@ -118,7 +138,7 @@ int et_writer_attach(struct et_writer *w, void *base, uint64_t mapped_size, uint
         h->endian_marker != ET_ENDIAN_MARKER || h->header_size != ET_HEADER_SIZE || h->chunk_size != ET_CHUNK_SIZE)
         return -EINVAL;
     bool ring = h->version_major == ET_VERSION_MAJOR_RING && (h->flags & ET_FILE_RING);
-    if (ring ? !ring_header_consistent(h)
+    if (ring ? !et_ring_geometry_ok(h)
              : h->version_major != ET_VERSION_MAJOR ||
                    h->file_size != ET_HEADER_SIZE + (uint64_t)h->chunk_count * ET_CHUNK_SIZE)
         return -EINVAL;
@@ -501,24 +521,15 @@ void et_ring_commit(struct et_writer *w, struct et_record *r)
     __atomic_store_n(&r->commit, et_ring_commit_word(r->type, r->size, gen), __ATOMIC_RELEASE);
 }
 
-struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t body_size,
-                                    const struct et_identity *id, uint64_t ts_ns, int err)
+/* A record of `size` bytes in a trace of fixed size, or NULL when it is
+ * full. */
+static struct et_record *fixed_reserve(struct et_writer *w, uint32_t size, const struct et_identity *id)
 {
-    if (!w->hdr)
-        return NULL;
-    uint32_t size = et_align8((uint32_t)sizeof(struct et_record) + body_size);
-    if (size > ET_MAX_RECORD_SIZE) {
-        count_drop(w, size);
-        return NULL;
-    }
-
     /* A signal handler may run between any two steps and append too, even
      * fill the run just installed: so try again, a bounded number of times. */
     bool foreign = id->pid != w->owner_pid;
     struct et_record *r = NULL;
-    if (w->ring)
-        r = ring_reserve(w, size);
-    for (int attempt = 0; attempt < 4 && !r && !w->ring; attempt++) {
+    for (int attempt = 0; attempt < 4 && !r; attempt++) {
         struct et_run_header *run = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
         if (run && (r = reserve_in(run, size, foreign)) != NULL)
             break;
@@ -530,6 +541,21 @@ struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t
         __atomic_compare_exchange_n(&w->run, &run, fresh, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE);
         r = reserve_in(fresh, size, foreign);
     }
+    return r;
+}
+
+struct et_record *et_record_reserve(struct et_writer *w, uint16_t type, uint32_t body_size,
+                                    const struct et_identity *id, uint64_t ts_ns, int err)
+{
+    if (!w->hdr)
+        return NULL;
+    uint32_t size = et_align8((uint32_t)sizeof(struct et_record) + body_size);
+    if (size > ET_MAX_RECORD_SIZE) {
+        count_drop(w, size);
+        return NULL;
+    }
+
+    struct et_record *r = __builtin_expect(w->ring, 0) ? ring_reserve(w, size) : fixed_reserve(w, size, id);
     if (!r) {
         count_drop(w, size);
         return NULL;
@@ -705,7 +731,7 @@ static int fill_header(int fd, uint64_t size, bool ring, uint32_t launcher_pid, 
         h.version_major = ET_VERSION_MAJOR_RING;
         h.flags = ET_FILE_RING;
         h.ring_slot_count = et_ring_slots_for(size);
-        h.ring_data_offset = (uint32_t)(ET_HEADER_SIZE + ring_table_bytes(h.ring_slot_count));
+        h.ring_data_offset = (uint32_t)et_ring_data_offset(h.ring_slot_count);
         h.chunk_count = h.ring_slot_count * ET_RING_SLOT_CHUNKS;
         h.file_size = h.ring_data_offset + (uint64_t)h.chunk_count * ET_CHUNK_SIZE;
     }
@@ -758,7 +784,7 @@ int et_trace_create(const char *path, uint64_t size, bool ring, uint32_t launche
     uint64_t file_size = ET_HEADER_SIZE + (size - ET_HEADER_SIZE) / ET_CHUNK_SIZE * ET_CHUNK_SIZE;
     if (ring) {
         uint32_t slots = et_ring_slots_for(size);
-        file_size = ET_HEADER_SIZE + ring_table_bytes(slots) + (uint64_t)slots * ET_RING_SLOT_BYTES;
+        file_size = et_ring_data_offset(slots) + (uint64_t)slots * ET_RING_SLOT_BYTES;
     }
     ret = -posix_fallocate(fd, 0, (off_t)file_size);
     if (ret) {

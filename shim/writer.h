@@ -84,6 +84,11 @@ uint64_t et_now_ns(void);
 /* The next timestamps of this process image come from the system call. */
 void et_clock_new_image(void);
 
+/* A size such as 4096, 64K, 64M, 1G (K, M, G: powers of 1024; "KiB" and
+ * "KB" too): 0, or -1 when it is not one.  For `run --size`, `--ring` and
+ * EXECTRACE_RING alike. */
+int et_parse_size(const char *s, uint64_t *out);
+
 /* The slots of a ring trace of `size` bytes, 0 when it is too small. */
 uint32_t et_ring_slots_for(uint64_t size);
 

@@ -315,6 +315,21 @@ _Static_assert(sizeof(struct et_ring_slot) == 64, "ring slot size");
 _Static_assert(ET_RING_MAX_RUN_SLOTS * ET_RING_SLOT_BYTES < (1u << 21), "a run's bytes fit the state word");
 _Static_assert(ET_MAX_RECORD_SIZE <= ET_RING_MAX_RUN_SLOTS * ET_RING_SLOT_BYTES, "a record fits a run");
 
+/* Where a ring of `slots` slots keeps its data (the table rounded up to a
+ * page), and whether a header describes a ring consistently. */
+static inline uint64_t et_ring_data_offset(uint32_t slots)
+{
+    return ET_HEADER_SIZE + (((uint64_t)slots * sizeof(struct et_ring_slot) + 4095u) & ~4095ull);
+}
+
+static inline int et_ring_geometry_ok(const struct et_file_header *h)
+{
+    uint32_t slots = h->ring_slot_count;
+    return (h->flags & ET_FILE_RING) && slots >= ET_RING_MIN_SLOTS && slots < (1u << 24) &&
+           h->ring_data_offset == et_ring_data_offset(slots) && h->chunk_count == slots * ET_RING_SLOT_CHUNKS &&
+           h->file_size == h->ring_data_offset + (uint64_t)h->chunk_count * ET_CHUNK_SIZE;
+}
+
 static inline uint32_t et_ring_commit_word(uint16_t type, uint32_t size, uint64_t gen)
 {
     /* The low three bits stay those of et_commit_word: never zero. */

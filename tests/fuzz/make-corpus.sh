@@ -45,23 +45,30 @@ claimed_size() {
     echo $((4096 + next * 1024))
 }
 
-# rec NAME [RUN OPTIONS] -- COMMAND...: a trace cut down to its claimed chunks.
-rec() {
-    local name=$1 opts=()
+# record NAME SIZE-OPTIONS... -- [RUN OPTIONS] -- COMMAND...: the trace of
+# the run, in $SCRATCH; false when there is none.
+record() {
+    local name=$1 size=() opts=()
     shift
-    while [[ $1 != -- ]]; do
-        opts+=("$1")
-        shift
-    done
+    while [[ $1 != -- ]]; do size+=("$1"); shift; done
+    shift
+    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
     shift
     local f="$SCRATCH/$name"
-    timeout -k 5 60 "$ET" run -q -o "$f" --size 68K "${opts[@]}" -- "$@" >/dev/null 2>&1 </dev/null || true
+    timeout -k 5 60 "$ET" run -q -o "$f" "${size[@]}" "${opts[@]}" -- "$@" >/dev/null 2>&1 </dev/null || true
     if [[ ! -s $f ]]; then
         echo "make-corpus: $name: no trace" >&2
-        return
+        return 1
     fi
-    truncate -s "$(claimed_size "$f")" "$f"
-    cp "$f" "$OUT/$name"
+}
+
+# rec NAME [RUN OPTIONS] -- COMMAND...: a trace cut down to its claimed chunks.
+rec() {
+    local name=$1
+    shift
+    record "$name" --size 68K -- "$@" || return 0
+    truncate -s "$(claimed_size "$SCRATCH/$name")" "$SCRATCH/$name"
+    cp "$SCRATCH/$name" "$OUT/$name"
 }
 
 # ---- real runs ------------------------------------------------------------------
@@ -218,20 +225,10 @@ for ((c = 1; 4096 + c * 1024 < len; c++)); do poke "$f" $((4096 + c * 1024)) '\x
 # ring NAME [RUN OPTIONS] -- COMMAND...: a trace of the smallest ring, whole
 # (a ring is written everywhere: nothing to cut).
 ring() {
-    local name=$1 opts=()
+    local name=$1
     shift
-    while [[ $1 != -- ]]; do
-        opts+=("$1")
-        shift
-    done
-    shift
-    local f="$SCRATCH/$name"
-    timeout -k 5 60 "$ET" run -q -o "$f" --ring 56K "${opts[@]}" -- "$@" >/dev/null 2>&1 </dev/null || true
-    if [[ ! -s $f ]]; then
-        echo "make-corpus: $name: no trace" >&2
-        return
-    fi
-    cp "$f" "$OUT/$name"
+    record "$name" --ring 56K -- "$@" || return 0
+    cp "$SCRATCH/$name" "$OUT/$name"
 }
 ring ring-not-round -- bash -c 'sleep 0.1 | cat'
 # 200 programs go round the 48 KiB ring several times, with checkpoints.
