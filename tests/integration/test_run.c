@@ -234,6 +234,18 @@ static void bad_options_fail_with_125(void **state)
     assert_false(r.loaded); /* refused before creating a trace */
     assert_non_null(strstr(r.err, "--size"));
     traced_run_free(&r);
+    /* A ring too small to be one, and two sizes at once. */
+    assert_int_equal(traced_run(&r, (const char *const[]){"--ring", "40K", NULL}, NULL, (const char *const[]){"true", NULL}), 0);
+    assert_int_equal(r.status, 125);
+    assert_false(r.loaded);
+    assert_non_null(strstr(r.err, "--ring takes a size from 56K"));
+    traced_run_free(&r);
+    assert_int_equal(traced_run(&r, (const char *const[]){"--size", "1M", "--ring", "1M", NULL}, NULL,
+                                (const char *const[]){"true", NULL}),
+                     0);
+    assert_int_equal(r.status, 125);
+    assert_non_null(strstr(r.err, "--size and --ring"));
+    traced_run_free(&r);
 }
 
 static bool sleep_started(const struct et_record *rec, uint64_t offset, void *ctx)
